@@ -1,0 +1,84 @@
+//! The TOML collection configuration.
+//!
+//! ```toml
+//! [[collections]]
+//! id = "SENTINEL2_L2A_SAMPLE"
+//! title = "Sentinel-2 L2A sample"
+//! source = { kind = "files", glob = "s2/*.tif", pattern = '_(?P<date>\d{8})_(?P<band>[A-Z0-9]+)\.tif$' }
+//! bands = [{ name = "B04", common_name = "red", wavelength = 0.665, nodata = 0 }]
+//! ```
+//! Source kinds: `files` (one band per file; date and band from the file name), `multiband` (all bands in each
+//! file, matched by band description or position; date from the file name or the `DATETIME` tag) and `netcdf`
+//! (variables are bands, time from the CF time dimension).
+
+use serde::Deserialize;
+
+use crate::{BandInfo, Error, Result};
+
+/// A collection-level property value.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum PropertyValue {
+    /// A boolean.
+    Bool(bool),
+    /// A number.
+    Number(f64),
+    /// A string.
+    Text(String),
+}
+
+#[derive(Debug, Deserialize)]
+struct ConfigFile {
+    #[serde(default)]
+    collections: Vec<CollectionConfig>,
+}
+
+/// One `[[collections]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CollectionConfig {
+    pub(crate) id: String,
+    #[serde(default)]
+    pub(crate) title: Option<String>,
+    #[serde(default)]
+    pub(crate) description: Option<String>,
+    #[serde(default)]
+    pub(crate) license: Option<String>,
+    #[serde(default)]
+    pub(crate) keywords: Vec<String>,
+    #[serde(default)]
+    pub(crate) attribution: Vec<String>,
+    pub(crate) source: SourceConfig,
+    pub(crate) bands: Vec<BandInfo>,
+    /// Pixel size of the collection grid; default: the first file's.
+    #[serde(default)]
+    pub(crate) resolution: Option<[f64; 2]>,
+    /// CRS of the collection grid; default: the first file's.
+    #[serde(default)]
+    pub(crate) crs: Option<String>,
+    #[serde(default)]
+    pub(crate) properties: std::collections::BTreeMap<String, PropertyValue>,
+}
+
+/// Where a collection's files are and how their names encode date and band.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub(crate) enum SourceConfig {
+    /// One band per file.
+    Files { glob: String, pattern: String },
+    /// Several bands per file.
+    Multiband {
+        glob: String,
+        #[serde(default)]
+        pattern: Option<String>,
+    },
+    /// CF netCDF files; variables are bands.
+    Netcdf { glob: String },
+}
+
+pub(crate) fn parse(text: &str) -> Result<Vec<CollectionConfig>> {
+    let cfg: ConfigFile = toml::from_str(text).map_err(|e| Error::Config {
+        message: e.to_string(),
+    })?;
+    Ok(cfg.collections)
+}

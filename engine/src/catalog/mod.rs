@@ -1,0 +1,152 @@
+//! Collections: what an instance serves, described by one TOML file and completed from the files' headers.
+//!
+//! Extents, grids and dates are read from the data at start-up (headers only, in parallel), never copied into the
+//! configuration by hand. Main types: [`Catalog`], [`Collection`], [`Item`] (one acquisition time) and [`Asset`]
+//! (one band of one file).
+
+mod config;
+mod scan;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+pub use config::PropertyValue;
+
+use crate::{BandInfo, Bbox, Error, Grid, Result};
+
+/// One band of one raster file, as read by GDAL.
+#[derive(Clone, Debug)]
+pub struct Asset {
+    /// GDAL dataset name (a path, `/vsicurl/` URL or `NETCDF:"file":var`).
+    pub path: String,
+    /// 1-based band index in that dataset.
+    pub band: usize,
+    /// The file's own grid.
+    pub grid: Grid,
+    /// Value marking missing data.
+    pub nodata: Option<f64>,
+}
+
+/// All assets of one acquisition time (one scene, or several scenes of the same time that are mosaicked).
+#[derive(Clone, Debug)]
+pub struct Item {
+    /// Acquisition time.
+    pub time: DateTime<Utc>,
+    /// One entry per collection band (`None` when this item lacks that band).
+    pub assets: Vec<Option<Asset>>,
+}
+
+/// A collection: metadata, the grid the cube is built on, and its items sorted by time.
+#[derive(Clone, Debug)]
+pub struct Collection {
+    /// Collection id.
+    pub id: String,
+    /// Short title.
+    pub title: String,
+    /// Description (CommonMark).
+    pub description: String,
+    /// SPDX licence id or `proprietary`.
+    pub license: String,
+    /// Keywords.
+    pub keywords: Vec<String>,
+    /// Attribution lines.
+    pub attribution: Vec<String>,
+    /// Bands, in cube order.
+    pub bands: Vec<BandInfo>,
+    /// The grid all items are read onto.
+    pub grid: Grid,
+    /// Items sorted by time; items of equal time are mosaicked, first valid pixel wins.
+    pub items: Vec<Item>,
+    /// Spatial extent in EPSG:4326.
+    pub extent_wgs84: Bbox,
+    /// Collection-level properties usable in `load_collection(properties=…)`.
+    pub properties: Vec<(String, PropertyValue)>,
+}
+
+impl Collection {
+    /// First and last item times.
+    pub fn time_range(&self) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+        Some((self.items.first()?.time, self.items.last()?.time))
+    }
+
+    /// Distinct item times, ascending.
+    pub fn times(&self) -> Vec<DateTime<Utc>> {
+        let mut t: Vec<DateTime<Utc>> = self.items.iter().map(|i| i.time).collect();
+        t.dedup();
+        t
+    }
+
+    /// Index of the band called `name`, or whose common name is `name`.
+    pub fn band_index(&self, name: &str) -> Option<usize> {
+        self.bands.iter().position(|b| b.name == name).or_else(|| {
+            self.bands
+                .iter()
+                .position(|b| b.common_name.as_deref() == Some(name))
+        })
+    }
+}
+
+/// The collections an instance serves.
+#[derive(Clone, Debug, Default)]
+pub struct Catalog {
+    collections: Vec<Arc<Collection>>,
+}
+
+impl Catalog {
+    /// Reads the TOML configuration at `path` and scans the files of every collection it lists.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for an invalid file or a collection without files; GDAL errors for unreadable files.
+    pub fn load(path: &Path) -> Result<Catalog> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        Catalog::from_toml(&text, base)
+    }
+
+    /// Parses a TOML configuration whose relative paths are resolved against `base`.
+    ///
+    /// # Errors
+    /// As [`Catalog::load`].
+    pub fn from_toml(text: &str, base: &Path) -> Result<Catalog> {
+        let cfg = config::parse(text)?;
+        let mut collections = Vec::new();
+        for c in cfg {
+            let id = c.id.clone();
+            let col = scan::build(c, base).map_err(|e| match e {
+                Error::Config { message } => Error::Config {
+                    message: format!("collection {id}: {message}"),
+                },
+                other => other,
+            })?;
+            if collections.iter().any(|x: &Arc<Collection>| x.id == col.id) {
+                return Err(Error::Config {
+                    message: format!("collection id {} is listed twice", col.id),
+                });
+            }
+            collections.push(Arc::new(col));
+        }
+        Ok(Catalog { collections })
+    }
+
+    /// A catalog made of already built collections.
+    pub fn from_collections(collections: Vec<Collection>) -> Catalog {
+        Catalog {
+            collections: collections.into_iter().map(Arc::new).collect(),
+        }
+    }
+
+    /// All collections, in configuration order.
+    pub fn collections(&self) -> &[Arc<Collection>] {
+        &self.collections
+    }
+
+    /// The collection with `id`.
+    pub fn get(&self, id: &str) -> Option<&Arc<Collection>> {
+        self.collections.iter().find(|c| c.id == id)
+    }
+}

@@ -1,0 +1,173 @@
+//! Tiled parallel execution: cut the output grid into tiles, evaluate each tile through the whole plan on the
+//! engine's rayon pool, and stream finished tiles to a writer thread through a bounded channel, so at most
+//! `2 × threads + 1` tiles are alive at once whatever the size of the input.
+
+mod tiling;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock, mpsc};
+
+use ndarray::ArrayD;
+use rayon::prelude::*;
+
+use crate::plan::eval::EvalCtx;
+use crate::{Cube, Error, Result, TileSink, Window};
+
+/// Values of one tile (or a whole small cube): shape `[non-spatial lengths…, rows, cols]`, row-major, NaN = nodata.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Block(pub(crate) ArrayD<f32>);
+
+impl Block {
+    /// The shape.
+    pub fn shape(&self) -> &[usize] {
+        self.0.shape()
+    }
+
+    /// The values in row-major order.
+    pub fn values(&self) -> &[f32] {
+        self.0.as_slice().unwrap_or(&[])
+    }
+
+    /// The underlying array.
+    pub fn array(&self) -> &ArrayD<f32> {
+        &self.0
+    }
+}
+
+/// Reports execution progress.
+pub trait Progress: Send + Sync {
+    /// Called after each tile is written.
+    fn tiles_done(&self, done: usize, total: usize);
+}
+
+/// How to execute.
+#[derive(Clone, Default)]
+pub struct ExecOptions {
+    /// Bytes the tiles in flight may use (default 256 MiB).
+    pub memory_budget: Option<usize>,
+    /// Set to true to stop the computation ([`Error::Canceled`]).
+    pub cancel: Option<Arc<AtomicBool>>,
+    /// Progress receiver.
+    pub progress: Option<Arc<dyn Progress>>,
+}
+
+const DEFAULT_BUDGET: usize = 256 << 20;
+
+/// The engine's worker pool: one thread per core, each silencing HDF5's error printing at start.
+fn pool() -> Result<&'static rayon::ThreadPool> {
+    static POOL: OnceLock<std::result::Result<rayon::ThreadPool, String>> = OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .thread_name(|i| format!("engine-{i}"))
+            .start_handler(|_| crate::io::gdal::silence_hdf5_errors())
+            .build()
+            .map_err(|e| e.to_string())
+    })
+    .as_ref()
+    .map_err(|e| Error::internal(format!("cannot start the worker pool: {e}")))
+}
+
+/// Number of worker threads.
+fn threads() -> usize {
+    pool()
+        .map(rayon::ThreadPool::current_num_threads)
+        .unwrap_or(1)
+}
+
+/// Computes `cube` tile by tile and writes it to `sink`; returns the files written.
+///
+/// # Errors
+/// The first error of any tile or of the writer; [`Error::Canceled`] when canceled.
+pub fn execute(cube: &Cube, sink: Box<dyn TileSink>, opts: &ExecOptions) -> Result<Vec<PathBuf>> {
+    let pool = pool()?;
+    let n = threads();
+    let tiles = tiling::tiles(cube, opts.memory_budget.unwrap_or(DEFAULT_BUDGET), n);
+    let total = tiles.len();
+    let done = AtomicUsize::new(0);
+    let (tx, rx) = mpsc::sync_channel::<(Window, crate::Block)>(n);
+    let cancel = opts.cancel.clone();
+    std::thread::scope(|scope| {
+        let writer = scope.spawn(move || -> Result<Vec<PathBuf>> {
+            crate::io::gdal::silence_hdf5_errors();
+            let mut sink = sink;
+            for (w, b) in rx {
+                sink.write_tile(&w, &b)?;
+                let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+                if let Some(p) = &opts.progress {
+                    p.tiles_done(d, total);
+                }
+            }
+            sink.finish()
+        });
+        let ctx = EvalCtx {
+            cancel: cancel.as_deref(),
+        };
+        let computed = pool.install(|| {
+            tiles.par_iter().try_for_each_with(tx, |tx, w| {
+                let b = cube.eval(w, &ctx)?;
+                tx.send((*w, b))
+                    .map_err(|_| Error::internal("the writer stopped"))
+            })
+        });
+        let written = writer
+            .join()
+            .map_err(|_| Error::internal("the writer thread panicked"))?;
+        match (computed, written) {
+            (Err(Error::Internal { .. }), Err(e)) => Err(e),
+            (Err(e), _) => Err(e),
+            (Ok(()), w) => w,
+        }
+    })
+}
+
+/// Computes the whole cube into one block (for small results such as JSON output).
+///
+/// # Errors
+/// [`Error::Unsupported`] when the result would exceed the memory budget; any evaluation error.
+pub fn execute_to_memory(cube: &Cube, opts: &ExecOptions) -> Result<crate::Block> {
+    let budget = opts.memory_budget.unwrap_or(DEFAULT_BUDGET);
+    let g = cube.meta().grid();
+    let bytes = cube.meta().values_per_pixel() * g.width * g.height * 4;
+    if bytes > budget / 2 {
+        return Err(Error::Unsupported {
+            message: format!(
+                "the result ({} MiB) is too large to be held in memory; use GTiff or netCDF",
+                bytes >> 20
+            ),
+        });
+    }
+    let pool = pool()?;
+    let tiles = tiling::tiles(cube, budget / 2, threads());
+    let ctx = EvalCtx {
+        cancel: opts.cancel.as_deref(),
+    };
+    let blocks: Vec<(Window, crate::Block)> = pool.install(|| {
+        tiles
+            .par_iter()
+            .map(|w| cube.eval(w, &ctx).map(|b| (*w, b)))
+            .collect::<Result<_>>()
+    })?;
+    let mut full = ArrayD::<f32>::from_elem(cube.meta().block_shape(g.height, g.width), f32::NAN);
+    let nd = full.ndim();
+    for (w, b) in blocks {
+        let mut view = full.view_mut();
+        view.slice_axis_inplace(
+            ndarray::Axis(nd - 2),
+            ndarray::Slice::from(w.y0..w.y0 + w.height),
+        );
+        view.slice_axis_inplace(
+            ndarray::Axis(nd - 1),
+            ndarray::Slice::from(w.x0..w.x0 + w.width),
+        );
+        view.assign(b.array());
+    }
+    Ok(crate::Block(full))
+}
+
+/// Closes every pool thread's cached datasets (after files were replaced).
+pub fn clear_dataset_caches() {
+    if let Ok(p) = pool() {
+        p.broadcast(|_| crate::io::gdal::clear_dataset_cache());
+    }
+}

@@ -1,0 +1,27 @@
+//! Choosing tiles: square tiles whose side is a multiple of 256 (aligned with the usual 256/512 source blocks),
+//! as large as the memory budget allows for the tiles in flight, never smaller than 64.
+
+use crate::{Cube, Window};
+
+/// The windows covering the cube's grid, row by row.
+pub(super) fn tiles(cube: &Cube, budget: usize, threads: usize) -> Vec<Window> {
+    let g = cube.meta().grid();
+    let per_pixel = cube.peak_values_per_pixel().max(1) * std::mem::size_of::<f32>();
+    let in_flight = 2 * threads + 1;
+    let side = [1024usize, 512, 256, 128, 64]
+        .into_iter()
+        .find(|s| s * s * per_pixel * in_flight <= budget)
+        .unwrap_or(64);
+    let mut out = Vec::new();
+    for y0 in (0..g.height).step_by(side) {
+        for x0 in (0..g.width).step_by(side) {
+            out.push(Window {
+                x0,
+                y0,
+                width: side.min(g.width - x0),
+                height: side.min(g.height - y0),
+            });
+        }
+    }
+    out
+}

@@ -1,0 +1,497 @@
+//! CF netCDF-4 writer through GDAL's multidimensional API: coordinates `t` (when present), `y`, `x`, one Float32
+//! variable per band with `_FillValue` NaN and a grid-mapping variable, so GDAL and xarray read the CRS back.
+//! Tiles are written in place as they arrive; the file is renamed to its final name when complete.
+
+use std::ffi::{CString, c_void};
+use std::path::{Path, PathBuf};
+use std::ptr;
+
+use chrono::Timelike;
+use gdal::DriverManager;
+use gdal_sys::{
+    GDALDataType, GDALDatasetH, GDALDimensionH, GDALExtendedDataTypeH, GDALGroupH, GDALMDArrayH,
+};
+
+use super::gtiff::temp_name;
+use super::srs_of;
+use crate::{Block, CubeMeta, DimensionKind, Error, Labels, Result, TileSink, Window};
+
+/// Writes a cube as one netCDF file; see [`crate::create_sink`].
+pub(crate) struct NetcdfSink {
+    handles: Handles,
+    /// Variables, in band order.
+    vars: Vec<GDALMDArrayH>,
+    /// Store UInt16 with fill value 0 instead of Float32 with NaN.
+    uint16: bool,
+    /// Length of the time axis (1 when the cube has none).
+    nt: usize,
+    has_time: bool,
+    /// True when time comes before bands in the block layout.
+    time_first: bool,
+    nb: usize,
+    temp: PathBuf,
+    target: PathBuf,
+}
+
+// SAFETY: the GDAL handles are owned exclusively by this sink and used by one thread at a time (the executor's
+// writer thread); GDAL allows moving a dataset and its objects between threads when access is not concurrent.
+#[allow(unsafe_code)]
+unsafe impl Send for NetcdfSink {}
+
+/// Every GDAL object created for the file, released in reverse order before the dataset is closed.
+struct Handles {
+    dataset: GDALDatasetH,
+    group: GDALGroupH,
+    dims: Vec<GDALDimensionH>,
+    arrays: Vec<GDALMDArrayH>,
+    float32: GDALExtendedDataTypeH,
+    float64: GDALExtendedDataTypeH,
+    string: GDALExtendedDataTypeH,
+    uint16: GDALExtendedDataTypeH,
+}
+
+impl Drop for Handles {
+    fn drop(&mut self) {
+        // SAFETY: each handle was returned non-null by GDAL, is released exactly once here, and the dataset is
+        // closed last, after every object that belongs to it.
+        unsafe {
+            for a in self.arrays.drain(..) {
+                gdal_sys::GDALMDArrayRelease(a);
+            }
+            for d in self.dims.drain(..) {
+                gdal_sys::GDALDimensionRelease(d);
+            }
+            for t in [self.float32, self.float64, self.string, self.uint16] {
+                if !t.is_null() {
+                    gdal_sys::GDALExtendedDataTypeRelease(t);
+                }
+            }
+            if !self.group.is_null() {
+                gdal_sys::GDALGroupRelease(self.group);
+            }
+            if !self.dataset.is_null() {
+                gdal_sys::GDALClose(self.dataset);
+            }
+        }
+    }
+}
+
+fn cstr(s: &str) -> Result<CString> {
+    CString::new(s).map_err(|_| Error::invalid(format!("'{s}' contains a NUL byte")))
+}
+
+fn non_null<T>(p: *mut T, what: &str) -> Result<*mut T> {
+    if p.is_null() {
+        Err(Error::internal(format!(
+            "GDAL failed to {what} (netCDF writer)"
+        )))
+    } else {
+        Ok(p)
+    }
+}
+
+impl Handles {
+    fn dimension(
+        &mut self,
+        name: &str,
+        kind: &str,
+        direction: &str,
+        size: usize,
+    ) -> Result<GDALDimensionH> {
+        let (n, k, d) = (cstr(name)?, cstr(kind)?, cstr(direction)?);
+        // SAFETY: the group is valid and the strings outlive the call.
+        let h = unsafe {
+            gdal_sys::GDALGroupCreateDimension(
+                self.group,
+                n.as_ptr(),
+                k.as_ptr(),
+                d.as_ptr(),
+                size as u64,
+                ptr::null_mut(),
+            )
+        };
+        let h = non_null(h, &format!("create dimension {name}"))?;
+        self.dims.push(h);
+        Ok(h)
+    }
+
+    fn array(
+        &mut self,
+        name: &str,
+        dims: &[GDALDimensionH],
+        dtype: GDALExtendedDataTypeH,
+        options: &[String],
+    ) -> Result<GDALMDArrayH> {
+        let n = cstr(name)?;
+        let opts: gdal::cpl::CslStringList = options.iter().cloned().collect();
+        let mut dims = dims.to_vec();
+        // SAFETY: the group, dimensions and data type are valid handles; GDAL copies what it keeps.
+        let h = unsafe {
+            gdal_sys::GDALGroupCreateMDArray(
+                self.group,
+                n.as_ptr(),
+                dims.len(),
+                dims.as_mut_ptr(),
+                dtype,
+                opts.as_ptr(),
+            )
+        };
+        let h = non_null(h, &format!("create variable {name}"))?;
+        self.arrays.push(h);
+        Ok(h)
+    }
+
+    fn text_attribute(&self, array: Option<GDALMDArrayH>, name: &str, value: &str) -> Result<()> {
+        let (n, v) = (cstr(name)?, cstr(value)?);
+        // SAFETY: valid group/array and data type handles; the attribute handle is released right after writing.
+        unsafe {
+            let attr = match array {
+                Some(a) => gdal_sys::GDALMDArrayCreateAttribute(
+                    a,
+                    n.as_ptr(),
+                    0,
+                    ptr::null(),
+                    self.string,
+                    ptr::null_mut(),
+                ),
+                None => gdal_sys::GDALGroupCreateAttribute(
+                    self.group,
+                    n.as_ptr(),
+                    0,
+                    ptr::null(),
+                    self.string,
+                    ptr::null_mut(),
+                ),
+            };
+            let attr = non_null(attr, &format!("create attribute {name}"))?;
+            let ok = gdal_sys::GDALAttributeWriteString(attr, v.as_ptr());
+            gdal_sys::GDALAttributeRelease(attr);
+            if ok == 0 {
+                return Err(Error::internal(format!(
+                    "GDAL failed to write attribute {name}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn write(
+        &self,
+        array: GDALMDArrayH,
+        dtype: GDALExtendedDataTypeH,
+        start: &[u64],
+        count: &[usize],
+        data: *const c_void,
+    ) -> Result<()> {
+        // SAFETY: `data` points to at least product(count) contiguous values of `dtype` in row-major order, as the
+        // callers guarantee; start/count have one entry per array dimension.
+        let ok = unsafe {
+            gdal_sys::GDALMDArrayWrite(
+                array,
+                start.as_ptr(),
+                count.as_ptr(),
+                ptr::null(),
+                ptr::null(),
+                dtype,
+                data,
+                ptr::null(),
+                0,
+            )
+        };
+        if ok == 0 {
+            Err(Error::internal("GDAL failed to write netCDF data"))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// CF units for the time axis: whole days when every instant is at midnight, seconds otherwise.
+fn time_encoding(times: &[chrono::DateTime<chrono::Utc>]) -> (&'static str, Vec<f64>) {
+    let midnight = times
+        .iter()
+        .all(|t| t.num_seconds_from_midnight() == 0 && t.timestamp_subsec_nanos() == 0);
+    if midnight {
+        (
+            "days since 1970-01-01 00:00:00",
+            times
+                .iter()
+                .map(|t| t.timestamp() as f64 / 86400.0)
+                .collect(),
+        )
+    } else {
+        (
+            "seconds since 1970-01-01 00:00:00",
+            times
+                .iter()
+                .map(|t| t.timestamp_millis() as f64 / 1000.0)
+                .collect(),
+        )
+    }
+}
+
+/// A valid netCDF variable name for a band label.
+fn var_name(label: &str) -> String {
+    let s: String = label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if s.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) {
+        s
+    } else {
+        format!("v_{s}")
+    }
+}
+
+impl NetcdfSink {
+    /// Creates the file (under a temporary name) with coordinates, variables and grid mapping for `meta`.
+    pub(crate) fn create(meta: &CubeMeta, path: &Path, uint16: bool) -> Result<NetcdfSink> {
+        let dims = meta.dims();
+        if dims.iter().any(|d| d.kind() == DimensionKind::Other) || dims.len() > 2 {
+            return Err(Error::Unsupported {
+                message: "netCDF output supports the dimensions t, bands, y, x only".into(),
+            });
+        }
+        let t_axis = meta.axes_of_kind(DimensionKind::Temporal).first().copied();
+        let b_axis = meta.axes_of_kind(DimensionKind::Bands).first().copied();
+        let times = t_axis.and_then(|a| match dims[a].labels() {
+            Labels::Time(t) => Some(t.clone()),
+            _ => None,
+        });
+        let bands: Vec<String> = b_axis
+            .map(|a| dims[a].labels().to_strings())
+            .unwrap_or_else(|| vec!["var".into()]);
+        super::silence_hdf5_errors();
+        let target = path.to_path_buf();
+        let temp = temp_name(&target);
+        let driver = DriverManager::get_driver_by_name("netCDF")
+            .map_err(Error::gdal("loading the netCDF driver"))?;
+        let name = cstr(&temp.to_string_lossy())?;
+        let opts: gdal::cpl::CslStringList = ["FORMAT=NC4"].into_iter().collect();
+        // SAFETY: driver handle and strings are valid for the call; a null result is checked below.
+        let dataset = unsafe {
+            gdal_sys::GDALCreateMultiDimensional(
+                driver.c_driver(),
+                name.as_ptr(),
+                ptr::null_mut(),
+                opts.as_ptr(),
+            )
+        };
+        let mut h = Handles {
+            dataset,
+            group: ptr::null_mut(),
+            dims: Vec::new(),
+            arrays: Vec::new(),
+            float32: ptr::null_mut(),
+            float64: ptr::null_mut(),
+            string: ptr::null_mut(),
+            uint16: ptr::null_mut(),
+        };
+        non_null(dataset, &format!("create {}", temp.display()))?;
+        // SAFETY: dataset is valid; the returned handles are owned by `h` and released in its Drop.
+        unsafe {
+            h.group = non_null(
+                gdal_sys::GDALDatasetGetRootGroup(dataset),
+                "open the root group",
+            )?;
+            h.float32 = non_null(
+                gdal_sys::GDALExtendedDataTypeCreate(GDALDataType::GDT_Float32),
+                "create a data type",
+            )?;
+            h.float64 = non_null(
+                gdal_sys::GDALExtendedDataTypeCreate(GDALDataType::GDT_Float64),
+                "create a data type",
+            )?;
+            h.string = non_null(
+                gdal_sys::GDALExtendedDataTypeCreateString(0),
+                "create a data type",
+            )?;
+            h.uint16 = non_null(
+                gdal_sys::GDALExtendedDataTypeCreate(GDALDataType::GDT_UInt16),
+                "create a data type",
+            )?;
+        }
+        h.text_attribute(None, "Conventions", "CF-1.9")?;
+        h.text_attribute(None, "source", "openeo-local")?;
+        let grid = meta.grid();
+        let geographic = grid.crs.epsg() == Some(4326);
+        let mut var_dims = Vec::new();
+        if let Some(times) = &times {
+            let d = h.dimension("t", "TEMPORAL", "", times.len())?;
+            // The netCDF driver links a coordinate variable to the dimension of the same name.
+            let arr = h.array("t", &[d], h.float64, &[])?;
+            let (units, values) = time_encoding(times);
+            h.text_attribute(Some(arr), "standard_name", "time")?;
+            h.text_attribute(Some(arr), "long_name", "time")?;
+            h.text_attribute(Some(arr), "axis", "T")?;
+            h.text_attribute(Some(arr), "units", units)?;
+            h.text_attribute(Some(arr), "calendar", "standard")?;
+            h.write(
+                arr,
+                h.float64,
+                &[0],
+                &[values.len()],
+                values.as_ptr().cast(),
+            )?;
+            var_dims.push(d);
+        }
+        for (name, kind, n, values, std_name, units, axis) in [
+            (
+                "y",
+                "HORIZONTAL_Y",
+                grid.height,
+                (0..grid.height)
+                    .map(|j| grid.y_center(j))
+                    .collect::<Vec<_>>(),
+                if geographic {
+                    "latitude"
+                } else {
+                    "projection_y_coordinate"
+                },
+                if geographic { "degrees_north" } else { "m" },
+                "Y",
+            ),
+            (
+                "x",
+                "HORIZONTAL_X",
+                grid.width,
+                (0..grid.width)
+                    .map(|i| grid.x_center(i))
+                    .collect::<Vec<_>>(),
+                if geographic {
+                    "longitude"
+                } else {
+                    "projection_x_coordinate"
+                },
+                if geographic { "degrees_east" } else { "m" },
+                "X",
+            ),
+        ] {
+            let d = h.dimension(name, kind, "", n)?;
+            let arr = h.array(name, &[d], h.float64, &[])?;
+            h.text_attribute(Some(arr), "standard_name", std_name)?;
+            h.text_attribute(Some(arr), "units", units)?;
+            h.text_attribute(Some(arr), "axis", axis)?;
+            h.write(arr, h.float64, &[0], &[n], values.as_ptr().cast())?;
+            var_dims.push(d);
+        }
+        let srs = srs_of(&grid.crs)?;
+        let block = format!(
+            "BLOCKSIZE={}{},{}",
+            if times.is_some() { "1," } else { "" },
+            grid.height.min(512),
+            grid.width.min(512)
+        );
+        let mut vars = Vec::new();
+        for band in &bands {
+            let dtype = if uint16 { h.uint16 } else { h.float32 };
+            let arr = h.array(
+                &var_name(band),
+                &var_dims,
+                dtype,
+                &["COMPRESS=DEFLATE".into(), "ZLEVEL=1".into(), block.clone()],
+            )?;
+            // SAFETY: valid array and SRS handles; GDAL copies the SRS.
+            unsafe {
+                gdal_sys::GDALMDArraySetNoDataValueAsDouble(
+                    arr,
+                    if uint16 { 0.0 } else { f64::NAN },
+                );
+                gdal_sys::GDALMDArraySetSpatialRef(arr, srs.to_c_hsrs());
+            }
+            h.text_attribute(Some(arr), "long_name", band)?;
+            vars.push(arr);
+        }
+        let time_first = match (t_axis, b_axis) {
+            (Some(t), Some(b)) => t < b,
+            _ => true,
+        };
+        Ok(NetcdfSink {
+            nt: times.as_ref().map_or(1, Vec::len),
+            has_time: times.is_some(),
+            time_first,
+            nb: bands.len(),
+            uint16,
+            vars,
+            handles: h,
+            temp,
+            target,
+        })
+    }
+}
+
+impl TileSink for NetcdfSink {
+    fn write_tile(&mut self, window: &Window, block: &Block) -> Result<()> {
+        let cells = window.cells();
+        let data = block.values();
+        let mut buf = vec![0f32; self.nt * cells];
+        for (b, &var) in self.vars.iter().enumerate() {
+            for t in 0..self.nt {
+                let flat = if self.time_first {
+                    t * self.nb + b
+                } else {
+                    b * self.nt + t
+                };
+                let src = data
+                    .get(flat * cells..(flat + 1) * cells)
+                    .ok_or_else(|| Error::internal("block smaller than expected"))?;
+                buf[t * cells..(t + 1) * cells].copy_from_slice(src);
+            }
+            let (y, x) = (window.y0 as u64, window.x0 as u64);
+            let (start, count) = if self.has_time {
+                (vec![0, y, x], vec![self.nt, window.height, window.width])
+            } else {
+                (vec![y, x], vec![window.height, window.width])
+            };
+            if self.uint16 {
+                let ints: Vec<u16> = buf
+                    .iter()
+                    .map(|v| {
+                        if v.is_nan() {
+                            0
+                        } else {
+                            v.round().clamp(0.0, 65535.0) as u16
+                        }
+                    })
+                    .collect();
+                self.handles.write(
+                    var,
+                    self.handles.uint16,
+                    &start,
+                    &count,
+                    ints.as_ptr().cast(),
+                )?;
+            } else {
+                self.handles.write(
+                    var,
+                    self.handles.float32,
+                    &start,
+                    &count,
+                    buf.as_ptr().cast(),
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>) -> Result<Vec<PathBuf>> {
+        let NetcdfSink {
+            handles,
+            temp,
+            target,
+            ..
+        } = *self;
+        drop(handles);
+        std::fs::rename(&temp, &target).map_err(|source| Error::Io {
+            path: target.clone(),
+            source,
+        })?;
+        Ok(vec![target])
+    }
+}

@@ -1,0 +1,152 @@
+//! Reading one band of one asset onto a window of a target grid: a direct window read when the asset shares the
+//! target's pixel lattice, nearest-neighbour warping otherwise. Nodata becomes NaN.
+
+use super::{transform_points, with_dataset};
+use crate::{Asset, Error, Grid, Result, Window};
+
+/// Reads `asset` onto `window` of `target` into `out` (row-major, `window.cells()` values).
+///
+/// With `fill_only_missing`, only cells of `out` that are NaN are written: the first valid pixel wins when scenes
+/// of one date are mosaicked. Cells the asset does not cover are left untouched.
+///
+/// # Errors
+/// GDAL failing to open or read the asset, or a failing CRS transformation.
+pub(crate) fn read_asset(
+    asset: &Asset,
+    target: &Grid,
+    window: &Window,
+    out: &mut [f32],
+    fill_only_missing: bool,
+) -> Result<()> {
+    if out.len() != window.cells() {
+        return Err(Error::internal("output buffer does not match the window"));
+    }
+    match target.lattice_offset(&asset.grid) {
+        Some(offset) => read_aligned(asset, offset, window, out, fill_only_missing),
+        None => read_warped(asset, target, window, out, fill_only_missing),
+    }
+}
+
+/// Reads a rectangle `(col, row, width, height)` of the asset as f32 with nodata turned into NaN.
+fn read_rect(
+    asset: &Asset,
+    col: usize,
+    row: usize,
+    width: usize,
+    height: usize,
+) -> Result<Vec<f32>> {
+    with_dataset(&asset.path, |ds| {
+        let band = ds.rasterband(asset.band).map_err(Error::gdal(format!(
+            "opening band {} of {}",
+            asset.band, asset.path
+        )))?;
+        let mut buf = vec![0f32; width * height];
+        band.read_into_slice::<f32>(
+            (col as isize, row as isize),
+            (width, height),
+            (width, height),
+            &mut buf,
+            None,
+        )
+        .map_err(Error::gdal(format!(
+            "reading {} band {}",
+            asset.path, asset.band
+        )))?;
+        if let Some(nd) = asset.nodata {
+            let nd = nd as f32;
+            if !nd.is_nan() {
+                buf.iter_mut()
+                    .filter(|v| **v == nd)
+                    .for_each(|v| *v = f32::NAN);
+            }
+        }
+        Ok(buf)
+    })
+}
+
+fn put(dst: &mut f32, v: f32, fill_only_missing: bool) {
+    if !fill_only_missing || dst.is_nan() {
+        *dst = v;
+    }
+}
+
+fn read_aligned(
+    asset: &Asset,
+    (ox, oy): (i64, i64),
+    win: &Window,
+    out: &mut [f32],
+    fill: bool,
+) -> Result<()> {
+    let (aw, ah) = (asset.grid.width as i64, asset.grid.height as i64);
+    // window columns in asset pixel coordinates
+    let c0 = (win.x0 as i64 - ox).max(0);
+    let c1 = (win.x0 as i64 + win.width as i64 - ox).min(aw);
+    let r0 = (win.y0 as i64 - oy).max(0);
+    let r1 = (win.y0 as i64 + win.height as i64 - oy).min(ah);
+    if c1 <= c0 || r1 <= r0 {
+        return Ok(());
+    }
+    let (w, h) = ((c1 - c0) as usize, (r1 - r0) as usize);
+    let buf = read_rect(asset, c0 as usize, r0 as usize, w, h)?;
+    let dx = (c0 + ox) as usize - win.x0;
+    let dy = (r0 + oy) as usize - win.y0;
+    for r in 0..h {
+        let src = &buf[r * w..(r + 1) * w];
+        let start = (dy + r) * win.width + dx;
+        for (d, &v) in out[start..start + w].iter_mut().zip(src) {
+            put(d, v, fill);
+        }
+    }
+    Ok(())
+}
+
+fn read_warped(
+    asset: &Asset,
+    target: &Grid,
+    win: &Window,
+    out: &mut [f32],
+    fill: bool,
+) -> Result<()> {
+    let n = win.cells();
+    let mut xs = Vec::with_capacity(n);
+    let mut ys = Vec::with_capacity(n);
+    for r in 0..win.height {
+        let y = target.y_center(win.y0 + r);
+        for c in 0..win.width {
+            xs.push(target.x_center(win.x0 + c));
+            ys.push(y);
+        }
+    }
+    transform_points(&target.crs, &asset.grid.crs, &mut xs, &mut ys)?;
+    let [ax0, adx, _, ay0, _, ady] = asset.grid.transform;
+    let (aw, ah) = (asset.grid.width as f64, asset.grid.height as f64);
+    // source pixel index of every target cell (or None)
+    let idx: Vec<Option<(usize, usize)>> = xs
+        .iter()
+        .zip(&ys)
+        .map(|(&x, &y)| {
+            let c = ((x - ax0) / adx).floor();
+            let r = ((y - ay0) / ady).floor();
+            (c >= 0.0 && c < aw && r >= 0.0 && r < ah).then_some((c as usize, r as usize))
+        })
+        .collect();
+    let Some((c0, c1, r0, r1)) = idx.iter().flatten().fold(
+        None,
+        |acc: Option<(usize, usize, usize, usize)>, &(c, r)| {
+            Some(match acc {
+                None => (c, c, r, r),
+                Some((a, b, d, e)) => (a.min(c), b.max(c), d.min(r), e.max(r)),
+            })
+        },
+    ) else {
+        return Ok(());
+    };
+    let (w, h) = (c1 - c0 + 1, r1 - r0 + 1);
+    let buf = read_rect(asset, c0, r0, w, h)?;
+    for (d, i) in out.iter_mut().zip(&idx) {
+        if let Some((c, r)) = i {
+            put(d, buf[(r - r0) * w + (c - c0)], fill);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,55 @@
+//! Raster I/O: reading assets through GDAL and writing results (GeoTIFF/COG, netCDF).
+//!
+//! Readers are functions over an [`crate::Asset`]; writers implement [`TileSink`], which receives finished tiles in any
+//! order from the executor and produces the output files when finished.
+
+pub(crate) mod gdal;
+
+use std::path::{Path, PathBuf};
+
+use crate::{CubeMeta, Result, Window};
+
+/// An output file format the engine can write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// Tiled GeoTIFF; one file per date when the cube keeps a temporal dimension.
+    GTiff {
+        /// Write Cloud Optimized GeoTIFF (with overviews) instead of a plain tiled GeoTIFF.
+        cog: bool,
+    },
+    /// CF netCDF-4 with `t`, `y`, `x` coordinates, one variable per band, and a grid mapping.
+    NetCdf,
+}
+
+/// Receives finished tiles of a cube and writes them out.
+pub trait TileSink: Send {
+    /// Stores the block of `window` (shape: non-spatial lengths, rows, columns).
+    ///
+    /// # Errors
+    /// Any write failure.
+    fn write_tile(&mut self, window: &Window, block: &crate::Block) -> Result<()>;
+
+    /// Completes the output and returns the files written, in a stable order.
+    ///
+    /// # Errors
+    /// Any failure while closing or converting the output.
+    fn finish(self: Box<Self>) -> Result<Vec<PathBuf>>;
+}
+
+/// Creates a sink writing `meta`-shaped cubes to `path` in `format`.
+///
+/// For GeoTIFF output of a cube with a temporal dimension, one file per date is written next to `path`, named
+/// `<stem>_<date>.tif`; otherwise `path` itself is written. Files appear only when complete (temp name + rename).
+///
+/// # Errors
+/// [`crate::Error::Unsupported`] for cubes the format cannot hold, or GDAL errors while creating files.
+pub fn create_sink(
+    meta: &CubeMeta,
+    path: &Path,
+    format: OutputFormat,
+) -> Result<Box<dyn TileSink>> {
+    match format {
+        OutputFormat::GTiff { cog } => Ok(Box::new(gdal::GtiffSink::create(meta, path, cog)?)),
+        OutputFormat::NetCdf => Ok(Box::new(gdal::NetcdfSink::create(meta, path, false)?)),
+    }
+}

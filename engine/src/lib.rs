@@ -1,0 +1,27 @@
+//! The openeo-local engine: the data cube model, the lazy plan a process graph becomes, tiled parallel execution
+//! and raster I/O.
+//!
+//! Data flows one way: a [`Catalog`] describes the collections; `processes` builds a [`Cube`] (metadata plus a lazy
+//! plan node) from a process graph, with filters pushed down into the loads; [`execute`] cuts the output grid into
+//! tiles, evaluates every tile through the whole plan on a rayon pool and hands finished tiles to a [`TileSink`]
+//! (GeoTIFF/COG, netCDF or an in-memory array). Nothing here knows about HTTP or openEO JSON.
+#![deny(unsafe_code)]
+
+mod catalog;
+mod cube;
+mod error;
+mod exec;
+mod generate;
+mod io;
+mod plan;
+
+pub use catalog::{Asset, Catalog, Collection, Item, PropertyValue};
+pub use cube::{BandInfo, Bbox, Crs, CubeMeta, Dimension, DimensionKind, Grid, Labels, Window};
+pub use error::{Error, Result};
+pub use exec::{Block, ExecOptions, Progress, clear_dataset_caches, execute, execute_to_memory};
+pub use generate::{SyntheticSpec, generate, synthetic_value};
+pub use io::gdal::{
+    GdalInfo, crs_from_user, init as init_gdal, read_info, transform_bbox, transform_points,
+};
+pub use io::{OutputFormat, TileSink, create_sink};
+pub use plan::{CellFn, Cube, MergeResolver};

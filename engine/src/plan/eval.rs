@@ -1,0 +1,165 @@
+//! Evaluating one spatial tile through the plan. Every node returns a [`Block`] of shape
+//! `[non-spatial lengths…, rows, cols]` for the same window of the shared grid.
+
+use ndarray::{ArrayD, Axis, IxDyn};
+
+use super::{Cube, Load, Merge, Node};
+use crate::io::gdal::read_asset;
+use crate::{Block, Error, Grid, Result, Window};
+
+/// Per-evaluation context: cancellation.
+pub(crate) struct EvalCtx<'a> {
+    pub(crate) cancel: Option<&'a std::sync::atomic::AtomicBool>,
+}
+
+impl EvalCtx<'_> {
+    fn check(&self) -> Result<()> {
+        match self.cancel {
+            Some(c) if c.load(std::sync::atomic::Ordering::Relaxed) => Err(Error::Canceled),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Cube {
+    /// Computes the block of `window`.
+    pub(crate) fn eval(&self, window: &Window, ctx: &EvalCtx<'_>) -> Result<Block> {
+        let block = self.eval_node(window, ctx)?;
+        // Metadata-only changes (relabel, expand) share the node: give the block this cube's shape.
+        let shape = self.meta.block_shape(window.height, window.width);
+        if block.shape() == shape.as_slice() {
+            return Ok(block);
+        }
+        let Block(arr) = block;
+        let data = arr.into_raw_vec_and_offset().0;
+        Block::new(shape, data)
+    }
+
+    fn eval_node(&self, window: &Window, ctx: &EvalCtx<'_>) -> Result<Block> {
+        ctx.check()?;
+        match self.node.as_ref() {
+            Node::Load(l) => eval_load(l, self.meta.grid(), window, ctx),
+            Node::Select {
+                input,
+                axis,
+                indices,
+            } => {
+                let b = input.eval(window, ctx)?;
+                Ok(Block::from_array(b.array().select(Axis(*axis), indices)))
+            }
+            Node::Reduce { input, axis, f } => {
+                let b = input.eval(window, ctx)?;
+                let arr = b.array();
+                let lanes: Vec<ArrayD<f32>> = (0..arr.shape()[*axis])
+                    .map(|j| {
+                        arr.index_axis(Axis(*axis), j)
+                            .as_standard_layout()
+                            .into_owned()
+                    })
+                    .collect();
+                let mut shape = arr.shape().to_vec();
+                shape.remove(*axis);
+                let len: usize = shape.iter().product();
+                let slices: Vec<&[f32]> =
+                    lanes.iter().map(|l| l.as_slice().unwrap_or(&[])).collect();
+                let out = f.call(&slices, len)?;
+                Block::new(shape, out)
+            }
+            Node::Apply { input, f } => {
+                let b = input.eval(window, ctx)?;
+                let shape = b.array().shape().to_vec();
+                let out = f.call(&[b.values()], b.values().len())?;
+                Block::new(shape, out)
+            }
+            Node::Merge(m) => eval_merge(m, &self.meta, window, ctx),
+        }
+    }
+
+    /// Upper bound of values held per pixel while evaluating this node (for tile sizing).
+    pub(crate) fn peak_values_per_pixel(&self) -> usize {
+        let own = self.meta.values_per_pixel();
+        match self.node.as_ref() {
+            Node::Load(_) => own + 1,
+            Node::Select { input, .. } | Node::Apply { input, .. } => {
+                input.peak_values_per_pixel() + own
+            }
+            Node::Reduce { input, .. } => {
+                input.peak_values_per_pixel() + input.meta.values_per_pixel() + own
+            }
+            Node::Merge(m) => {
+                m.a.peak_values_per_pixel()
+                    .max(m.a.meta.values_per_pixel() + m.b.peak_values_per_pixel())
+                    + own
+                    + m.b.meta.values_per_pixel()
+            }
+        }
+    }
+}
+
+fn eval_load(l: &Load, grid: &Grid, window: &Window, ctx: &EvalCtx<'_>) -> Result<Block> {
+    let cells = window.cells();
+    let (nt, nb) = (l.groups.len(), l.bands.len());
+    let mut data = vec![f32::NAN; nt * nb * cells];
+    for (ti, group) in l.groups.iter().enumerate() {
+        ctx.check()?;
+        for (bi, &band) in l.bands.iter().enumerate() {
+            let out = &mut data[(ti * nb + bi) * cells..(ti * nb + bi + 1) * cells];
+            let mut first = true;
+            for &item in group {
+                let asset = l
+                    .collection
+                    .items
+                    .get(item)
+                    .and_then(|it| it.assets.get(band))
+                    .and_then(Option::as_ref);
+                if let Some(asset) = asset {
+                    read_asset(asset, grid, window, out, !first)?;
+                    first = false;
+                }
+            }
+        }
+    }
+    Block::new(vec![nt, nb, window.height, window.width], data)
+}
+
+fn eval_merge(
+    m: &Merge,
+    meta: &crate::CubeMeta,
+    window: &Window,
+    ctx: &EvalCtx<'_>,
+) -> Result<Block> {
+    let a = m.a.eval(window, ctx)?;
+    let b = m.b.eval(window, ctx)?;
+    let cells = window.cells();
+    let (va, vb) = (a.values(), b.values());
+    let mut out = vec![f32::NAN; m.sources.len() * cells];
+    for (k, &(ia, ib)) in m.sources.iter().enumerate() {
+        let dst = &mut out[k * cells..(k + 1) * cells];
+        let sa = ia.and_then(|i| va.get(i * cells..(i + 1) * cells));
+        let sb = ib.and_then(|i| vb.get(i * cells..(i + 1) * cells));
+        match (sa, sb, &m.resolver) {
+            (Some(x), Some(y), Some(r)) => dst.copy_from_slice(&r.call(&[x, y], cells)?),
+            (Some(x), _, _) => dst.copy_from_slice(x),
+            (None, Some(y), _) => dst.copy_from_slice(y),
+            (None, None, _) => {}
+        }
+    }
+    Block::new(meta.block_shape(window.height, window.width), out)
+}
+
+impl Block {
+    /// Wraps an array, making it contiguous.
+    pub(crate) fn from_array(a: ArrayD<f32>) -> Block {
+        Block(a.as_standard_layout().into_owned())
+    }
+
+    /// A block of `shape` from row-major `data`.
+    ///
+    /// # Errors
+    /// [`Error::Internal`] when the sizes disagree.
+    pub fn new(shape: Vec<usize>, data: Vec<f32>) -> Result<Block> {
+        ArrayD::from_shape_vec(IxDyn(&shape), data)
+            .map(Block)
+            .map_err(|e| Error::internal(format!("block shape: {e}")))
+    }
+}

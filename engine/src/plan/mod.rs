@@ -1,0 +1,131 @@
+//! The lazy plan: a [`Cube`] is its metadata plus the node that computes it.
+//!
+//! Builders validate while planning (unknown bands, empty extents, overlaps without resolver fail before any pixel
+//! is read) and push filters down: band and time selections narrow the loads below them, and spatial filters and
+//! grid alignment (merge_cubes) replace the grid of every load in the subtree, because every other node works
+//! pixel by pixel. Evaluation of one tile through the tree lives in [`eval`].
+
+mod build;
+pub(crate) mod eval;
+
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use crate::{Collection, CubeMeta};
+
+/// A pixel-wise function supplied by the process layer: reducers (one input slice per label of the reduced
+/// dimension), `apply` callbacks (one input) and merge resolvers (two inputs). All inputs have `len` values; the
+/// result must have `len` values. NaN is nodata.
+pub trait CellFn: Send + Sync + Debug {
+    /// Computes the output values for `inputs`.
+    ///
+    /// # Errors
+    /// Any error of the callback, reported as [`crate::Error::Callback`].
+    fn call(&self, inputs: &[&[f32]], len: usize) -> crate::Result<Vec<f32>>;
+}
+
+/// A merge overlap resolver: a [`CellFn`] with inputs `x` (cube 1) and `y` (cube 2).
+pub type MergeResolver = Arc<dyn CellFn>;
+
+/// A data cube: metadata plus the lazy computation that produces it.
+#[derive(Clone, Debug)]
+pub struct Cube {
+    meta: CubeMeta,
+    node: Arc<Node>,
+}
+
+/// What computes a cube.
+#[derive(Debug)]
+enum Node {
+    /// Read items of a collection: dims `[t, bands]`.
+    Load(Load),
+    /// Keep some labels of one axis.
+    Select {
+        input: Cube,
+        axis: usize,
+        indices: Vec<usize>,
+    },
+    /// Reduce one axis with a pixel-wise function.
+    Reduce {
+        input: Cube,
+        axis: usize,
+        f: Arc<dyn CellFn>,
+    },
+    /// Apply a pixel-wise function to every value.
+    Apply { input: Cube, f: Arc<dyn CellFn> },
+    /// Merge two cubes on the same grid.
+    Merge(Merge),
+}
+
+#[derive(Debug, Clone)]
+struct Load {
+    collection: Arc<Collection>,
+    /// Per time label: indices of the collection items of that time (mosaicked in order).
+    groups: Vec<Vec<usize>>,
+    /// Collection band indices, in cube order.
+    bands: Vec<usize>,
+}
+
+#[derive(Debug)]
+struct Merge {
+    a: Cube,
+    b: Cube,
+    /// Per output flat non-spatial index: source flat index in `a` and in `b`.
+    sources: Vec<(Option<usize>, Option<usize>)>,
+    resolver: Option<MergeResolver>,
+}
+
+impl Cube {
+    /// The cube's metadata.
+    pub fn meta(&self) -> &CubeMeta {
+        &self.meta
+    }
+
+    /// A one-line-per-node description of the plan, for logs and `--explain`.
+    pub fn explain(&self) -> String {
+        let mut out = String::new();
+        self.explain_into(0, &mut out);
+        out
+    }
+
+    fn explain_into(&self, depth: usize, out: &mut String) {
+        let pad = "  ".repeat(depth);
+        let g = self.meta.grid();
+        let dims: Vec<String> = self
+            .meta
+            .dims()
+            .iter()
+            .map(|d| format!("{}[{}]", d.name(), d.len()))
+            .collect();
+        let shape = format!("{} y[{}] x[{}]", dims.join(" "), g.height, g.width);
+        let children: Vec<&Cube> = match self.node.as_ref() {
+            Node::Load(l) => {
+                out.push_str(&format!("{pad}load {} -> {shape}\n", l.collection.id));
+                vec![]
+            }
+            Node::Select {
+                input,
+                axis,
+                indices,
+            } => {
+                out.push_str(&format!("{pad}select axis {axis} {indices:?} -> {shape}\n"));
+                vec![input]
+            }
+            Node::Reduce { input, axis, .. } => {
+                out.push_str(&format!("{pad}reduce axis {axis} -> {shape}\n"));
+                vec![input]
+            }
+            Node::Apply { input, .. } => {
+                out.push_str(&format!("{pad}apply -> {shape}\n"));
+                vec![input]
+            }
+            Node::Merge(m) => {
+                out.push_str(&format!("{pad}merge -> {shape}\n"));
+                vec![&m.a, &m.b]
+            }
+        };
+        for c in children {
+            c.explain_into(depth + 1, out);
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! Evaluating a process graph: resolve arguments (`from_node`, `from_parameter`, callbacks), run each node once.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use openeo_engine::{Catalog, Cube};
+use serde_json::Value as Json;
+
+use super::{Args, ProcessGraph};
+use crate::{Error, Registry, Result, Value};
+
+/// User-defined processes (stored process graphs usable as `process_id`).
+pub trait UdpLookup: Send + Sync {
+    /// The stored graph with `id`, if any.
+    fn process_graph(&self, id: &str) -> Option<ProcessGraph>;
+}
+
+/// A `save_result` call: what to write and how.
+#[derive(Clone, Debug)]
+pub struct SaveRequest {
+    /// The cube to write.
+    pub cube: Cube,
+    /// The format name as given (case-insensitive).
+    pub format: String,
+    /// Format options.
+    pub options: BTreeMap<String, Value>,
+}
+
+/// What evaluating a graph produced: the result node's value and the `save_result` calls.
+#[derive(Debug)]
+pub struct Evaluation {
+    /// Value of the result node.
+    pub result: Value,
+    /// Every `save_result` call, in evaluation order.
+    pub saves: Vec<SaveRequest>,
+}
+
+/// What processes may use while evaluating.
+#[derive(Clone)]
+pub struct Ctx {
+    /// Collections.
+    pub catalog: Arc<Catalog>,
+    /// Processes.
+    pub registry: Arc<Registry>,
+    /// User-defined processes.
+    pub udps: Option<Arc<dyn UdpLookup>>,
+    pub(crate) saves: Arc<Mutex<Vec<SaveRequest>>>,
+}
+
+impl Ctx {
+    /// A context over `catalog` with the standard registry.
+    pub fn new(
+        catalog: Arc<Catalog>,
+        registry: Arc<Registry>,
+        udps: Option<Arc<dyn UdpLookup>>,
+    ) -> Ctx {
+        Ctx {
+            catalog,
+            registry,
+            udps,
+            saves: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+
+    pub(crate) fn record_save(&self, s: SaveRequest) {
+        if let Ok(mut v) = self.saves.lock() {
+            v.push(s);
+        }
+    }
+}
+
+/// Evaluates `graph` (top level, no parameters).
+///
+/// # Errors
+/// Any error of any node, wrapped with the node id and process id.
+pub fn evaluate(graph: &ProcessGraph, ctx: &Ctx) -> Result<Evaluation> {
+    let result = eval_graph(graph, &HashMap::new(), ctx)?;
+    let saves = ctx.saves.lock().map(|v| v.clone()).unwrap_or_default();
+    Ok(Evaluation { result, saves })
+}
+
+/// Evaluates `graph` with `params` bound, returning the result node's value.
+pub(crate) fn eval_graph(
+    graph: &ProcessGraph,
+    params: &HashMap<String, Value>,
+    ctx: &Ctx,
+) -> Result<Value> {
+    let mut memo: HashMap<String, Value> = HashMap::new();
+    eval_node(graph, graph.result_id(), params, ctx, &mut memo)
+}
+
+fn eval_node(
+    graph: &ProcessGraph,
+    id: &str,
+    params: &HashMap<String, Value>,
+    ctx: &Ctx,
+    memo: &mut HashMap<String, Value>,
+) -> Result<Value> {
+    if let Some(v) = memo.get(id) {
+        return Ok(v.clone());
+    }
+    let node = graph.node(id).ok_or_else(|| Error::ProcessGraphInvalid {
+        reason: format!("missing node '{id}'"),
+    })?;
+    let mut run = || -> Result<Value> {
+        let mut values = HashMap::new();
+        for (name, arg) in &node.arguments {
+            values.insert(name.clone(), resolve(graph, arg, params, ctx, memo)?);
+        }
+        call_process(&node.process_id, values, ctx)
+    };
+    let v = run().map_err(|e| e.in_node(id, &node.process_id))?;
+    memo.insert(id.to_string(), v.clone());
+    Ok(v)
+}
+
+/// Runs process `id` (built-in, else user-defined) with resolved arguments.
+pub(crate) fn call_process(id: &str, values: HashMap<String, Value>, ctx: &Ctx) -> Result<Value> {
+    if let Some(def) = ctx.registry.get(id) {
+        let mut args = Args::new(def, values)?;
+        return (def.implementation())(&mut args, ctx);
+    }
+    if let Some(udp) = ctx.udps.as_ref().and_then(|u| u.process_graph(id)) {
+        return eval_graph(&udp, &values, ctx);
+    }
+    Err(Error::ProcessUnsupported {
+        process: id.to_string(),
+    })
+}
+
+fn resolve(
+    graph: &ProcessGraph,
+    v: &Json,
+    params: &HashMap<String, Value>,
+    ctx: &Ctx,
+    memo: &mut HashMap<String, Value>,
+) -> Result<Value> {
+    Ok(match v {
+        Json::Null => Value::Null,
+        Json::Bool(b) => Value::Bool(*b),
+        Json::Number(n) => Value::Number(n.as_f64().unwrap_or(f64::NAN)),
+        Json::String(s) => Value::Text(s.clone()),
+        Json::Array(a) => Value::Array(
+            a.iter()
+                .map(|x| resolve(graph, x, params, ctx, memo))
+                .collect::<Result<_>>()?,
+            None,
+        ),
+        Json::Object(o) => {
+            if let Some(Json::String(n)) = o.get("from_node") {
+                return eval_node(graph, n, params, ctx, memo);
+            }
+            if let Some(Json::String(p)) = o.get("from_parameter") {
+                return params
+                    .get(p)
+                    .cloned()
+                    .ok_or_else(|| Error::ProcessGraphParameterMissing {
+                        parameter: p.clone(),
+                    });
+            }
+            if let Some(pg) = o.get("process_graph") {
+                return Ok(Value::Callback(Arc::new(ProcessGraph::from_json(pg)?)));
+            }
+            Value::Object(
+                o.iter()
+                    .map(|(k, x)| Ok((k.clone(), resolve(graph, x, params, ctx, memo)?)))
+                    .collect::<Result<_>>()?,
+            )
+        }
+    })
+}
+
+/// Converts plain JSON (no references) to a value.
+pub(crate) fn json_to_value(v: &Json) -> Value {
+    match v {
+        Json::Null => Value::Null,
+        Json::Bool(b) => Value::Bool(*b),
+        Json::Number(n) => Value::Number(n.as_f64().unwrap_or(f64::NAN)),
+        Json::String(s) => Value::Text(s.clone()),
+        Json::Array(a) => Value::Array(a.iter().map(json_to_value).collect(), None),
+        Json::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, x)| (k.clone(), json_to_value(x)))
+                .collect(),
+        ),
+    }
+}

@@ -1,0 +1,23 @@
+//! openEO processes for openeo-local: the process-graph evaluator, the process registry, and one module per
+//! process family, each process with its metadata JSON (what `GET /processes` serves) next to its code.
+//!
+//! A graph is evaluated once at the top level, which builds a lazy [`openeo_engine::Cube`] plan; callbacks
+//! (reducers, `apply`, merge resolvers) become engine [`openeo_engine::CellFn`]s that evaluate their graph on whole
+//! tiles at once (vectorised over the cells).
+#![forbid(unsafe_code)]
+
+mod arrays;
+mod cubes;
+pub use cubes::output_format;
+mod error;
+mod graph;
+mod math;
+mod output;
+mod registry;
+mod value;
+
+pub use error::{Error, Result};
+pub use graph::{Ctx, Evaluation, ProcessGraph, SaveRequest, UdpLookup, evaluate};
+pub use output::{cube_json, format_file_info, value_json, write_json, write_save};
+pub use registry::{ProcessDef, Registry};
+pub use value::Value;

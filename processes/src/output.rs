@@ -1,0 +1,124 @@
+//! Executing `save_result` requests: choose the engine writer for the format, or build the JSON document for
+//! small results.
+
+use std::path::{Path, PathBuf};
+
+use openeo_engine::{
+    Block, CubeMeta, ExecOptions, OutputFormat, create_sink, execute, execute_to_memory,
+};
+use serde_json::{Value as Json, json};
+
+use crate::{Error, Result, SaveRequest, Value, output_format};
+
+/// The file extension and media type of a format name.
+///
+/// # Errors
+/// [`Error::FormatUnsupported`].
+pub fn format_file_info(format: &str) -> Result<(&'static str, &'static str)> {
+    Ok(match output_format(format)? {
+        "GTiff" => ("tif", "image/tiff; application=geotiff"),
+        "netCDF" => ("nc", "application/x-netcdf"),
+        _ => ("json", "application/json"),
+    })
+}
+
+/// Writes `save` to `path` (for GTiff with a temporal dimension, one file per date next to it) and returns the
+/// files written.
+///
+/// # Errors
+/// Engine errors while computing or writing.
+pub fn write_save(save: &SaveRequest, path: &Path, opts: &ExecOptions) -> Result<Vec<PathBuf>> {
+    let cog = matches!(save.options.get("cog"), Some(Value::Bool(true)))
+        || save.format.eq_ignore_ascii_case("cog");
+    match output_format(&save.format)? {
+        "GTiff" => Ok(execute(
+            &save.cube,
+            create_sink(save.cube.meta(), path, OutputFormat::GTiff { cog })?,
+            opts,
+        )?),
+        "netCDF" => Ok(execute(
+            &save.cube,
+            create_sink(save.cube.meta(), path, OutputFormat::NetCdf)?,
+            opts,
+        )?),
+        _ => {
+            let block = execute_to_memory(&save.cube, opts)?;
+            let doc = cube_json(save.cube.meta(), &block);
+            write_json(&doc, path)?;
+            Ok(vec![path.to_path_buf()])
+        }
+    }
+}
+
+/// Writes a JSON document atomically (temporary file, then rename).
+///
+/// # Errors
+/// File-system errors.
+pub fn write_json(doc: &Json, path: &Path) -> Result<()> {
+    let tmp = path.with_extension("json.part");
+    let io = |source| {
+        Error::Engine(openeo_engine::Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    };
+    let text = serde_json::to_vec(doc).map_err(|e| {
+        Error::Engine(openeo_engine::Error::Internal {
+            message: e.to_string(),
+        })
+    })?;
+    std::fs::write(&tmp, text).map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)
+}
+
+/// A cube as JSON: `{"type": "datacube", "dimensions": [...], "coords": {...}, "nodata": null, "data": [...]}` with
+/// nested arrays in dimension order (y, x last) and `null` for no-data.
+pub fn cube_json(meta: &CubeMeta, block: &Block) -> Json {
+    let g = meta.grid();
+    let mut names: Vec<String> = meta.dims().iter().map(|d| d.name().to_string()).collect();
+    names.extend(["y".to_string(), "x".to_string()]);
+    let mut coords = serde_json::Map::new();
+    for d in meta.dims() {
+        coords.insert(d.name().to_string(), json!(d.labels().to_strings()));
+    }
+    coords.insert(
+        "y".into(),
+        json!((0..g.height).map(|j| g.y_center(j)).collect::<Vec<_>>()),
+    );
+    coords.insert(
+        "x".into(),
+        json!((0..g.width).map(|i| g.x_center(i)).collect::<Vec<_>>()),
+    );
+    fn nest(shape: &[usize], data: &[f32]) -> Json {
+        match shape {
+            [] => data.first().map_or(Json::Null, |v| {
+                if v.is_nan() {
+                    Json::Null
+                } else {
+                    json!(f64::from(*v))
+                }
+            }),
+            [n, rest @ ..] => {
+                let step: usize = rest.iter().product();
+                Json::Array(
+                    (0..*n)
+                        .map(|i| nest(rest, &data[i * step..(i + 1) * step]))
+                        .collect(),
+                )
+            }
+        }
+    }
+    json!({
+        "type": "datacube",
+        "dimensions": names,
+        "coords": coords,
+        "crs": g.crs.label(),
+        "nodata": null,
+        "data": nest(block.shape(), block.values()),
+    })
+}
+
+/// A non-cube result as JSON.
+pub fn value_json(v: &Value) -> Json {
+    v.to_json()
+}

@@ -1,0 +1,100 @@
+//! `openeo-local run GRAPH.json`: execute a process graph locally with a progress bar.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use openeo_engine::{ExecOptions, Progress};
+
+use super::EngineArgs;
+use crate::{RunError, load_catalog, run_graph};
+
+/// Arguments of `run`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct RunArgs {
+    /// The process graph JSON file (`-` for standard input).
+    graph: PathBuf,
+    /// Output file; its extension picks the format when the graph has no save_result.
+    #[arg(long, short, default_value = "result.tif")]
+    output: PathBuf,
+    /// Print the plan before running.
+    #[arg(long)]
+    explain: bool,
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
+struct Bar(ProgressBar);
+
+impl Progress for Bar {
+    fn tiles_done(&self, done: usize, total: usize) {
+        self.0.set_length(total as u64);
+        self.0.set_position(done as u64);
+    }
+}
+
+fn err(code: &str, message: String) -> RunError {
+    RunError {
+        code: code.into(),
+        message,
+        client: true,
+    }
+}
+
+pub(crate) fn run(a: &RunArgs) -> Result<(), RunError> {
+    let text = if a.graph.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin())
+            .map_err(|e| err("Internal", format!("cannot read standard input: {e}")))?
+    } else {
+        std::fs::read_to_string(&a.graph).map_err(|e| {
+            err(
+                "FileNotFound",
+                format!("cannot read {}: {e}", a.graph.display()),
+            )
+        })?
+    };
+    let graph: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        err(
+            "ProcessGraphInvalid",
+            format!("{} is not valid JSON: {e}", a.graph.display()),
+        )
+    })?;
+    openeo_engine::init_gdal(a.engine.gdal_cache).map_err(|e| err("Internal", e.to_string()))?;
+    let catalog = load_catalog(a.engine.config.as_deref()).map_err(|e| RunError {
+        code: "Internal".into(),
+        message: e.to_string(),
+        client: false,
+    })?;
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} tiles {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let opts = ExecOptions {
+        memory_budget: Some(a.engine.memory_budget << 20),
+        cancel: None,
+        progress: Some(Arc::new(Bar(bar.clone()))),
+    };
+    if a.explain {
+        let g = openeo_processes::ProcessGraph::from_json(&graph)?;
+        let ctx = openeo_processes::Ctx::new(
+            Arc::new(catalog.clone()),
+            openeo_processes::Registry::standard(),
+            None,
+        );
+        for s in openeo_processes::evaluate(&g, &ctx)?.saves {
+            eprint!("{}", s.cube.explain());
+        }
+    }
+    let out = run_graph(&graph, Arc::new(catalog), None, &a.output, &opts)?;
+    bar.finish_and_clear();
+    for (f, _) in &out.files {
+        println!("{}", f.display());
+    }
+    if std::env::var_os("OPENEO_LOCAL_REPORT_RSS").is_some() {
+        if let Some(kib) = super::peak_rss_kib() {
+            eprintln!("peak_rss_kib={kib}");
+        }
+    }
+    Ok(())
+}

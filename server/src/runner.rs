@@ -1,0 +1,102 @@
+//! Running a process graph to result files: evaluate the graph into plans, then execute every `save_result`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use openeo_engine::{Catalog, ExecOptions};
+use openeo_processes::{
+    Ctx, ProcessGraph, Registry, SaveRequest, UdpLookup, Value, evaluate, format_file_info,
+    value_json, write_json, write_save,
+};
+
+/// Why a run failed: the openEO error code and message.
+#[derive(Debug, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct RunError {
+    /// openEO error code.
+    pub code: String,
+    /// Message naming the node and parameter where known.
+    pub message: String,
+    /// True for the user's errors (4xx), false for server failures.
+    pub client: bool,
+}
+
+impl From<openeo_processes::Error> for RunError {
+    fn from(e: openeo_processes::Error) -> RunError {
+        RunError {
+            code: e.code().to_string(),
+            client: e.is_client_error(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// What a run produced.
+#[derive(Debug)]
+pub struct RunOutput {
+    /// Files written, with their media types.
+    pub files: Vec<(PathBuf, &'static str)>,
+}
+
+/// Evaluates `graph` and writes its results to `output` (its extension picks the format when the graph has no
+/// `save_result`). Several `save_result` nodes get `output` with `_1`, `_2`… appended.
+///
+/// # Errors
+/// [`RunError`] with the openEO code of the first failure.
+pub fn run_graph(
+    graph: &serde_json::Value,
+    catalog: Arc<Catalog>,
+    udps: Option<Arc<dyn UdpLookup>>,
+    output: &Path,
+    opts: &ExecOptions,
+) -> Result<RunOutput, RunError> {
+    let graph = ProcessGraph::from_json(graph)?;
+    let ctx = Ctx::new(catalog, Registry::standard(), udps);
+    let eval = evaluate(&graph, &ctx)?;
+    let mut saves = eval.saves;
+    if saves.is_empty() {
+        match eval.result {
+            Value::Cube(cube) => {
+                let ext = output
+                    .extension()
+                    .map(|e| e.to_string_lossy().to_string())
+                    .unwrap_or_else(|| "json".into());
+                let format = match ext.as_str() {
+                    "tif" | "tiff" => "GTiff",
+                    "nc" => "netCDF",
+                    _ => "JSON",
+                };
+                saves.push(SaveRequest {
+                    cube: *cube,
+                    format: format.into(),
+                    options: Default::default(),
+                });
+            }
+            other => {
+                write_json(&value_json(&other), output)?;
+                return Ok(RunOutput {
+                    files: vec![(output.to_path_buf(), "application/json")],
+                });
+            }
+        }
+    }
+    let many = saves.len() > 1;
+    let mut files = Vec::new();
+    for (i, save) in saves.iter().enumerate() {
+        let (ext, media) = format_file_info(&save.format)?;
+        let stem = output
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_else(|| "result".into());
+        let name = if many {
+            format!("{stem}_{}.{ext}", i + 1)
+        } else {
+            format!("{stem}.{ext}")
+        };
+        let path = output.with_file_name(name);
+        for f in write_save(save, &path, opts)? {
+            files.push((f, media));
+        }
+    }
+    Ok(RunOutput { files })
+}
