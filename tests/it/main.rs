@@ -1,0 +1,7 @@
+//! End-to-end tests: process graphs run on the bundled data, results checked against independent computations
+//! (direct GDAL reads and plain loops).
+
+mod errors;
+mod outputs;
+mod seed;
+mod util;
