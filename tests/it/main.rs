@@ -1,5 +1,6 @@
 //! End-to-end tests: process graphs run on the bundled data, results checked against independent computations
 //! (direct GDAL reads and plain loops).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod errors;
 mod outputs;

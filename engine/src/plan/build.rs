@@ -410,7 +410,7 @@ impl Cube {
         }
         // output labels per axis, and for each output label its index in a and in b (None = absent/broadcast)
         let mut out_dims = Vec::new();
-        let mut maps: Vec<Vec<(Option<usize>, Option<usize>, bool)>> = Vec::new();
+        let mut maps: Vec<Vec<LabelSource>> = Vec::new();
         for d in da {
             let la = d.labels().to_strings();
             let b_axis = db.iter().position(|x| x.name() == d.name());
@@ -495,6 +495,9 @@ impl Cube {
         })
     }
 }
+
+/// For one output label: its index in cube 1, its index in cube 2, and whether cube 2 lacks the dimension.
+type LabelSource = (Option<usize>, Option<usize>, bool);
 
 /// Labels of `a` followed by the labels of `b` that `a` lacks; instants are sorted.
 fn union_labels(a: &Labels, b: Option<&Labels>) -> Result<Labels> {

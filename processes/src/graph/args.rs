@@ -10,6 +10,9 @@ use super::ProcessGraph;
 use crate::registry::ProcessDef;
 use crate::{Error, Result, Value};
 
+/// A temporal interval `[start, end)`; `None` bounds are open.
+pub(crate) type Interval = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
 /// The arguments of one process call.
 pub(crate) struct Args {
     def: &'static ProcessDef,
@@ -153,7 +156,7 @@ impl Args {
     pub(crate) fn interval(
         &self,
         name: &str,
-    ) -> Result<(Option<DateTime<Utc>>, Option<DateTime<Utc>>)> {
+    ) -> Result<Interval> {
         match self.get(name)? {
             Value::Null => Ok((None, None)),
             Value::Array(v, _) if v.len() == 2 => {

@@ -91,10 +91,8 @@ pub(crate) fn run(a: &RunArgs) -> Result<(), RunError> {
     for (f, _) in &out.files {
         println!("{}", f.display());
     }
-    if std::env::var_os("OPENEO_LOCAL_REPORT_RSS").is_some() {
-        if let Some(kib) = super::peak_rss_kib() {
-            eprintln!("peak_rss_kib={kib}");
-        }
+    if let (Some(_), Some(kib)) = (std::env::var_os("OPENEO_LOCAL_REPORT_RSS"), super::peak_rss_kib()) {
+        eprintln!("peak_rss_kib={kib}");
     }
     Ok(())
 }
