@@ -40,8 +40,8 @@ fn mix(mut z: u64) -> u64 {
 
 /// The value of band `b`, date `t` at pixel (`x`, `y`); 0 means nodata.
 pub fn synthetic_value(seed: u64, b: usize, t: usize, x: usize, y: usize) -> u16 {
-    let cloud =
-        mix(seed ^ ((t as u64) << 40) ^ (((y / 32) as u64) << 20) ^ (x / 32) as u64).is_multiple_of(7);
+    let cloud = mix(seed ^ ((t as u64) << 40) ^ (((y / 32) as u64) << 20) ^ (x / 32) as u64)
+        .is_multiple_of(7);
     if cloud {
         return 0;
     }

@@ -1,10 +1,13 @@
-//! openeo-local's front end: the command line (`run`, `generate`, `bench`) and the machinery shared by the CLI
-//! and the HTTP API (loading the configuration, running a process graph to files).
+//! openeo-local's front end: the command line (`run`, `serve`, `generate`, `bench`), the openEO HTTP API with its
+//! job store, and the machinery shared by both (loading the configuration, running a process graph to files).
 #![forbid(unsafe_code)]
 
 pub mod cli;
 mod config;
+mod jobs;
+mod routes;
 mod runner;
+pub mod serve;
 
 pub use config::{default_config_path, load_catalog};
-pub use runner::{RunError, RunOutput, run_graph};
+pub use runner::{RunError, RunOutput, plan_graph, result_values, run_graph, write_results};

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use openeo_engine::{Catalog, ExecOptions};
 use openeo_processes::{
-    Ctx, ProcessGraph, Registry, SaveRequest, UdpLookup, Value, evaluate, format_file_info,
-    value_json, write_json, write_save,
+    Ctx, Evaluation, ProcessGraph, Registry, SaveRequest, UdpLookup, Value, evaluate,
+    format_file_info, value_json, write_json, write_save,
 };
 
 /// Why a run failed: the openEO error code and message.
@@ -38,21 +38,42 @@ pub struct RunOutput {
     pub files: Vec<(PathBuf, &'static str)>,
 }
 
-/// Evaluates `graph` and writes its results to `output` (its extension picks the format when the graph has no
+/// Evaluates `graph` into plans (no pixel is read): everything that can be known before reading data is checked.
+///
+/// # Errors
+/// [`RunError`] with the openEO code of the first problem.
+pub fn plan_graph(
+    graph: &serde_json::Value,
+    catalog: Arc<Catalog>,
+    udps: Option<Arc<dyn UdpLookup>>,
+) -> Result<Evaluation, RunError> {
+    let graph = ProcessGraph::from_json(graph)?;
+    let ctx = Ctx::new(catalog, Registry::standard(), udps);
+    Ok(evaluate(&graph, &ctx)?)
+}
+
+/// Number of values (pixels × other labels) the evaluation's results hold.
+pub fn result_values(eval: &Evaluation) -> f64 {
+    let cube_values = |c: &openeo_engine::Cube| {
+        let g = c.meta().grid();
+        (c.meta().values_per_pixel() * g.width * g.height) as f64
+    };
+    match (&eval.result, eval.saves.is_empty()) {
+        (Value::Cube(c), true) => cube_values(c),
+        _ => eval.saves.iter().map(|s| cube_values(&s.cube)).sum(),
+    }
+}
+
+/// Writes the results of `eval` to `output` (its extension picks the format when the graph has no
 /// `save_result`). Several `save_result` nodes get `output` with `_1`, `_2`… appended.
 ///
 /// # Errors
 /// [`RunError`] with the openEO code of the first failure.
-pub fn run_graph(
-    graph: &serde_json::Value,
-    catalog: Arc<Catalog>,
-    udps: Option<Arc<dyn UdpLookup>>,
+pub fn write_results(
+    eval: Evaluation,
     output: &Path,
     opts: &ExecOptions,
 ) -> Result<RunOutput, RunError> {
-    let graph = ProcessGraph::from_json(graph)?;
-    let ctx = Ctx::new(catalog, Registry::standard(), udps);
-    let eval = evaluate(&graph, &ctx)?;
     let mut saves = eval.saves;
     if saves.is_empty() {
         match eval.result {
@@ -73,9 +94,10 @@ pub fn run_graph(
                 });
             }
             other => {
-                write_json(&value_json(&other), output)?;
+                let path = output.with_extension("json");
+                write_json(&value_json(&other), &path)?;
                 return Ok(RunOutput {
-                    files: vec![(output.to_path_buf(), "application/json")],
+                    files: vec![(path, "application/json")],
                 });
             }
         }
@@ -99,4 +121,18 @@ pub fn run_graph(
         }
     }
     Ok(RunOutput { files })
+}
+
+/// [`plan_graph`] then [`write_results`].
+///
+/// # Errors
+/// [`RunError`] with the openEO code of the first failure.
+pub fn run_graph(
+    graph: &serde_json::Value,
+    catalog: Arc<Catalog>,
+    udps: Option<Arc<dyn UdpLookup>>,
+    output: &Path,
+    opts: &ExecOptions,
+) -> Result<RunOutput, RunError> {
+    write_results(plan_graph(graph, catalog, udps)?, output, opts)
 }

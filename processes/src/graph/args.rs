@@ -153,10 +153,7 @@ impl Args {
     }
 
     /// A temporal interval `[start, end]` of two instants/dates or nulls.
-    pub(crate) fn interval(
-        &self,
-        name: &str,
-    ) -> Result<Interval> {
+    pub(crate) fn interval(&self, name: &str) -> Result<Interval> {
         match self.get(name)? {
             Value::Null => Ok((None, None)),
             Value::Array(v, _) if v.len() == 2 => {

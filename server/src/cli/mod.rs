@@ -1,8 +1,9 @@
-//! The command line: `run`, `generate`, `bench`.
+//! The command line: `run`, `serve`, `hash-password`, `generate`, `bench`.
 
 mod bench;
 mod generate;
 mod run;
+mod serve;
 
 use std::path::PathBuf;
 
@@ -20,6 +21,10 @@ pub struct Cli {
 enum Command {
     /// Execute a process graph (a `/result` request body or a bare process graph) and write the result.
     Run(run::RunArgs),
+    /// Serve the openEO HTTP API.
+    Serve(serve::ServeArgs),
+    /// Print an argon2 hash of a password, for the `users` of the server configuration.
+    HashPassword(serve::HashArgs),
     /// Write deterministic synthetic Sentinel-2-like COGs and netCDF.
     Generate(generate::GenerateArgs),
     /// Generate benchmark data and time the seed graph from COG and from netCDF input.
@@ -44,6 +49,8 @@ pub(crate) struct EngineArgs {
 pub fn main(cli: Cli) -> i32 {
     let result = match cli.command {
         Command::Run(a) => run::run(&a),
+        Command::Serve(a) => serve::serve(&a),
+        Command::HashPassword(a) => serve::hash(&a),
         Command::Generate(a) => generate::generate(&a),
         Command::Bench(a) => bench::bench(&a),
     };

@@ -91,7 +91,10 @@ pub(crate) fn run(a: &RunArgs) -> Result<(), RunError> {
     for (f, _) in &out.files {
         println!("{}", f.display());
     }
-    if let (Some(_), Some(kib)) = (std::env::var_os("OPENEO_LOCAL_REPORT_RSS"), super::peak_rss_kib()) {
+    if let (Some(_), Some(kib)) = (
+        std::env::var_os("OPENEO_LOCAL_REPORT_RSS"),
+        super::peak_rss_kib(),
+    ) {
         eprintln!("peak_rss_kib={kib}");
     }
     Ok(())

@@ -1,0 +1,79 @@
+//! `openeo-local serve`: run the HTTP API; `openeo-local hash-password`: make a password hash for the config.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::RunError;
+use crate::serve::ServerConfig;
+
+/// Arguments of `serve`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ServeArgs {
+    /// Server configuration (TOML); default: testdata/server.toml.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Listen address, overriding the configuration.
+    #[arg(long)]
+    listen: Option<String>,
+    /// Data directory (job database and results), overriding the configuration.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+}
+
+fn fail(message: String) -> RunError {
+    RunError {
+        code: "Internal".into(),
+        message,
+        client: false,
+    }
+}
+
+pub(crate) fn serve(a: &ServeArgs) -> Result<(), RunError> {
+    let path = a
+        .config
+        .clone()
+        .unwrap_or_else(|| crate::default_config_path().with_file_name("server.toml"));
+    let mut cfg = ServerConfig::load(&path).map_err(fail)?;
+    if let Some(l) = &a.listen {
+        cfg.listen = l.clone();
+    }
+    if let Some(d) = &a.data_dir {
+        cfg.data_dir = d.clone();
+    }
+    openeo_engine::init_gdal(64).map_err(|e| fail(e.to_string()))?;
+    let catalog = Arc::new(crate::serve::catalog_for(&cfg).map_err(fail)?);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| fail(e.to_string()))?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&cfg.listen)
+            .await
+            .map_err(|e| fail(format!("cannot listen on {}: {e}", cfg.listen)))?;
+        let addr = listener.local_addr().map_err(|e| fail(e.to_string()))?;
+        if cfg.public_url.is_none() {
+            cfg.public_url = Some(format!("http://{addr}"));
+        }
+        let state = crate::serve::state(cfg, catalog).map_err(fail)?;
+        tracing::info!("serving the openEO API on http://{addr}/openeo/1.2/");
+        eprintln!("openeo-local listening on http://{addr}/openeo/1.2/");
+        crate::serve::serve(listener, state)
+            .await
+            .map_err(|e| fail(e.to_string()))
+    })
+}
+
+/// Arguments of `hash-password`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct HashArgs {
+    /// The password to hash.
+    password: String,
+}
+
+pub(crate) fn hash(a: &HashArgs) -> Result<(), RunError> {
+    println!(
+        "{}",
+        crate::serve::hash_password(&a.password).map_err(fail)?
+    );
+    Ok(())
+}

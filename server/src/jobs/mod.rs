@@ -1,0 +1,7 @@
+//! Batch jobs: the durable store (SQLite) and the runner (bounded worker slots, cancellation, restart recovery).
+
+mod runner;
+mod store;
+
+pub(crate) use runner::{Runner, results_dir};
+pub(crate) use store::{Job, JobStatus, Store, level_rank, now};

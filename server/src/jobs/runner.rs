@@ -1,0 +1,248 @@
+//! The job runner: starts jobs on a bounded number of worker slots (shared with sync requests), reports progress,
+//! cancels, and publishes results atomically (written to a temporary directory, renamed when complete).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use openeo_engine::{ExecOptions, Progress};
+use serde_json::{Value, json};
+use tokio::sync::Semaphore;
+
+use super::{JobStatus, Store};
+use crate::serve::AppState;
+
+/// Worker slots and the cancel flags of running jobs.
+pub(crate) struct Runner {
+    slots: Arc<Semaphore>,
+    cancels: Mutex<HashMap<String, Arc<AtomicBool>>>,
+}
+
+struct JobProgress {
+    store: Arc<Store>,
+    job: String,
+    last: Mutex<f64>,
+}
+
+impl Progress for JobProgress {
+    fn tiles_done(&self, done: usize, total: usize) {
+        let p = (100.0 * done as f64 / total.max(1) as f64).floor();
+        let mut last = self
+            .last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if p >= *last + 1.0 {
+            *last = p;
+            let _ = self.store.set_progress(&self.job, p.min(99.0));
+        }
+    }
+}
+
+impl Runner {
+    pub(crate) fn new(slots: usize) -> Runner {
+        Runner {
+            slots: Arc::new(Semaphore::new(slots.max(1))),
+            cancels: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The semaphore limiting concurrent computations.
+    pub(crate) fn slots(&self) -> Arc<Semaphore> {
+        self.slots.clone()
+    }
+
+    fn flag(&self, id: &str) -> Arc<AtomicBool> {
+        let mut m = self
+            .cancels
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        m.entry(id.to_string())
+            .or_insert_with(|| Arc::new(AtomicBool::new(false)))
+            .clone()
+    }
+
+    fn forget(&self, id: &str) {
+        self.cancels
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(id);
+    }
+
+    /// Asks a queued or running job to stop.
+    pub(crate) fn cancel(&self, id: &str) {
+        if let Some(f) = self
+            .cancels
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(id)
+        {
+            f.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Queues job `id` of `user` and runs it when a slot is free.
+    pub(crate) fn start(state: &AppState, id: String, user: String, process: Value) {
+        let flag = state.runner.flag(&id);
+        flag.store(false, Ordering::Relaxed);
+        let state = state.clone();
+        tokio::spawn(async move {
+            let Ok(_permit) = state.runner.slots.clone().acquire_owned().await else {
+                return;
+            };
+            if flag.load(Ordering::Relaxed) {
+                state.runner.forget(&id);
+                return;
+            }
+            if !state
+                .store
+                .set_status(&id, JobStatus::Running, &[JobStatus::Queued])
+                .unwrap_or(false)
+            {
+                state.runner.forget(&id);
+                return;
+            }
+            state.store.log(&id, "info", "the job started");
+            let st = state.clone();
+            let (jid, f) = (id.clone(), flag.clone());
+            let outcome =
+                tokio::task::spawn_blocking(move || execute(&st, &jid, &user, &process, f)).await;
+            let canceled = flag.load(Ordering::Relaxed);
+            match outcome {
+                Ok(Ok(())) => {
+                    let _ = state
+                        .store
+                        .set_status(&id, JobStatus::Finished, &[JobStatus::Running]);
+                    state.store.log(&id, "info", "the job finished");
+                }
+                Ok(Err(_)) | Err(_) if canceled => {
+                    let _ = state
+                        .store
+                        .set_status(&id, JobStatus::Canceled, &[JobStatus::Running]);
+                    state.store.log(&id, "info", "the job was canceled");
+                }
+                Ok(Err(message)) => {
+                    let _ = state
+                        .store
+                        .set_status(&id, JobStatus::Error, &[JobStatus::Running]);
+                    state.store.log(&id, "error", &message);
+                }
+                Err(e) => {
+                    let _ = state
+                        .store
+                        .set_status(&id, JobStatus::Error, &[JobStatus::Running]);
+                    state.store.log(
+                        &id,
+                        "error",
+                        &format!("the computation stopped unexpectedly: {e}"),
+                    );
+                }
+            }
+            state.runner.forget(&id);
+        });
+    }
+}
+
+/// Runs the job's graph into a temporary directory and publishes it as the job's results directory.
+fn execute(
+    state: &AppState,
+    id: &str,
+    user: &str,
+    process: &Value,
+    cancel: Arc<AtomicBool>,
+) -> Result<(), String> {
+    let t0 = Instant::now();
+    let dir = state.jobs_dir.join(id);
+    let tmp = dir.join(".results.part");
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp)
+        .map_err(|e| format!("cannot create the results directory: {e}"))?;
+    let opts = ExecOptions {
+        memory_budget: Some(state.cfg.memory_budget_mib << 20),
+        cancel: Some(cancel),
+        progress: Some(Arc::new(JobProgress {
+            store: state.store.clone(),
+            job: id.to_string(),
+            last: Mutex::new(0.0),
+        })),
+    };
+    let graph = json!({"process": process});
+    let out = crate::run_graph(
+        &graph,
+        state.catalog.clone(),
+        Some(state.udps(user)),
+        &tmp.join("openEO.tif"),
+        &opts,
+    )
+    .map_err(|e| format!("{}: {}", e.code, e.message))?;
+    let assets: Vec<Value> = out
+        .files
+        .iter()
+        .map(|(p, media)| asset_info(p, media))
+        .collect();
+    let results = dir.join("results");
+    let _ = std::fs::remove_dir_all(&results);
+    std::fs::rename(&tmp, &results).map_err(|e| format!("cannot publish the results: {e}"))?;
+    state
+        .store
+        .set_results(id, &Value::Array(assets), t0.elapsed().as_secs_f64())
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// Asset metadata of one result file, read back from its header.
+fn asset_info(path: &Path, media: &str) -> Value {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let media = if media.starts_with("image/tiff") {
+        "image/tiff; application=geotiff"
+    } else {
+        media
+    };
+    let mut v = json!({"name": name, "type": media});
+    let gdal_name = if media == "application/x-netcdf" {
+        // first variable
+        openeo_engine::read_info(&path.to_string_lossy())
+            .ok()
+            .and_then(|i| i.subdatasets.first().map(|s| s.0.clone()))
+    } else if media.starts_with("image/tiff") {
+        Some(path.to_string_lossy().to_string())
+    } else {
+        None
+    };
+    if let Some(info) = gdal_name.and_then(|n| openeo_engine::read_info(&n).ok()) {
+        let g = &info.grid;
+        let b = g.bounds();
+        if let Some(e) = g.crs.epsg() {
+            v["proj:epsg"] = json!(e);
+        }
+        v["proj:shape"] = json!([g.height, g.width]);
+        v["proj:bbox"] = json!([b.west, b.south, b.east, b.north]);
+        if let Ok(w) = openeo_engine::crs_from_user("EPSG:4326")
+            .and_then(|wgs| openeo_engine::transform_bbox(&b, &g.crs, &wgs))
+        {
+            v["bbox_wgs84"] = json!([w.west, w.south, w.east, w.north]);
+        }
+        let names: Vec<Value> = info
+            .band_names
+            .iter()
+            .flatten()
+            .map(|n| json!({"name": n}))
+            .collect();
+        if !names.is_empty() {
+            v["eo:bands"] = json!(names);
+        }
+        if let Some(t) = info.datetime {
+            v["datetime"] = json!(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        }
+    }
+    v
+}
+
+/// The results directory of a job.
+pub(crate) fn results_dir(jobs_dir: &Path, id: &str) -> PathBuf {
+    jobs_dir.join(id).join("results")
+}

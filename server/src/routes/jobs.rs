@@ -1,0 +1,327 @@
+//! Batch jobs: `/jobs`, `/jobs/{id}`, `/jobs/{id}/results` (start, STAC results, cancel), `/jobs/{id}/logs`, and
+//! the signed result links `/jobs/{id}/results/{signature}[/{file}]` that answer without authentication.
+
+use std::collections::HashMap;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, Request, State};
+use axum::http::StatusCode;
+use axum::http::header::LOCATION;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+use super::{parse_json, process_of};
+use crate::jobs::{Job, JobStatus, Runner, results_dir};
+use crate::serve::{ApiError, ApiResult, AppState, AuthUser, job_results_stac};
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/jobs", get(list).post(create))
+        .route("/jobs/{id}", get(describe).patch(update).delete(delete))
+        .route(
+            "/jobs/{id}/results",
+            get(results).post(start).delete(cancel),
+        )
+        .route("/jobs/{id}/logs", get(logs))
+        .route("/jobs/{id}/results/{signed}", get(signed_results))
+        .route("/jobs/{id}/results/{signed}/{file}", get(signed_asset))
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::new("JobNotFound", format!("job '{id}' does not exist"))
+}
+
+fn job_of(s: &AppState, id: &str, user: &str) -> ApiResult<Job> {
+    s.store
+        .job(id, Some(user))
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| not_found(id))
+}
+
+fn summary(j: &Job) -> Value {
+    let mut v = json!({
+        "id": j.id, "title": j.title, "description": j.description, "status": j.status.as_str(),
+        "progress": j.progress, "created": j.created, "updated": j.updated,
+    });
+    if let Some(c) = j.cpu_seconds {
+        v["usage"] =
+            json!({"duration": {"value": (c * 1000.0).round() / 1000.0, "unit": "seconds"}});
+    }
+    if let Some(o) = v.as_object_mut() {
+        o.retain(|_, x| !x.is_null());
+    }
+    v
+}
+
+async fn list(State(s): State<AppState>, AuthUser(user): AuthUser) -> ApiResult<Json<Value>> {
+    let jobs: Vec<Value> = s
+        .store
+        .jobs_of(&user)
+        .map_err(ApiError::internal)?
+        .iter()
+        .map(summary)
+        .collect();
+    Ok(Json(json!({"jobs": jobs, "links": []})))
+}
+
+async fn create(
+    State(s): State<AppState>,
+    AuthUser(user): AuthUser,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let body = parse_json(&body)?;
+    let process = process_of(&body)?;
+    let text = |k: &str| body.get(k).and_then(Value::as_str).map(String::from);
+    let now = crate::jobs::now();
+    let job = Job {
+        id: format!("j-{:016x}", rand::random::<u64>()),
+        user,
+        title: text("title"),
+        description: text("description"),
+        process,
+        status: JobStatus::Created,
+        progress: 0.0,
+        created: now.clone(),
+        updated: now,
+        results: None,
+        cpu_seconds: None,
+    };
+    s.store.insert_job(&job).map_err(ApiError::internal)?;
+    let location = format!("{}/jobs/{}", s.api_url, job.id);
+    Ok((
+        StatusCode::CREATED,
+        [
+            (LOCATION, location),
+            (
+                "OpenEO-Identifier".parse().map_err(ApiError::internal)?,
+                job.id.clone(),
+            ),
+        ],
+    )
+        .into_response())
+}
+
+async fn describe(
+    State(s): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let j = job_of(&s, &id, &user)?;
+    let mut v = summary(&j);
+    v["process"] = j.process.clone();
+    Ok(Json(v))
+}
+
+async fn update(
+    State(s): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<StatusCode> {
+    let j = job_of(&s, &id, &user)?;
+    if matches!(j.status, JobStatus::Queued | JobStatus::Running) {
+        return Err(ApiError::new(
+            "JobLocked",
+            "a queued or running job cannot be modified",
+        ));
+    }
+    let body = parse_json(&body)?;
+    let process = if body.get("process").is_some() {
+        Some(process_of(&body)?)
+    } else {
+        None
+    };
+    let text = |k: &str| body.get(k).and_then(Value::as_str);
+    s.store
+        .update_meta(&id, text("title"), text("description"), process.as_ref())
+        .map_err(ApiError::internal)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn delete(
+    State(s): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    job_of(&s, &id, &user)?;
+    s.runner.cancel(&id);
+    s.store.delete_job(&id).map_err(ApiError::internal)?;
+    let dir = s.jobs_dir.join(&id);
+    let _ = tokio::fs::remove_dir_all(dir).await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn start(
+    State(s): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let j = job_of(&s, &id, &user)?;
+    if matches!(j.status, JobStatus::Queued | JobStatus::Running) {
+        return Ok(StatusCode::ACCEPTED);
+    }
+    s.store
+        .set_status(&id, JobStatus::Queued, &[])
+        .map_err(ApiError::internal)?;
+    s.store.set_progress(&id, 0.0).map_err(ApiError::internal)?;
+    s.store.log(&id, "info", "the job was queued");
+    Runner::start(&s, id, user, j.process);
+    Ok(StatusCode::ACCEPTED)
+}
+
+async fn cancel(
+    State(s): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    job_of(&s, &id, &user)?;
+    s.runner.cancel(&id);
+    if s.store
+        .set_status(&id, JobStatus::Canceled, &[JobStatus::Queued])
+        .map_err(ApiError::internal)?
+    {
+        s.store
+            .log(&id, "info", "the job was canceled before it started");
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn partial(q: &HashMap<String, String>) -> bool {
+    q.get("partial").is_some_and(|v| v == "true" || v == "1")
+}
+
+/// The results document of `j`, or the error its status calls for.
+fn results_doc(s: &AppState, j: &Job, partial: bool) -> ApiResult<Json<Value>> {
+    match j.status {
+        JobStatus::Finished => {}
+        JobStatus::Error if !partial => {
+            return Err(ApiError::new(
+                "JobFailed",
+                format!("job '{}' failed; see its logs", j.id),
+            ));
+        }
+        _ if !partial => {
+            return Err(ApiError::new(
+                "JobNotFinished",
+                format!("job '{}' is {}", j.id, j.status.as_str()),
+            ));
+        }
+        _ => {}
+    }
+    // Partial (canonical) links live as long as the job; finished-result links expire.
+    let expires = if partial {
+        0
+    } else {
+        unix_now() + s.cfg.result_link_hours * 3600
+    };
+    let signed = s.signer.sign(&j.id, &j.user, expires);
+    Ok(Json(job_results_stac(s, j, &signed, expires, partial)))
+}
+
+async fn results(
+    State(s): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<Value>> {
+    let j = job_of(&s, &id, &user)?;
+    results_doc(&s, &j, partial(&q))
+}
+
+/// The job behind a signed link, or 404/403/410.
+fn signed_job(s: &AppState, id: &str, signed: &str) -> ApiResult<Job> {
+    let j = s
+        .store
+        .job(id, None)
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| not_found(id))?;
+    match s.signer.verify(&j.id, &j.user, signed, unix_now()) {
+        Ok(()) => Ok(j),
+        Err(crate::serve::LinkError::Expired) => Err(ApiError::new(
+            "ResultLinkExpired",
+            "the signed result link has expired",
+        )),
+        Err(crate::serve::LinkError::Invalid) => Err(ApiError::new(
+            "ResultLinkInvalid",
+            "the signature of the result link is invalid",
+        )),
+    }
+}
+
+async fn signed_results(
+    State(s): State<AppState>,
+    Path((id, signed)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<Value>> {
+    let j = signed_job(&s, &id, &signed)?;
+    results_doc(&s, &j, partial(&q) || signed.starts_with("0."))
+}
+
+async fn signed_asset(
+    State(s): State<AppState>,
+    Path((id, signed, file)): Path<(String, String, String)>,
+    req: Request<Body>,
+) -> ApiResult<Response> {
+    let j = signed_job(&s, &id, &signed)?;
+    if j.status != JobStatus::Finished {
+        return Err(ApiError::new(
+            "JobNotFinished",
+            format!("job '{id}' has no results yet"),
+        ));
+    }
+    if file.contains('/') || file.contains("..") || file.starts_with('.') {
+        return Err(ApiError::new("FileNotFound", "no such result file"));
+    }
+    let path = results_dir(&s.jobs_dir, &id).join(&file);
+    if !path.is_file() {
+        return Err(ApiError::new(
+            "FileNotFound",
+            format!("job '{id}' has no result file '{file}'"),
+        ));
+    }
+    let media = j
+        .results
+        .as_ref()
+        .and_then(Value::as_array)
+        .and_then(|a| {
+            a.iter()
+                .find(|x| x.get("name").and_then(Value::as_str) == Some(file.as_str()))
+        })
+        .and_then(|x| x.get("type").and_then(Value::as_str))
+        .unwrap_or("application/octet-stream")
+        .to_string();
+    let serve = tower_http::services::ServeFile::new_with_mime(
+        &path,
+        &media.parse().map_err(ApiError::internal)?,
+    );
+    let resp = serve.oneshot(req).await.map_err(ApiError::internal)?;
+    Ok(resp.map(Body::new))
+}
+
+async fn logs(
+    State(s): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<Value>> {
+    job_of(&s, &id, &user)?;
+    let offset = q.get("offset").and_then(|o| o.parse::<i64>().ok());
+    let min = crate::jobs::level_rank(q.get("level").map_or("debug", String::as_str));
+    let entries: Vec<Value> = s
+        .store
+        .logs(&id, offset, min)
+        .map_err(ApiError::internal)?
+        .into_iter()
+        .map(|(seq, level, message, time)| json!({"id": seq.to_string(), "level": level, "message": message, "time": time}))
+        .collect();
+    Ok(Json(json!({"logs": entries, "links": []})))
+}

@@ -1,0 +1,82 @@
+//! `POST /result`: synchronous processing. The plan is checked first (size limit → `ProcessGraphComplexity`),
+//! then the computation waits for a worker slot, so requests beyond the slots queue instead of using memory.
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use openeo_engine::ExecOptions;
+
+use super::{parse_json, process_of};
+use crate::serve::{ApiError, ApiResult, AppState, AuthUser};
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new().route("/result", post(result))
+}
+
+async fn result(
+    State(s): State<AppState>,
+    AuthUser(user): AuthUser,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let body = parse_json(&body)?;
+    let process = process_of(&body)?;
+    let graph = serde_json::json!({"process": process});
+    let (catalog, udps) = (s.catalog.clone(), s.udps(&user));
+    let eval = tokio::task::spawn_blocking(move || crate::plan_graph(&graph, catalog, Some(udps)))
+        .await
+        .map_err(ApiError::internal)??;
+    let values = crate::result_values(&eval) / 1e6;
+    if values > s.cfg.sync_max_megavalues {
+        return Err(ApiError::new(
+            "ProcessGraphComplexity",
+            format!(
+                "the result has {values:.0} million values, more than the {} million allowed for synchronous processing; use a batch job",
+                s.cfg.sync_max_megavalues
+            ),
+        ));
+    }
+    let _permit = s
+        .runner
+        .slots()
+        .acquire_owned()
+        .await
+        .map_err(ApiError::internal)?;
+    let dir = s
+        .tmp_dir
+        .join(format!("sync-{:016x}", rand::random::<u64>()));
+    std::fs::create_dir_all(&dir).map_err(ApiError::internal)?;
+    let budget = s.cfg.memory_budget_mib << 20;
+    let out = dir.join("result.tif");
+    let written = tokio::task::spawn_blocking(move || {
+        crate::write_results(
+            eval,
+            &out,
+            &ExecOptions {
+                memory_budget: Some(budget),
+                ..Default::default()
+            },
+        )
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    let response = match written {
+        Ok(o) if o.files.len() == 1 => {
+            let (path, media) = &o.files[0];
+            let bytes = tokio::fs::read(path).await.map_err(ApiError::internal)?;
+            Ok(([(CONTENT_TYPE, *media)], Body::from(bytes)).into_response())
+        }
+        Ok(o) => Err(ApiError::new(
+            "FeatureUnsupported",
+            format!(
+                "the result has {} files (GeoTIFF with a temporal dimension gives one file per date); use netCDF, reduce the time dimension, or a batch job",
+                o.files.len()
+            ),
+        )),
+        Err(e) => Err(e.into()),
+    };
+    let _ = tokio::fs::remove_dir_all(&dir).await;
+    response
+}

@@ -1,0 +1,119 @@
+//! The server configuration (TOML): listen address, data directory, worker slots, memory budget, sync limits,
+//! users, signing secret, and the collections (inline `[[collections]]` or `collections_file`).
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// A user allowed to log in with HTTP Basic.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserConfig {
+    /// User id.
+    pub name: String,
+    /// Argon2 PHC hash of the password (`openeo-local hash-password`).
+    pub password_hash: String,
+}
+
+/// Federation-related switches.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FederationConfig {
+    /// Accept `Bearer basic//<urlsafe-base64(user id)>` tokens that this server never issued, as the
+    /// openeo-aggregator forwards them. Only for trusted networks.
+    #[serde(default)]
+    pub accept_aggregator_tokens: bool,
+}
+
+/// Everything `serve` needs besides the collections.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ServerConfig {
+    /// Socket address to listen on.
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// Public base URL (scheme://host:port) used in links; default `http://<listen>`.
+    #[serde(default)]
+    pub public_url: Option<String>,
+    /// Where the job database, results and the generated secret live.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    /// Computations (sync or batch) that may run at once.
+    #[serde(default = "default_slots")]
+    pub worker_slots: usize,
+    /// Memory budget of one computation's tiles, MiB.
+    #[serde(default = "default_budget")]
+    pub memory_budget_mib: usize,
+    /// Largest synchronous result, in million values (pixels × bands × dates); larger requests are refused with
+    /// `ProcessGraphComplexity`.
+    #[serde(default = "default_sync_limit")]
+    pub sync_max_megavalues: f64,
+    /// Lifetime of signed result links, hours.
+    #[serde(default = "default_ttl")]
+    pub result_link_hours: u64,
+    /// HMAC secret for signed URLs; generated and stored in `data_dir` when absent.
+    #[serde(default)]
+    pub signing_secret: Option<String>,
+    /// Users.
+    #[serde(default)]
+    pub users: Vec<UserConfig>,
+    /// A collections TOML file (relative to this file); default: this file's own `[[collections]]`, or the bundled
+    /// collections when there are none.
+    #[serde(default)]
+    pub collections_file: Option<PathBuf>,
+    /// Federation switches.
+    #[serde(default)]
+    pub federation: FederationConfig,
+    /// Directory of this file (for relative paths).
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+    /// The raw text (to read inline collections).
+    #[serde(skip)]
+    pub raw: String,
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:8080".into()
+}
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("openeo-local-data")
+}
+fn default_slots() -> usize {
+    2
+}
+fn default_budget() -> usize {
+    256
+}
+fn default_sync_limit() -> f64 {
+    200.0
+}
+fn default_ttl() -> u64 {
+    24 * 7
+}
+
+impl ServerConfig {
+    /// Reads a configuration file; relative paths are resolved against its directory.
+    ///
+    /// # Errors
+    /// Unreadable file or invalid TOML.
+    pub fn load(path: &Path) -> Result<ServerConfig, String> {
+        let raw = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let mut cfg: ServerConfig =
+            toml::from_str(&raw).map_err(|e| format!("{}: {e}", path.display()))?;
+        cfg.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        if cfg.data_dir.is_relative() {
+            cfg.data_dir = cfg.base_dir.join(&cfg.data_dir);
+        }
+        cfg.raw = raw;
+        Ok(cfg)
+    }
+
+    /// The base URL of the API (`…/openeo/1.2`).
+    pub fn api_url(&self) -> String {
+        let root = self
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen));
+        format!("{}/openeo/1.2", root.trim_end_matches('/'))
+    }
+}

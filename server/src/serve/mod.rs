@@ -1,0 +1,19 @@
+//! `openeo-local serve`: the openEO HTTP API on axum + tokio.
+
+mod app;
+mod auth;
+mod config;
+mod error;
+mod signing;
+mod stac;
+mod state;
+
+pub use app::{app, catalog_for, serve, state};
+pub use config::ServerConfig;
+pub use state::AppState;
+
+pub use auth::hash_password;
+pub(crate) use auth::{AuthUser, check_basic as auth_check_basic};
+pub(crate) use error::{ApiError, ApiResult};
+pub(crate) use signing::{LinkError, Signer};
+pub(crate) use stac::{collection_stac, job_results_stac};

@@ -1,0 +1,45 @@
+//! Shared state of the HTTP server.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use openeo_engine::Catalog;
+use openeo_processes::{ProcessGraph, UdpLookup};
+
+use super::{ServerConfig, Signer};
+use crate::jobs::{Runner, Store};
+
+/// Everything handlers share (cheap to clone).
+#[derive(Clone)]
+pub struct AppState {
+    pub(crate) cfg: Arc<ServerConfig>,
+    pub(crate) catalog: Arc<Catalog>,
+    pub(crate) store: Arc<Store>,
+    pub(crate) signer: Signer,
+    pub(crate) runner: Arc<Runner>,
+    pub(crate) api_url: String,
+    pub(crate) jobs_dir: PathBuf,
+    pub(crate) tmp_dir: PathBuf,
+}
+
+/// A user's stored process graphs, as the evaluator looks them up.
+pub(crate) struct UserUdps {
+    pub(crate) store: Arc<Store>,
+    pub(crate) user: String,
+}
+
+impl UdpLookup for UserUdps {
+    fn process_graph(&self, id: &str) -> Option<ProcessGraph> {
+        let body = self.store.udp(&self.user, id).ok().flatten()?;
+        ProcessGraph::from_json(body.get("process_graph")?).ok()
+    }
+}
+
+impl AppState {
+    pub(crate) fn udps(&self, user: &str) -> Arc<dyn UdpLookup> {
+        Arc::new(UserUdps {
+            store: self.store.clone(),
+            user: user.to_string(),
+        })
+    }
+}
