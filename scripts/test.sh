@@ -6,3 +6,4 @@ scripts/setup.sh
 cargo fmt --all --check
 cargo clippy --release --workspace --all-targets -- -D warnings
 cargo test --release --workspace
+tests/e2e/run.sh

@@ -58,10 +58,8 @@ async fn validation(
                         errors.push(json!({"code": "ProcessUnsupported", "message": format!("node '{node}': process '{pid}' is not supported")}));
                     }
                 }
-                if errors.is_empty() {
-                    if let Err(e) = crate::plan_graph(&graph, catalog, Some(udps)) {
-                        errors.push(json!({"code": e.code, "message": e.message}));
-                    }
+                if let (true, Err(e)) = (errors.is_empty(), crate::plan_graph(&graph, catalog, Some(udps))) {
+                    errors.push(json!({"code": e.code, "message": e.message}));
                 }
             }
         }

@@ -1,0 +1,6 @@
+//! HTTP API tests against real `openeo-local serve` processes on 127.0.0.1 (started and killed by the tests).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod api;
+mod jobs;
+mod server;

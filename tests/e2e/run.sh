@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# End-to-end tests: the real openeo Python client against `openeo-local serve`.
+# Creates (once) a venv with the pinned client, builds the release binary (a no-op when fresh), runs pytest.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+venv="${OPENEO_E2E_VENV:-$HOME/.cache/openeo-local-e2e-venv}"
+requirements=(openeo==0.53.0 pytest==8.3.3 requests==2.32.3)
+stamp="$venv/.openeo-local-e2e-requirements"
+if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "${requirements[*]}" ]; then
+  echo "creating e2e venv in $venv" >&2
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check "${requirements[@]}"
+  echo "${requirements[*]}" >"$stamp"
+fi
+target_dir="${CARGO_TARGET_DIR:-target}"
+bin="$target_dir/release/openeo-local"
+cargo build --release -p openeo-server
+export OPENEO_LOCAL_BIN
+OPENEO_LOCAL_BIN="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
+exec "$venv/bin/python" -m pytest -p no:cacheprovider -ra tests/e2e "$@"
