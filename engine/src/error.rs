@@ -107,9 +107,7 @@ pub enum Error {
 
 impl Error {
     /// Wraps a GDAL error with what was being done.
-    pub(crate) fn gdal(
-        context: impl Into<String>,
-    ) -> impl FnOnce(gdal::errors::GdalError) -> Error {
+    pub(crate) fn gdal(context: impl Into<String>) -> impl FnOnce(gdal::errors::GdalError) -> Error {
         let context = context.into();
         move |source| Error::Gdal { context, source }
     }

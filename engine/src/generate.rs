@@ -10,9 +10,7 @@ use gdal::{DriverManager, Metadata};
 use rayon::prelude::*;
 
 use crate::io::gdal::{NetcdfSink, srs_of};
-use crate::{
-    BandInfo, Block, Crs, CubeMeta, Dimension, Error, Grid, Labels, Result, TileSink, Window,
-};
+use crate::{BandInfo, Block, Crs, CubeMeta, Dimension, Error, Grid, Labels, Result, TileSink, Window};
 
 /// What to generate.
 #[derive(Clone, Debug)]
@@ -40,14 +38,12 @@ fn mix(mut z: u64) -> u64 {
 
 /// The value of band `b`, date `t` at pixel (`x`, `y`); 0 means nodata.
 pub fn synthetic_value(seed: u64, b: usize, t: usize, x: usize, y: usize) -> u16 {
-    let cloud = mix(seed ^ ((t as u64) << 40) ^ (((y / 32) as u64) << 20) ^ (x / 32) as u64)
-        .is_multiple_of(7);
+    let cloud = mix(seed ^ ((t as u64) << 40) ^ (((y / 32) as u64) << 20) ^ (x / 32) as u64).is_multiple_of(7);
     if cloud {
         return 0;
     }
     let smooth = ((x * 3 + y * 2 + t * 97) % 1000) as u64;
-    let noise =
-        mix(seed ^ ((b as u64) << 56) ^ ((t as u64) << 44) ^ ((y as u64) << 22) ^ x as u64) & 15;
+    let noise = mix(seed ^ ((b as u64) << 56) ^ ((t as u64) << 44) ^ ((y as u64) << 22) ^ x as u64) & 15;
     (300 + 400 * b as u64 + smooth + noise) as u16
 }
 
@@ -85,8 +81,7 @@ fn write_cog(spec: &SyntheticSpec, dir: &Path, t: usize, b: usize) -> Result<Pat
         date_label(&spec.dates[t]),
         spec.bands[b]
     ));
-    let mem =
-        DriverManager::get_driver_by_name("MEM").map_err(Error::gdal("loading the MEM driver"))?;
+    let mem = DriverManager::get_driver_by_name("MEM").map_err(Error::gdal("loading the MEM driver"))?;
     let mut ds = mem
         .create_with_band_type::<u16, _>("", g.width, g.height, 1)
         .map_err(Error::gdal("creating a MEM dataset"))?;
@@ -110,14 +105,9 @@ fn write_cog(spec: &SyntheticSpec, dir: &Path, t: usize, b: usize) -> Result<Pat
         band.write((0, 0), (g.width, g.height), &mut buf)
             .map_err(Error::gdal("filling a band"))?;
     }
-    let cog =
-        DriverManager::get_driver_by_name("COG").map_err(Error::gdal("loading the COG driver"))?;
-    let opts = RasterCreationOptions::from_iter([
-        "COMPRESS=DEFLATE",
-        "BLOCKSIZE=512",
-        "OVERVIEWS=AUTO",
-        "NUM_THREADS=1",
-    ]);
+    let cog = DriverManager::get_driver_by_name("COG").map_err(Error::gdal("loading the COG driver"))?;
+    let opts =
+        RasterCreationOptions::from_iter(["COMPRESS=DEFLATE", "BLOCKSIZE=512", "OVERVIEWS=AUTO", "NUM_THREADS=1"]);
     let temp = crate::io::gdal::temp_name(&target);
     ds.create_copy(&cog, &temp, &opts)
         .map_err(Error::gdal(format!("writing {}", target.display())))?;
@@ -139,10 +129,7 @@ fn write_netcdf(spec: &SyntheticSpec, dir: &Path) -> Result<PathBuf> {
         .collect();
     let dims = vec![
         Dimension::new("t", Labels::Time(times)),
-        Dimension::new(
-            "bands",
-            Labels::Bands(spec.bands.iter().map(BandInfo::named).collect()),
-        ),
+        Dimension::new("bands", Labels::Bands(spec.bands.iter().map(BandInfo::named).collect())),
     ];
     let meta = CubeMeta::new(dims, g.clone());
     let mut sink = Box::new(NetcdfSink::create(&meta, &target, true)?);
@@ -160,11 +147,9 @@ fn write_netcdf(spec: &SyntheticSpec, dir: &Path) -> Result<PathBuf> {
         for t in 0..nt {
             for b in 0..nb {
                 for y in y0..y0 + h {
-                    data.extend((0..g.width).map(|x| {
-                        match synthetic_value(spec.seed, b, t, x, y) {
-                            0 => f32::NAN,
-                            v => f32::from(v),
-                        }
+                    data.extend((0..g.width).map(|x| match synthetic_value(spec.seed, b, t, x, y) {
+                        0 => f32::NAN,
+                        v => f32::from(v),
                     }));
                 }
             }

@@ -3,9 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use openeo_engine::{
-    Block, CubeMeta, ExecOptions, OutputFormat, create_sink, execute, execute_to_memory,
-};
+use openeo_engine::{Block, Compression, CubeMeta, ExecOptions, OutputFormat, create_sink, execute, execute_to_memory};
 use serde_json::{Value as Json, json};
 
 use crate::{Error, Result, SaveRequest, Value, output_format};
@@ -28,12 +26,22 @@ pub fn format_file_info(format: &str) -> Result<(&'static str, &'static str)> {
 /// # Errors
 /// Engine errors while computing or writing.
 pub fn write_save(save: &SaveRequest, path: &Path, opts: &ExecOptions) -> Result<Vec<PathBuf>> {
-    let cog = matches!(save.options.get("cog"), Some(Value::Bool(true)))
-        || save.format.eq_ignore_ascii_case("cog");
+    let cog = matches!(save.options.get("cog"), Some(Value::Bool(true))) || save.format.eq_ignore_ascii_case("cog");
+    let compress = match save.options.get("compress") {
+        None | Some(Value::Null) => Compression::None,
+        Some(Value::Text(c)) => Compression::parse(c).ok_or_else(|| {
+            Error::invalid(
+                "save_result",
+                "options",
+                format!("unknown compression '{c}' (none, deflate, zstd, lzw)"),
+            )
+        })?,
+        Some(_) => return Err(Error::invalid("save_result", "options", "compress must be a string")),
+    };
     match output_format(&save.format)? {
         "GTiff" => Ok(execute(
             &save.cube,
-            create_sink(save.cube.meta(), path, OutputFormat::GTiff { cog })?,
+            create_sink(save.cube.meta(), path, OutputFormat::GTiff { cog, compress })?,
             opts,
         )?),
         "netCDF" => Ok(execute(
@@ -62,11 +70,8 @@ pub fn write_json(doc: &Json, path: &Path) -> Result<()> {
             source,
         })
     };
-    let text = serde_json::to_vec(doc).map_err(|e| {
-        Error::Engine(openeo_engine::Error::Internal {
-            message: e.to_string(),
-        })
-    })?;
+    let text = serde_json::to_vec(doc)
+        .map_err(|e| Error::Engine(openeo_engine::Error::Internal { message: e.to_string() }))?;
     std::fs::write(&tmp, text).map_err(io)?;
     std::fs::rename(&tmp, path).map_err(io)
 }
@@ -91,20 +96,15 @@ pub fn cube_json(meta: &CubeMeta, block: &Block) -> Json {
     );
     fn nest(shape: &[usize], data: &[f32]) -> Json {
         match shape {
-            [] => data.first().map_or(Json::Null, |v| {
-                if v.is_nan() {
-                    Json::Null
-                } else {
-                    json!(f64::from(*v))
-                }
-            }),
+            [] => data.first().map_or(
+                Json::Null,
+                |v| {
+                    if v.is_nan() { Json::Null } else { json!(f64::from(*v)) }
+                },
+            ),
             [n, rest @ ..] => {
                 let step: usize = rest.iter().product();
-                Json::Array(
-                    (0..*n)
-                        .map(|i| nest(rest, &data[i * step..(i + 1) * step]))
-                        .collect(),
-                )
+                Json::Array((0..*n).map(|i| nest(rest, &data[i * step..(i + 1) * step])).collect())
             }
         }
     }

@@ -49,11 +49,7 @@ impl ProcessDef {
             .map(|ps| {
                 ps.iter()
                     .map(|p| Param {
-                        name: p
-                            .get("name")
-                            .and_then(Json::as_str)
-                            .unwrap_or_default()
-                            .to_string(),
+                        name: p.get("name").and_then(Json::as_str).unwrap_or_default().to_string(),
                         optional: p.get("optional").and_then(Json::as_bool).unwrap_or(false),
                         default: p.get("default").map(crate::graph::json_to_value),
                     })

@@ -41,9 +41,7 @@ impl Value {
             Value::Number(n) => serde_json::Number::from_f64(*n).map_or(J::Null, J::Number),
             Value::Text(s) => J::String(s.clone()),
             Value::Array(v, _) => J::Array(v.iter().map(Value::to_json).collect()),
-            Value::Object(m) => {
-                J::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
-            }
+            Value::Object(m) => J::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
             Value::Field(f) => J::Array(
                 f.iter()
                     .map(|v| serde_json::Number::from_f64(f64::from(*v)).map_or(J::Null, J::Number))

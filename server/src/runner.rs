@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use openeo_engine::{Catalog, ExecOptions};
 use openeo_processes::{
-    Ctx, Evaluation, ProcessGraph, Registry, SaveRequest, UdpLookup, Value, evaluate,
-    format_file_info, value_json, write_json, write_save,
+    Ctx, Evaluation, ProcessGraph, Registry, SaveRequest, UdpLookup, Value, evaluate, format_file_info, value_json,
+    write_json, write_save,
 };
 
 /// Why a run failed: the openEO error code and message.
@@ -69,11 +69,7 @@ pub fn result_values(eval: &Evaluation) -> f64 {
 ///
 /// # Errors
 /// [`RunError`] with the openEO code of the first failure.
-pub fn write_results(
-    eval: Evaluation,
-    output: &Path,
-    opts: &ExecOptions,
-) -> Result<RunOutput, RunError> {
+pub fn write_results(eval: Evaluation, output: &Path, opts: &ExecOptions) -> Result<RunOutput, RunError> {
     let mut saves = eval.saves;
     if saves.is_empty() {
         match eval.result {

@@ -18,9 +18,8 @@ fn load(args: Value) -> Value {
 
 #[test]
 fn unknown_process() {
-    let (code, msg) = code_of(
-        json!({"process_graph": {"n1": {"process_id": "frobnicate", "arguments": {}, "result": true}}}),
-    );
+    let (code, msg) =
+        code_of(json!({"process_graph": {"n1": {"process_id": "frobnicate", "arguments": {}, "result": true}}}));
     assert_eq!(code, "ProcessUnsupported");
     assert!(msg.contains("n1") && msg.contains("frobnicate"), "{msg}");
 }
@@ -91,9 +90,7 @@ fn invalid_graphs() {
         json!({"process_graph": {"a": {"process_id": "add", "arguments": {"x": 1, "y": {"from_node": "zz"}}, "result": true}}}),
     );
     assert_eq!(code, "ProcessGraphInvalid");
-    let (code, _) = code_of(
-        json!({"process_graph": {"a": {"process_id": "add", "arguments": {"x": 1, "y": 2}}}}),
-    );
+    let (code, _) = code_of(json!({"process_graph": {"a": {"process_id": "add", "arguments": {"x": 1, "y": 2}}}}));
     assert_eq!(code, "ProcessGraphInvalid");
 }
 
@@ -127,11 +124,7 @@ fn overlap_without_resolver_is_detected_before_reading() {
     let resolver = json!({"process_graph": {"s": {"process_id": "add", "arguments": {"x": {"from_parameter": "x"}, "y": {"from_parameter": "y"}}, "result": true}}});
     let e = run_with(&merge(resolver), cat, &dir.path().join("o.tif")).unwrap_err();
     assert_eq!(e.code, "Internal");
-    assert!(
-        !e.client && e.message.contains("S_20220602_B04.tif"),
-        "{}",
-        e.message
-    );
+    assert!(!e.client && e.message.contains("S_20220602_B04.tif"), "{}", e.message);
 }
 
 #[test]

@@ -30,18 +30,14 @@ fn netcdf_keeps_time_with_cf_units() {
     let r = read_band(&format!("NETCDF:\"{}\":B02", files[0].display()), 2);
     for (x, y) in [(0usize, 0usize), (5, 7), (9, 19)] {
         let v = f64::from(openeo_engine::synthetic_value(1, 0, 2, x, y));
-        assert!(close(
-            r.values[y * r.width + x],
-            if v == 0.0 { f64::NAN } else { v }
-        ));
+        assert!(close(r.values[y * r.width + x], if v == 0.0 { f64::NAN } else { v }));
     }
 }
 
 #[test]
 fn band_math_ndvi_apply_and_resolver() {
     let dir = tempfile::tempdir().unwrap();
-    let ext =
-        json!({"west": 676000, "south": 5152950, "east": 676050, "north": 5153000, "crs": 32632});
+    let ext = json!({"west": 676000, "south": 5152950, "east": 676050, "north": 5153000, "crs": 32632});
     let nd = json!({"process_graph": {
         "n": {"process_id": "array_element", "arguments": {"data": {"from_parameter": "data"}, "label": "B08"}},
         "r": {"process_id": "array_element", "arguments": {"data": {"from_parameter": "data"}, "index": 0}},
@@ -55,8 +51,7 @@ fn band_math_ndvi_apply_and_resolver() {
               "overlap_resolver": cb("subtract", json!({"x": {"from_parameter": "y"}, "y": {"from_parameter": "x"}}))}},
         "s": {"process_id": "save_result", "arguments": {"data": {"from_node": "m"}, "format": "JSON"}, "result": true}}});
     let files = run(&g, &dir.path().join("r.json")).unwrap();
-    let doc: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&files[0]).unwrap()).unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&files[0]).unwrap()).unwrap();
     assert_eq!(doc["dimensions"], json!(["t", "y", "x"]));
     let data = &doc["data"][0];
     for y in 0..5 {
@@ -83,37 +78,30 @@ fn scalar_graphs_and_reducers_follow_the_spec() {
     let dir = tempfile::tempdir().unwrap();
     let eval = |process: &str, args: serde_json::Value| {
         let out = dir.path().join(format!("{process}.json"));
-        run(&json!({"process_graph": {"n": {"process_id": process, "arguments": args, "result": true}}}), &out).unwrap();
+        run(
+            &json!({"process_graph": {"n": {"process_id": process, "arguments": args, "result": true}}}),
+            &out,
+        )
+        .unwrap();
         serde_json::from_slice::<serde_json::Value>(&std::fs::read(&out).unwrap()).unwrap()
     };
     assert_eq!(eval("mean", json!({"data": [1, null, 3]})), json!(2.0));
     assert_eq!(
-        eval(
-            "mean",
-            json!({"data": [1, null, 3], "ignore_nodata": false})
-        ),
+        eval("mean", json!({"data": [1, null, 3], "ignore_nodata": false})),
         json!(null)
     );
     assert_eq!(
-        eval("sd", json!({"data": [2, 4, 4, 4, 5, 5, 7, 9]}))
-            .as_f64()
-            .unwrap(),
+        eval("sd", json!({"data": [2, 4, 4, 4, 5, 5, 7, 9]})).as_f64().unwrap(),
         (32.0f64 / 7.0).sqrt()
     );
-    assert_eq!(
-        eval("variance", json!({"data": [1, 2, 3, 4]})),
-        json!(5.0 / 3.0)
-    );
+    assert_eq!(eval("variance", json!({"data": [1, 2, 3, 4]})), json!(5.0 / 3.0));
     assert_eq!(eval("median", json!({"data": [5, 1, 3, 2]})), json!(2.5));
     assert_eq!(eval("count", json!({"data": [1, null, 3]})), json!(2.0));
     assert_eq!(eval("first", json!({"data": [null, 2, 3]})), json!(2.0));
     assert_eq!(eval("last", json!({"data": [1, 2, null]})), json!(2.0));
     assert_eq!(eval("product", json!({"data": [2, 3, 4]})), json!(24.0));
     assert_eq!(
-        eval(
-            "linear_scale_range",
-            json!({"x": 15, "inputMin": 0, "inputMax": 10})
-        ),
+        eval("linear_scale_range", json!({"x": 15, "inputMin": 0, "inputMax": 10})),
         json!(1.0)
     );
     assert_eq!(eval("power", json!({"base": 2, "p": 10})), json!(1024.0));

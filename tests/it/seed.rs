@@ -34,20 +34,8 @@ fn expected_mean(band: &str, dates: &[&str]) -> (Vec<usize>, Vec<usize>, Vec<f64
         })
         .collect();
     let r0 = &rasters[0];
-    let cols = inside(
-        r0.transform[0],
-        r0.transform[1],
-        r0.width,
-        UTM_BBOX[0],
-        UTM_BBOX[2],
-    );
-    let rows = inside(
-        r0.transform[3],
-        r0.transform[5],
-        r0.height,
-        UTM_BBOX[1],
-        UTM_BBOX[3],
-    );
+    let cols = inside(r0.transform[0], r0.transform[1], r0.width, UTM_BBOX[0], UTM_BBOX[2]);
+    let rows = inside(r0.transform[3], r0.transform[5], r0.height, UTM_BBOX[1], UTM_BBOX[3]);
     let mut out = Vec::new();
     let mut skipped = 0;
     for &r in &rows {
@@ -70,11 +58,7 @@ fn expected_mean(band: &str, dates: &[&str]) -> (Vec<usize>, Vec<usize>, Vec<f64
 
 fn assert_same(got: &[f64], want: &[f64], what: &str) {
     assert_eq!(got.len(), want.len(), "{what}: sizes differ");
-    let bad = got
-        .iter()
-        .zip(want)
-        .filter(|(g, w)| !close(**g, **w))
-        .count();
+    let bad = got.iter().zip(want).filter(|(g, w)| !close(**g, **w)).count();
     assert_eq!(bad, 0, "{what}: {bad} of {} values differ", want.len());
 }
 
@@ -90,11 +74,7 @@ fn seed_graph_to_gtiff_and_netcdf_matches_direct_reads() {
         skipped > 100,
         "the window must contain nodata so that ignoring it is tested"
     );
-    assert_eq!(
-        (rows.len(), cols.len()),
-        (90, 90),
-        "pixel-centre rule keeps both edges"
-    );
+    assert_eq!((rows.len(), cols.len()), (90, 90), "pixel-centre rule keeps both edges");
 
     let tif = run(
         &seed_graph(
@@ -115,10 +95,7 @@ fn seed_graph_to_gtiff_and_netcdf_matches_direct_reads() {
     assert_eq!(r1.transform, [676100.0, 10.0, 0.0, 5152900.0, 0.0, -10.0]);
     assert_eq!(r1.epsg, Some(32632));
     assert!(r1.nodata.unwrap().is_nan());
-    assert_eq!(
-        (r1.description.as_str(), r2.description.as_str()),
-        ("B04", "B08")
-    );
+    assert_eq!((r1.description.as_str(), r2.description.as_str()), ("B04", "B08"));
     assert_same(&r1.values, &b04, "GTiff B04");
     assert_same(&r2.values, &b08, "GTiff B08");
 
@@ -177,12 +154,7 @@ fn netcdf_input_gives_the_same_numbers_as_cogs() {
 
 #[test]
 fn generator_writes_the_documented_values() {
-    let r = read_band(
-        testdata("synthetic/utm/SYNTH_20220612_B08.tif")
-            .to_str()
-            .unwrap(),
-        1,
-    );
+    let r = read_band(testdata("synthetic/utm/SYNTH_20220612_B08.tif").to_str().unwrap(), 1);
     // band index 3 (B08), date index 2 (2022-06-12), seed 1
     for (x, y) in [(0, 0), (17, 250), (399, 299), (123, 45)] {
         assert_eq!(
@@ -211,12 +183,7 @@ fn merge_across_grids_aligns_cube2_onto_cube1() {
     let (b04, b08) = (read_band(p, 1), read_band(p, 2));
     assert_eq!(b04.epsg, Some(32632), "the result is on cube1's grid");
     // B04: the S2 sample on its own grid, nodata 0
-    let s2 = read_band(
-        testdata("s2/S2L2A_T32TPS_20220612_B04.tif")
-            .to_str()
-            .unwrap(),
-        1,
-    );
+    let s2 = read_band(testdata("s2/S2L2A_T32TPS_20220612_B04.tif").to_str().unwrap(), 1);
     let ox = ((b04.transform[0] - s2.transform[0]) / 10.0).round() as usize;
     let oy = ((b04.transform[3] - s2.transform[3]) / -10.0).round() as usize;
     for r in 0..b04.height {
@@ -231,9 +198,7 @@ fn merge_across_grids_aligns_cube2_onto_cube1() {
         .iter()
         .map(|d| {
             read_band(
-                testdata(&format!("synthetic/laea/LAEA_{d}_B08.tif"))
-                    .to_str()
-                    .unwrap(),
+                testdata(&format!("synthetic/laea/LAEA_{d}_B08.tif")).to_str().unwrap(),
                 1,
             )
         })
@@ -298,18 +263,13 @@ fn landsat_scenes_are_warped_onto_the_collection_grid() {
         "s": {"process_id": "save_result", "arguments": {"data": {"from_node": "l"}, "format": "GTiff"}, "result": true}}});
     let files = run(&g, &dir.path().join("ls.tif")).unwrap();
     assert_eq!(files.len(), 1);
-    assert!(
-        files[0].ends_with("ls_2018-07-10.tif"),
-        "one file per date: {files:?}"
-    );
+    assert!(files[0].ends_with("ls_2018-07-10.tif"), "one file per date: {files:?}");
     let out = read_band(files[0].to_str().unwrap(), 1);
     assert_eq!(out.description, "B4", "bands are found by common name");
     let src = read_band(
-        testdata(
-            "landsat/LC08_L1TP_013032_20180710_20180717_01_T1/LC08_L1TP_013032_20180710_B4.TIF",
-        )
-        .to_str()
-        .unwrap(),
+        testdata("landsat/LC08_L1TP_013032_20180710_20180717_01_T1/LC08_L1TP_013032_20180710_B4.TIF")
+            .to_str()
+            .unwrap(),
         1,
     );
     let mut valid = 0;
@@ -319,8 +279,7 @@ fn landsat_scenes_are_warped_onto_the_collection_grid() {
             let y = out.transform[3] + (r as f64 + 0.5) * out.transform[5];
             let sc = ((x - src.transform[0]) / src.transform[1]).floor();
             let sr = ((y - src.transform[3]) / src.transform[5]).floor();
-            let want = if sc < 0.0 || sr < 0.0 || sc >= src.width as f64 || sr >= src.height as f64
-            {
+            let want = if sc < 0.0 || sr < 0.0 || sc >= src.width as f64 || sr >= src.height as f64 {
                 f64::NAN
             } else {
                 let v = src.values[sr as usize * src.width + sc as usize];
@@ -338,12 +297,8 @@ fn scenes_of_one_date_are_mosaicked_first_valid_wins() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     std::fs::create_dir(&data).unwrap();
-    let a = testdata(
-        "landsat/LC08_L1TP_014031_20180530_20180614_01_T1/LC08_L1TP_014031_20180530_B4.TIF",
-    );
-    let b = testdata(
-        "landsat/LC08_L1TP_014032_20180615_20180703_01_T1/LC08_L1TP_014032_20180615_B4.TIF",
-    );
+    let a = testdata("landsat/LC08_L1TP_014031_20180530_20180614_01_T1/LC08_L1TP_014031_20180530_B4.TIF");
+    let b = testdata("landsat/LC08_L1TP_014032_20180615_20180703_01_T1/LC08_L1TP_014032_20180615_B4.TIF");
     std::fs::copy(&a, data.join("A_20180601_B4.TIF")).unwrap();
     std::fs::copy(&b, data.join("B_20180601_B4.TIF")).unwrap();
     let cfg = "[[collections]]\nid = \"MOSAIC\"\nsource = { kind = \"files\", glob = \"data/*.TIF\", pattern = '(?P<scene>[AB])_(?P<date>\\d{8})_(?P<band>B4)' }\nbands = [{ name = \"B4\", nodata = 0 }]\n";
@@ -353,10 +308,7 @@ fn scenes_of_one_date_are_mosaicked_first_valid_wins() {
         "s": {"process_id": "save_result", "arguments": {"data": {"from_node": "l"}, "format": "GTiff"}, "result": true}}});
     let files = run_with(&g, cat, &dir.path().join("m.tif")).unwrap();
     let out = read_band(files[0].to_str().unwrap(), 1);
-    let (ra, rb) = (
-        read_band(a.to_str().unwrap(), 1),
-        read_band(b.to_str().unwrap(), 1),
-    );
+    let (ra, rb) = (read_band(a.to_str().unwrap(), 1), read_band(b.to_str().unwrap(), 1));
     let sample = |r: &Raster, x: f64, y: f64| {
         let c = ((x - r.transform[0]) / r.transform[1]).floor();
         let w = ((y - r.transform[3]) / r.transform[5]).floor();

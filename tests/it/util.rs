@@ -8,9 +8,7 @@ use openeo_engine::{Catalog, ExecOptions};
 use serde_json::{Value, json};
 
 pub(crate) fn testdata(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../testdata")
-        .join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata").join(name)
 }
 
 pub(crate) fn catalog() -> Arc<Catalog> {
@@ -27,17 +25,12 @@ pub(crate) fn run(graph: &Value, out: &Path) -> Result<Vec<PathBuf>, openeo_serv
     run_with(graph, catalog(), out)
 }
 
-pub(crate) fn run_with(
-    graph: &Value,
-    cat: Arc<Catalog>,
-    out: &Path,
-) -> Result<Vec<PathBuf>, openeo_server::RunError> {
+pub(crate) fn run_with(graph: &Value, cat: Arc<Catalog>, out: &Path) -> Result<Vec<PathBuf>, openeo_server::RunError> {
     let opts = ExecOptions {
         memory_budget: Some(8 << 20),
         ..ExecOptions::default()
     };
-    openeo_server::run_graph(graph, cat, None, out, &opts)
-        .map(|o| o.files.into_iter().map(|(p, _)| p).collect())
+    openeo_server::run_graph(graph, cat, None, out, &opts).map(|o| o.files.into_iter().map(|(p, _)| p).collect())
 }
 
 pub(crate) fn mean_reducer() -> Value {
@@ -62,13 +55,7 @@ pub(crate) fn branch(
 }
 
 /// The seed graph: two branches, merged, saved.
-pub(crate) fn seed_graph(
-    a: (&str, &str),
-    b: (&str, &str),
-    interval: [&str; 2],
-    bbox: Value,
-    format: &str,
-) -> Value {
+pub(crate) fn seed_graph(a: (&str, &str), b: (&str, &str), interval: [&str; 2], bbox: Value, format: &str) -> Value {
     let mut g = branch("a", a.0, a.1, interval, bbox.clone());
     g.extend(branch("b", b.0, b.1, interval, bbox));
     g.insert("merge".into(), json!({"process_id": "merge_cubes", "arguments": {"cube1": {"from_node": "amean"}, "cube2": {"from_node": "bmean"}}}));

@@ -77,8 +77,6 @@ pub(crate) enum SourceConfig {
 }
 
 pub(crate) fn parse(text: &str) -> Result<Vec<CollectionConfig>> {
-    let cfg: ConfigFile = toml::from_str(text).map_err(|e| Error::Config {
-        message: e.to_string(),
-    })?;
+    let cfg: ConfigFile = toml::from_str(text).map_err(|e| Error::Config { message: e.to_string() })?;
     Ok(cfg.collections)
 }

@@ -80,11 +80,10 @@ impl Collection {
 
     /// Index of the band called `name`, or whose common name is `name`.
     pub fn band_index(&self, name: &str) -> Option<usize> {
-        self.bands.iter().position(|b| b.name == name).or_else(|| {
-            self.bands
-                .iter()
-                .position(|b| b.common_name.as_deref() == Some(name))
-        })
+        self.bands
+            .iter()
+            .position(|b| b.name == name)
+            .or_else(|| self.bands.iter().position(|b| b.common_name.as_deref() == Some(name)))
     }
 }
 

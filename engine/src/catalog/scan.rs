@@ -27,9 +27,7 @@ pub(crate) fn build(cfg: CollectionConfig, base: &Path) -> Result<Collection> {
     }
     let items = match &cfg.source {
         SourceConfig::Files { glob, pattern } => files_items(&cfg, &find(base, glob)?, pattern)?,
-        SourceConfig::Multiband { glob, pattern } => {
-            multiband_items(&cfg, &find(base, glob)?, pattern.as_deref())?
-        }
+        SourceConfig::Multiband { glob, pattern } => multiband_items(&cfg, &find(base, glob)?, pattern.as_deref())?,
         SourceConfig::Netcdf { glob } => netcdf_items(&cfg, &find(base, glob)?)?,
     };
     if items.is_empty() {
@@ -66,11 +64,7 @@ fn find(base: &Path, pattern: &str) -> Result<Vec<Found>> {
     })?;
     let mut out = Vec::new();
     for p in paths.flatten() {
-        let rel = p
-            .strip_prefix(base)
-            .unwrap_or(&p)
-            .to_string_lossy()
-            .to_string();
+        let rel = p.strip_prefix(base).unwrap_or(&p).to_string_lossy().to_string();
         out.push(Found {
             path: p.to_string_lossy().to_string(),
             rel,
@@ -105,13 +99,7 @@ fn headers(paths: &[String]) -> Result<Vec<GdalInfo>> {
     paths.par_iter().map(|p| read_info(p)).collect()
 }
 
-fn asset(
-    cfg: &CollectionConfig,
-    band: usize,
-    path: &str,
-    file_band: usize,
-    info: &GdalInfo,
-) -> Asset {
+fn asset(cfg: &CollectionConfig, band: usize, path: &str, file_band: usize, info: &GdalInfo) -> Asset {
     let nodata = cfg.bands[band]
         .nodata
         .or_else(|| info.nodata.get(file_band - 1).copied().flatten());
@@ -129,12 +117,9 @@ fn band_of(cfg: &CollectionConfig, name: &str) -> Option<usize> {
 
 fn files_items(cfg: &CollectionConfig, found: &[Found], pattern: &str) -> Result<Vec<Item>> {
     let re = regex(pattern)?;
-    if re.capture_names().flatten().all(|n| n != "band")
-        || re.capture_names().flatten().all(|n| n != "date")
-    {
+    if re.capture_names().flatten().all(|n| n != "band") || re.capture_names().flatten().all(|n| n != "date") {
         return Err(Error::Config {
-            message: "the pattern of a 'files' source needs the groups (?P<date>…) and (?P<band>…)"
-                .into(),
+            message: "the pattern of a 'files' source needs the groups (?P<date>…) and (?P<band>…)".into(),
         });
     }
     // (scene key, time, band, path)
@@ -152,26 +137,20 @@ fn files_items(cfg: &CollectionConfig, found: &[Found], pattern: &str) -> Result
         let time = parse_date(date.as_str()).ok_or_else(|| Error::Config {
             message: format!("cannot parse the date '{}' in {}", date.as_str(), f.rel),
         })?;
-        let scene = c
-            .name("scene")
-            .map(|m| m.as_str().to_string())
-            .unwrap_or_else(|| {
-                let parent = Path::new(&f.rel)
-                    .parent()
-                    .map(|p| p.to_string_lossy().to_string())
-                    .unwrap_or_default();
-                format!("{parent}|{}", date.as_str())
-            });
+        let scene = c.name("scene").map(|m| m.as_str().to_string()).unwrap_or_else(|| {
+            let parent = Path::new(&f.rel)
+                .parent()
+                .map(|p| p.to_string_lossy().to_string())
+                .unwrap_or_default();
+            format!("{parent}|{}", date.as_str())
+        });
         matched.push((scene, time, b, f.path.clone()));
     }
     let infos = headers(&matched.iter().map(|m| m.3.clone()).collect::<Vec<_>>())?;
     let mut items: Vec<(String, Item)> = Vec::new();
     for ((scene, time, b, path), info) in matched.into_iter().zip(&infos) {
         let a = asset(cfg, b, &path, 1, info);
-        match items
-            .iter_mut()
-            .find(|(s, i)| *s == scene && i.time == time)
-        {
+        match items.iter_mut().find(|(s, i)| *s == scene && i.time == time) {
             Some((_, item)) => item.assets[b] = Some(a),
             None => {
                 let mut assets = vec![None; cfg.bands.len()];
@@ -185,11 +164,7 @@ fn files_items(cfg: &CollectionConfig, found: &[Found], pattern: &str) -> Result
     Ok(items)
 }
 
-fn multiband_items(
-    cfg: &CollectionConfig,
-    found: &[Found],
-    pattern: Option<&str>,
-) -> Result<Vec<Item>> {
+fn multiband_items(cfg: &CollectionConfig, found: &[Found], pattern: Option<&str>) -> Result<Vec<Item>> {
     let re = pattern.map(regex).transpose()?;
     let paths: Vec<String> = found.iter().map(|f| f.path.clone()).collect();
     let infos = headers(&paths)?;
@@ -201,10 +176,7 @@ fn multiband_items(
             .and_then(|c| c.name("date").and_then(|d| parse_date(d.as_str())));
         let Some(time) = from_name.or(info.datetime) else {
             return Err(Error::Config {
-                message: format!(
-                    "no date for {} (neither in the name nor in a DATETIME tag)",
-                    f.rel
-                ),
+                message: format!("no date for {} (neither in the name nor in a DATETIME tag)", f.rel),
             });
         };
         let mut assets = vec![None; cfg.bands.len()];
@@ -215,11 +187,7 @@ fn multiband_items(
                 .position(|n| n.as_deref() == Some(band.name.as_str()));
             let file_band = match by_name {
                 Some(i) => i + 1,
-                None if b < info.band_names.len()
-                    && info.band_names.iter().all(Option::is_none) =>
-                {
-                    b + 1
-                }
+                None if b < info.band_names.len() && info.band_names.iter().all(Option::is_none) => b + 1,
                 None => continue,
             };
             assets[b] = Some(asset(cfg, b, &f.path, file_band, info));
@@ -245,10 +213,7 @@ fn netcdf_items(cfg: &CollectionConfig, found: &[Found]) -> Result<Vec<Item>> {
             })?;
             for (i, time) in times.into_iter().enumerate() {
                 let a = asset(cfg, b, name, i + 1, info);
-                match items
-                    .iter_mut()
-                    .find(|it| it.time == time && it.assets[b].is_none())
-                {
+                match items.iter_mut().find(|it| it.time == time && it.assets[b].is_none()) {
                     Some(item) => item.assets[b] = Some(a),
                     None => {
                         let mut assets = vec![None; cfg.bands.len()];
@@ -277,9 +242,7 @@ fn collection_grid(cfg: &CollectionConfig, items: &[Item]) -> Result<Grid> {
     };
     let res = match cfg.resolution {
         Some([x, y]) => (x.abs(), y.abs()),
-        None if first.grid.crs.same_as(&crs) => {
-            (first.grid.transform[1].abs(), first.grid.transform[5].abs())
-        }
+        None if first.grid.crs.same_as(&crs) => (first.grid.transform[1].abs(), first.grid.transform[5].abs()),
         None => {
             return Err(Error::Config {
                 message: "'resolution' is needed when 'crs' differs from the files' CRS".into(),

@@ -109,13 +109,7 @@ impl Grid {
 
     /// The pixels whose centres lie inside `bbox` (given in this grid's CRS), edges included; `None` when empty.
     pub fn window_for_bbox(&self, bbox: &Bbox) -> Option<Window> {
-        let (c0, c1) = centre_range(
-            self.transform[0],
-            self.transform[1],
-            bbox.west,
-            bbox.east,
-            self.width,
-        )?;
+        let (c0, c1) = centre_range(self.transform[0], self.transform[1], bbox.west, bbox.east, self.width)?;
         let (r0, r1) = centre_range(
             self.transform[3],
             self.transform[5],

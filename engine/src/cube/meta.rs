@@ -72,9 +72,7 @@ impl CubeMeta {
 
     /// Indices of the dimensions of `kind`.
     pub fn axes_of_kind(&self, kind: DimensionKind) -> Vec<usize> {
-        (0..self.dims.len())
-            .filter(|&i| self.dims[i].kind() == kind)
-            .collect()
+        (0..self.dims.len()).filter(|&i| self.dims[i].kind() == kind).collect()
     }
 
     /// All dimension names, spatial ones included (`x`, `y`).

@@ -70,9 +70,7 @@ fn pool() -> Result<&'static rayon::ThreadPool> {
 
 /// Number of worker threads.
 fn threads() -> usize {
-    pool()
-        .map(rayon::ThreadPool::current_num_threads)
-        .unwrap_or(1)
+    pool().map(rayon::ThreadPool::current_num_threads).unwrap_or(1)
 }
 
 /// Computes `cube` tile by tile and writes it to `sink`; returns the files written.
@@ -106,8 +104,7 @@ pub fn execute(cube: &Cube, sink: Box<dyn TileSink>, opts: &ExecOptions) -> Resu
         let computed = pool.install(|| {
             tiles.par_iter().try_for_each_with(tx, |tx, w| {
                 let b = cube.eval(w, &ctx)?;
-                tx.send((*w, b))
-                    .map_err(|_| Error::internal("the writer stopped"))
+                tx.send((*w, b)).map_err(|_| Error::internal("the writer stopped"))
             })
         });
         let written = writer
@@ -152,14 +149,8 @@ pub fn execute_to_memory(cube: &Cube, opts: &ExecOptions) -> Result<crate::Block
     let nd = full.ndim();
     for (w, b) in blocks {
         let mut view = full.view_mut();
-        view.slice_axis_inplace(
-            ndarray::Axis(nd - 2),
-            ndarray::Slice::from(w.y0..w.y0 + w.height),
-        );
-        view.slice_axis_inplace(
-            ndarray::Axis(nd - 1),
-            ndarray::Slice::from(w.x0..w.x0 + w.width),
-        );
+        view.slice_axis_inplace(ndarray::Axis(nd - 2), ndarray::Slice::from(w.y0..w.y0 + w.height));
+        view.slice_axis_inplace(ndarray::Axis(nd - 1), ndarray::Slice::from(w.x0..w.x0 + w.width));
         view.assign(b.array());
     }
     Ok(crate::Block(full))

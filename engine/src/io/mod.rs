@@ -16,9 +16,47 @@ pub enum OutputFormat {
     GTiff {
         /// Write Cloud Optimized GeoTIFF (with overviews) instead of a plain tiled GeoTIFF.
         cog: bool,
+        /// Compression of the tiles (COGs are always compressed, DEFLATE when `None` is asked for).
+        compress: Compression,
     },
     /// CF netCDF-4 with `t`, `y`, `x` coordinates, one variable per band, and a grid mapping.
     NetCdf,
+}
+
+/// GeoTIFF tile compression.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Compression {
+    /// Uncompressed (fastest to write; the default for plain GeoTIFF).
+    #[default]
+    None,
+    /// DEFLATE.
+    Deflate,
+    /// ZSTD.
+    Zstd,
+    /// LZW.
+    Lzw,
+}
+
+impl Compression {
+    /// Parses `none`, `deflate`, `zstd`, `lzw` (case-insensitive).
+    pub fn parse(s: &str) -> Option<Compression> {
+        match s.to_ascii_lowercase().as_str() {
+            "none" => Some(Compression::None),
+            "deflate" => Some(Compression::Deflate),
+            "zstd" => Some(Compression::Zstd),
+            "lzw" => Some(Compression::Lzw),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn gdal_name(self) -> &'static str {
+        match self {
+            Compression::None => "NONE",
+            Compression::Deflate => "DEFLATE",
+            Compression::Zstd => "ZSTD",
+            Compression::Lzw => "LZW",
+        }
+    }
 }
 
 /// Receives finished tiles of a cube and writes them out.
@@ -43,13 +81,9 @@ pub trait TileSink: Send {
 ///
 /// # Errors
 /// [`crate::Error::Unsupported`] for cubes the format cannot hold, or GDAL errors while creating files.
-pub fn create_sink(
-    meta: &CubeMeta,
-    path: &Path,
-    format: OutputFormat,
-) -> Result<Box<dyn TileSink>> {
+pub fn create_sink(meta: &CubeMeta, path: &Path, format: OutputFormat) -> Result<Box<dyn TileSink>> {
     match format {
-        OutputFormat::GTiff { cog } => Ok(Box::new(gdal::GtiffSink::create(meta, path, cog)?)),
+        OutputFormat::GTiff { cog, compress } => Ok(Box::new(gdal::GtiffSink::create(meta, path, cog, compress)?)),
         OutputFormat::NetCdf => Ok(Box::new(gdal::NetcdfSink::create(meta, path, false)?)),
     }
 }

@@ -9,11 +9,7 @@ use crate::io::gdal::transform_bbox;
 use crate::{Bbox, Collection, Crs, CubeMeta, Dimension, DimensionKind, Error, Labels, Result};
 
 /// Keeps the instants in `[start, end)`; `None` bounds are open.
-fn in_interval(
-    t: &DateTime<Utc>,
-    start: Option<DateTime<Utc>>,
-    end: Option<DateTime<Utc>>,
-) -> bool {
+fn in_interval(t: &DateTime<Utc>, start: Option<DateTime<Utc>>, end: Option<DateTime<Utc>>) -> bool {
     start.is_none_or(|s| *t >= s) && end.is_none_or(|e| *t < e)
 }
 
@@ -65,10 +61,7 @@ impl Cube {
             .collect();
         if times.is_empty() {
             return Err(Error::NoDataAvailable {
-                reason: format!(
-                    "collection {} has no data in the temporal extent",
-                    collection.id
-                ),
+                reason: format!("collection {} has no data in the temporal extent", collection.id),
             });
         }
         let groups: Vec<Vec<usize>> = times
@@ -83,12 +76,7 @@ impl Cube {
             Dimension::new("t", Labels::Time(times)),
             Dimension::new(
                 "bands",
-                Labels::Bands(
-                    band_idx
-                        .iter()
-                        .map(|&b| collection.bands[b].clone())
-                        .collect(),
-                ),
+                Labels::Bands(band_idx.iter().map(|&b| collection.bands[b].clone()).collect()),
             ),
         ];
         let meta = CubeMeta::new(dims, collection.grid.clone());
@@ -113,12 +101,9 @@ impl Cube {
     pub fn filter_bbox(&self, bbox: &Bbox, crs: &Crs) -> Result<Cube> {
         let grid = self.meta.grid();
         let b = transform_bbox(bbox, crs, &grid.crs)?;
-        let win = grid
-            .window_for_bbox(&b)
-            .ok_or_else(|| Error::NoDataAvailable {
-                reason: "the spatial extent does not contain the centre of any pixel of the data"
-                    .into(),
-            })?;
+        let win = grid.window_for_bbox(&b).ok_or_else(|| Error::NoDataAvailable {
+            reason: "the spatial extent does not contain the centre of any pixel of the data".into(),
+        })?;
         self.with_grid(grid.subgrid(&win))
     }
 
@@ -129,11 +114,7 @@ impl Cube {
     pub fn with_grid(&self, grid: crate::Grid) -> Result<Cube> {
         let node = match self.node.as_ref() {
             Node::Load(l) => Node::Load(l.clone()),
-            Node::Select {
-                input,
-                axis,
-                indices,
-            } => Node::Select {
+            Node::Select { input, axis, indices } => Node::Select {
                 input: input.with_grid(grid.clone())?,
                 axis: *axis,
                 indices: indices.clone(),
@@ -182,15 +163,9 @@ impl Cube {
             Node::Load(l) => {
                 let mut l = l.clone();
                 if axis == 0 {
-                    l.groups = indices
-                        .iter()
-                        .filter_map(|&i| l.groups.get(i).cloned())
-                        .collect();
+                    l.groups = indices.iter().filter_map(|&i| l.groups.get(i).cloned()).collect();
                 } else {
-                    l.bands = indices
-                        .iter()
-                        .filter_map(|&i| l.bands.get(i).copied())
-                        .collect();
+                    l.bands = indices.iter().filter_map(|&i| l.bands.get(i).copied()).collect();
                 }
                 Node::Load(l)
             }
@@ -233,9 +208,7 @@ impl Cube {
             Some(name) => {
                 let a = self.meta.axis(name)?;
                 if self.meta.dims()[a].kind() != DimensionKind::Temporal {
-                    return Err(Error::invalid(format!(
-                        "dimension '{name}' is not temporal"
-                    )));
+                    return Err(Error::invalid(format!("dimension '{name}' is not temporal")));
                 }
                 vec![a]
             }
@@ -272,14 +245,15 @@ impl Cube {
     /// # Errors
     /// [`Error::DimensionNotAvailable`] without a bands dimension, [`Error::BandNotFound`].
     pub fn filter_bands(&self, names: &[String]) -> Result<Cube> {
-        let axis = *self
-            .meta
-            .axes_of_kind(DimensionKind::Bands)
-            .first()
-            .ok_or_else(|| Error::DimensionNotAvailable {
-                dimension: "bands".into(),
-                available: self.meta.dimension_names().join(", "),
-            })?;
+        let axis =
+            *self
+                .meta
+                .axes_of_kind(DimensionKind::Bands)
+                .first()
+                .ok_or_else(|| Error::DimensionNotAvailable {
+                    dimension: "bands".into(),
+                    available: self.meta.dimension_names().join(", "),
+                })?;
         let bands = self.meta.bands().unwrap_or_default();
         let idx = names
             .iter()
@@ -287,18 +261,10 @@ impl Cube {
                 bands
                     .iter()
                     .position(|b| &b.name == n)
-                    .or_else(|| {
-                        bands
-                            .iter()
-                            .position(|b| b.common_name.as_deref() == Some(n))
-                    })
+                    .or_else(|| bands.iter().position(|b| b.common_name.as_deref() == Some(n)))
                     .ok_or_else(|| Error::BandNotFound {
                         band: n.clone(),
-                        available: bands
-                            .iter()
-                            .map(|b| b.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", "),
+                        available: bands.iter().map(|b| b.name.as_str()).collect::<Vec<_>>().join(", "),
                     })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -329,10 +295,7 @@ impl Cube {
     pub fn apply(&self, f: Arc<dyn CellFn>) -> Cube {
         Cube {
             meta: self.meta.clone(),
-            node: Arc::new(Node::Apply {
-                input: self.clone(),
-                f,
-            }),
+            node: Arc::new(Node::Apply { input: self.clone(), f }),
         }
     }
 
@@ -401,10 +364,7 @@ impl Cube {
         for d in db {
             if !da.iter().any(|x| x.name() == d.name()) {
                 return Err(Error::Unsupported {
-                    message: format!(
-                        "merge_cubes: cube2 has dimension '{}' that cube1 lacks",
-                        d.name()
-                    ),
+                    message: format!("merge_cubes: cube2 has dimension '{}' that cube1 lacks", d.name()),
                 });
             }
         }
@@ -414,9 +374,7 @@ impl Cube {
         for d in da {
             let la = d.labels().to_strings();
             let b_axis = db.iter().position(|x| x.name() == d.name());
-            let lb = b_axis
-                .map(|i| db[i].labels().to_strings())
-                .unwrap_or_default();
+            let lb = b_axis.map(|i| db[i].labels().to_strings()).unwrap_or_default();
             let labels = union_labels(d.labels(), b_axis.map(|i| db[i].labels()))?;
             let strings = labels.to_strings();
             maps.push(
@@ -463,12 +421,7 @@ impl Cube {
                     ib_ok = false;
                 }
             }
-            let ib = ib_ok.then(|| {
-                ib_idx
-                    .iter()
-                    .zip(&b_lens)
-                    .fold(0, |acc, (&i, &n)| acc * n + i)
-            });
+            let ib = ib_ok.then(|| ib_idx.iter().zip(&b_lens).fold(0, |acc, (&i, &n)| acc * n + i));
             if ia.is_some() && ib.is_some() && overlap.is_none() {
                 overlap = Some(
                     idx.iter()
@@ -511,11 +464,7 @@ fn union_labels(a: &Labels, b: Option<&Labels>) -> Result<Labels> {
         }
         (Labels::Bands(x), Labels::Bands(y)) => {
             let mut v = x.clone();
-            v.extend(
-                y.iter()
-                    .filter(|t| !x.iter().any(|b| b.name == t.name))
-                    .cloned(),
-            );
+            v.extend(y.iter().filter(|t| !x.iter().any(|b| b.name == t.name)).cloned());
             Labels::Bands(v)
         }
         (Labels::Other(x), Labels::Other(y)) => {

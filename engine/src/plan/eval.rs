@@ -39,29 +39,28 @@ impl Cube {
         ctx.check()?;
         match self.node.as_ref() {
             Node::Load(l) => eval_load(l, self.meta.grid(), window, ctx),
-            Node::Select {
-                input,
-                axis,
-                indices,
-            } => {
+            Node::Select { input, axis, indices } => {
                 let b = input.eval(window, ctx)?;
                 Ok(Block::from_array(b.array().select(Axis(*axis), indices)))
             }
             Node::Reduce { input, axis, f } => {
                 let b = input.eval(window, ctx)?;
                 let arr = b.array();
-                let lanes: Vec<ArrayD<f32>> = (0..arr.shape()[*axis])
-                    .map(|j| {
-                        arr.index_axis(Axis(*axis), j)
-                            .as_standard_layout()
-                            .into_owned()
-                    })
-                    .collect();
+                let n = arr.shape()[*axis];
                 let mut shape = arr.shape().to_vec();
                 shape.remove(*axis);
                 let len: usize = shape.iter().product();
-                let slices: Vec<&[f32]> =
-                    lanes.iter().map(|l| l.as_slice().unwrap_or(&[])).collect();
+                // lanes along the leading axis of a standard-layout block are contiguous: no copy
+                let owned: Vec<ArrayD<f32>>;
+                let slices: Vec<&[f32]> = match arr.as_slice() {
+                    Some(flat) if *axis == 0 && len > 0 => flat.chunks(len).collect(),
+                    _ => {
+                        owned = (0..n)
+                            .map(|j| arr.index_axis(Axis(*axis), j).as_standard_layout().into_owned())
+                            .collect();
+                        owned.iter().map(|l| l.as_slice().unwrap_or(&[])).collect()
+                    }
+                };
                 let out = f.call(&slices, len)?;
                 Block::new(shape, out)
             }
@@ -80,12 +79,8 @@ impl Cube {
         let own = self.meta.values_per_pixel();
         match self.node.as_ref() {
             Node::Load(_) => own + 1,
-            Node::Select { input, .. } | Node::Apply { input, .. } => {
-                input.peak_values_per_pixel() + own
-            }
-            Node::Reduce { input, .. } => {
-                input.peak_values_per_pixel() + input.meta.values_per_pixel() + own
-            }
+            Node::Select { input, .. } | Node::Apply { input, .. } => input.peak_values_per_pixel() + own,
+            Node::Reduce { input, .. } => input.peak_values_per_pixel() + input.meta.values_per_pixel() + own,
             Node::Merge(m) => {
                 m.a.peak_values_per_pixel()
                     .max(m.a.meta.values_per_pixel() + m.b.peak_values_per_pixel())
@@ -122,12 +117,7 @@ fn eval_load(l: &Load, grid: &Grid, window: &Window, ctx: &EvalCtx<'_>) -> Resul
     Block::new(vec![nt, nb, window.height, window.width], data)
 }
 
-fn eval_merge(
-    m: &Merge,
-    meta: &crate::CubeMeta,
-    window: &Window,
-    ctx: &EvalCtx<'_>,
-) -> Result<Block> {
+fn eval_merge(m: &Merge, meta: &crate::CubeMeta, window: &Window, ctx: &EvalCtx<'_>) -> Result<Block> {
     let a = m.a.eval(window, ctx)?;
     let b = m.b.eval(window, ctx)?;
     let cells = window.cells();

@@ -103,11 +103,7 @@ impl Cube {
                 out.push_str(&format!("{pad}load {} -> {shape}\n", l.collection.id));
                 vec![]
             }
-            Node::Select {
-                input,
-                axis,
-                indices,
-            } => {
+            Node::Select { input, axis, indices } => {
                 out.push_str(&format!("{pad}select axis {axis} {indices:?} -> {shape}\n"));
                 vec![input]
             }

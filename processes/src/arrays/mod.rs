@@ -38,9 +38,7 @@ fn array_element(args: &mut Args, _: &Ctx) -> Result<Value> {
             }
             ((i as usize) < items.len()).then_some(i as usize)
         }
-        (None, Value::Text(l)) => labels
-            .as_ref()
-            .and_then(|ls| ls.iter().position(|x| x == l)),
+        (None, Value::Text(l)) => labels.as_ref().and_then(|ls| ls.iter().position(|x| x == l)),
         (None, Value::Number(n)) => labels
             .as_ref()
             .and_then(|ls| ls.iter().position(|x| x.parse::<f64>().ok() == Some(*n))),
@@ -73,11 +71,7 @@ fn pick(args: &Args, from_end: bool) -> Result<Value> {
         return Ok(Value::Null);
     }
     if !ignore {
-        let v = if from_end {
-            items.last()
-        } else {
-            items.first()
-        };
+        let v = if from_end { items.last() } else { items.first() };
         return Ok(v.cloned().unwrap_or(Value::Null));
     }
     // With all-scalar input reduce_values returns the first/last valid; with fields it works per cell.

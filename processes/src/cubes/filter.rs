@@ -17,8 +17,8 @@ pub(super) fn filter_temporal(args: &mut Args, _: &Ctx) -> Result<Value> {
 
 pub(super) fn filter_bbox(args: &mut Args, _: &Ctx) -> Result<Value> {
     let cube = args.cube("data")?;
-    let (bbox, crs) = spatial_extent(args, "extent")?
-        .ok_or_else(|| args.invalid("extent", "a bounding box is required"))?;
+    let (bbox, crs) =
+        spatial_extent(args, "extent")?.ok_or_else(|| args.invalid("extent", "a bounding box is required"))?;
     Ok(Value::Cube(Box::new(cube.filter_bbox(&bbox, &crs)?)))
 }
 

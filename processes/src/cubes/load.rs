@@ -13,9 +13,7 @@ pub(super) fn load_collection(args: &mut Args, ctx: &Ctx) -> Result<Value> {
         .catalog
         .get(&id)
         .cloned()
-        .ok_or_else(|| Error::CollectionNotFound {
-            collection: id.clone(),
-        })?;
+        .ok_or_else(|| Error::CollectionNotFound { collection: id.clone() })?;
     let bbox = spatial_extent(args, "spatial_extent")?;
     let interval = match args.get("temporal_extent")? {
         Value::Null => (None, None),
@@ -28,10 +26,7 @@ pub(super) fn load_collection(args: &mut Args, ctx: &Ctx) -> Result<Value> {
 }
 
 /// Reads a bounding box `{west, south, east, north, crs?}` or GeoJSON (reduced to its bounding box).
-pub(super) fn spatial_extent(
-    args: &Args,
-    name: &str,
-) -> Result<Option<(Bbox, openeo_engine::Crs)>> {
+pub(super) fn spatial_extent(args: &Args, name: &str) -> Result<Option<(Bbox, openeo_engine::Crs)>> {
     let v = args.get(name)?;
     let Value::Object(o) = &v else {
         return match v {
@@ -46,14 +41,9 @@ pub(super) fn spatial_extent(
         Some(Value::Number(n)) => Some(*n),
         _ => None,
     };
-    if let (Some(west), Some(south), Some(east), Some(north)) =
-        (num("west"), num("south"), num("east"), num("north"))
-    {
+    if let (Some(west), Some(south), Some(east), Some(north)) = (num("west"), num("south"), num("east"), num("north")) {
         if west > east || south > north {
-            return Err(args.invalid(
-                name,
-                "west must not exceed east and south must not exceed north",
-            ));
+            return Err(args.invalid(name, "west must not exceed east and south must not exceed north"));
         }
         let crs = match o.get("crs") {
             None | Some(Value::Null) => crs_from_user("4326")?,
@@ -120,10 +110,7 @@ fn check_properties(args: &Args, ctx: &Ctx, props: &[(String, PropertyValue)]) -
     };
     for (name, cond) in conds {
         let Value::Callback(graph) = cond else {
-            return Err(args.invalid(
-                "properties",
-                format!("condition for '{name}' is not a process graph"),
-            ));
+            return Err(args.invalid("properties", format!("condition for '{name}' is not a process graph")));
         };
         let value = match props.iter().find(|(k, _)| *k == name) {
             Some((_, PropertyValue::Text(s))) => Value::Text(s.clone()),

@@ -14,8 +14,7 @@ pub(super) fn merge_cubes(args: &mut Args, ctx: &Ctx) -> Result<Value> {
     let resolver = args.opt_callback("overlap_resolver")?;
     let context = args.get("context")?;
     let resolver = resolver.map(|g| {
-        Arc::new(CallbackFn::new(g, Inputs::Named(&["x", "y"]), context, ctx))
-            as openeo_engine::MergeResolver
+        Arc::new(CallbackFn::new(g, Inputs::Named(&["x", "y"]), context, ctx)) as openeo_engine::MergeResolver
     });
     Ok(Value::Cube(Box::new(a.merge(&b, resolver)?)))
 }

@@ -16,23 +16,11 @@ pub use save::output_format;
 /// The processes of this family.
 pub(crate) fn processes() -> Vec<ProcessDef> {
     vec![
-        ProcessDef::new(
-            include_str!("specs/load_collection.json"),
-            load::load_collection,
-        ),
-        ProcessDef::new(
-            include_str!("specs/filter_temporal.json"),
-            filter::filter_temporal,
-        ),
+        ProcessDef::new(include_str!("specs/load_collection.json"), load::load_collection),
+        ProcessDef::new(include_str!("specs/filter_temporal.json"), filter::filter_temporal),
         ProcessDef::new(include_str!("specs/filter_bbox.json"), filter::filter_bbox),
-        ProcessDef::new(
-            include_str!("specs/filter_bands.json"),
-            filter::filter_bands,
-        ),
-        ProcessDef::new(
-            include_str!("specs/reduce_dimension.json"),
-            reduce::reduce_dimension,
-        ),
+        ProcessDef::new(include_str!("specs/filter_bands.json"), filter::filter_bands),
+        ProcessDef::new(include_str!("specs/reduce_dimension.json"), reduce::reduce_dimension),
         ProcessDef::new(include_str!("specs/apply.json"), apply::apply),
         ProcessDef::new(include_str!("specs/merge_cubes.json"), merge::merge_cubes),
         ProcessDef::new(include_str!("specs/ndvi.json"), ndvi::ndvi),

@@ -20,9 +20,7 @@ impl CellFn for NormalizedDifference {
                 message: "ndvi needs two bands".into(),
             });
         };
-        Ok((0..len)
-            .map(|i| (nir[i] - red[i]) / (nir[i] + red[i]))
-            .collect())
+        Ok((0..len).map(|i| (nir[i] - red[i]) / (nir[i] + red[i])).collect())
     }
 }
 
@@ -51,15 +49,8 @@ pub(super) fn ndvi(args: &mut Args, _: &Ctx) -> Result<Value> {
     let Some(name) = target else {
         return Ok(Value::Cube(Box::new(reduced)));
     };
-    if cube
-        .meta()
-        .bands()
-        .is_some_and(|b| b.iter().any(|x| x.name == name))
-    {
-        return Err(args.invalid(
-            "target_band",
-            format!("a band named '{name}' already exists"),
-        ));
+    if cube.meta().bands().is_some_and(|b| b.iter().any(|x| x.name == name)) {
+        return Err(args.invalid("target_band", format!("a band named '{name}' already exists")));
     }
     // Put the result back as a one-label bands dimension and merge it after the existing bands.
     let with_band = add_band_axis(&reduced, axis, &name)?;
@@ -67,11 +58,7 @@ pub(super) fn ndvi(args: &mut Args, _: &Ctx) -> Result<Value> {
 }
 
 /// Adds a bands axis with one label at `axis` by selecting from a cube that has it (reusing the pair's layout).
-fn add_band_axis(
-    cube: &openeo_engine::Cube,
-    axis: usize,
-    name: &str,
-) -> Result<openeo_engine::Cube> {
+fn add_band_axis(cube: &openeo_engine::Cube, axis: usize, name: &str) -> Result<openeo_engine::Cube> {
     let expanded = cube.expand(axis, "bands", Labels::Bands(vec![BandInfo::named(name)]))?;
     Ok(expanded)
 }

@@ -21,10 +21,7 @@ pub(super) fn reduce_dimension(args: &mut Args, ctx: &Ctx) -> Result<Value> {
     let labels: Arc<[String]> = cube.meta().dims()[axis].labels().to_strings().into();
     let f = CallbackFn::new(
         reducer,
-        Inputs::Array {
-            name: "data",
-            labels,
-        },
+        Inputs::Array { name: "data", labels },
         args.get("context")?,
         ctx,
     );

@@ -26,16 +26,9 @@ pub(super) fn save_result(args: &mut Args, ctx: &Ctx) -> Result<Value> {
         Value::Object(o) => o,
         Value::Null => BTreeMap::new(),
         other => {
-            return Err(args.invalid(
-                "options",
-                format!("expected an object, got {}", other.type_name()),
-            ));
+            return Err(args.invalid("options", format!("expected an object, got {}", other.type_name())));
         }
     };
-    ctx.record_save(SaveRequest {
-        cube,
-        format,
-        options,
-    });
+    ctx.record_save(SaveRequest { cube, format, options });
     Ok(Value::Bool(true))
 }

@@ -68,10 +68,7 @@ impl Args {
     pub(crate) fn cube(&self, name: &str) -> Result<Cube> {
         match self.get(name)? {
             Value::Cube(c) => Ok(*c),
-            other => Err(self.invalid(
-                name,
-                format!("expected a data cube, got {}", other.type_name()),
-            )),
+            other => Err(self.invalid(name, format!("expected a data cube, got {}", other.type_name()))),
         }
     }
 
@@ -79,10 +76,7 @@ impl Args {
         match self.get(name)? {
             Value::Null => Ok(None),
             Value::Number(n) => Ok(Some(n)),
-            other => Err(self.invalid(
-                name,
-                format!("expected a number, got {}", other.type_name()),
-            )),
+            other => Err(self.invalid(name, format!("expected a number, got {}", other.type_name()))),
         }
     }
 
@@ -90,10 +84,7 @@ impl Args {
         match self.get(name)? {
             Value::Bool(b) => Ok(b),
             Value::Null => Ok(false),
-            other => Err(self.invalid(
-                name,
-                format!("expected a boolean, got {}", other.type_name()),
-            )),
+            other => Err(self.invalid(name, format!("expected a boolean, got {}", other.type_name()))),
         }
     }
 
@@ -101,10 +92,7 @@ impl Args {
         match self.get(name)? {
             Value::Null => Ok(None),
             Value::Text(s) => Ok(Some(s)),
-            other => Err(self.invalid(
-                name,
-                format!("expected a string, got {}", other.type_name()),
-            )),
+            other => Err(self.invalid(name, format!("expected a string, got {}", other.type_name()))),
         }
     }
 
@@ -116,20 +104,15 @@ impl Args {
     pub(crate) fn opt_strings(&self, name: &str) -> Result<Option<Vec<String>>> {
         match self.get(name)? {
             Value::Null => Ok(None),
-            Value::Array(v, _) => {
-                v.into_iter()
-                    .map(|x| match x {
-                        Value::Text(s) => Ok(s),
-                        other => Err(self
-                            .invalid(name, format!("expected strings, got {}", other.type_name()))),
-                    })
-                    .collect::<Result<Vec<_>>>()
-                    .map(Some)
-            }
-            other => Err(self.invalid(
-                name,
-                format!("expected an array of strings, got {}", other.type_name()),
-            )),
+            Value::Array(v, _) => v
+                .into_iter()
+                .map(|x| match x {
+                    Value::Text(s) => Ok(s),
+                    other => Err(self.invalid(name, format!("expected strings, got {}", other.type_name()))),
+                })
+                .collect::<Result<Vec<_>>>()
+                .map(Some),
+            other => Err(self.invalid(name, format!("expected an array of strings, got {}", other.type_name()))),
         }
     }
 
@@ -137,19 +120,15 @@ impl Args {
         match self.get(name)? {
             Value::Null => Ok(None),
             Value::Callback(g) => Ok(Some(g)),
-            other => Err(self.invalid(
-                name,
-                format!("expected a process graph, got {}", other.type_name()),
-            )),
+            other => Err(self.invalid(name, format!("expected a process graph, got {}", other.type_name()))),
         }
     }
 
     pub(crate) fn callback(&self, name: &str) -> Result<Arc<ProcessGraph>> {
-        self.opt_callback(name)?
-            .ok_or_else(|| Error::ProcessParameterRequired {
-                process: self.def.id().into(),
-                parameter: name.into(),
-            })
+        self.opt_callback(name)?.ok_or_else(|| Error::ProcessParameterRequired {
+            process: self.def.id().into(),
+            parameter: name.into(),
+        })
     }
 
     /// A temporal interval `[start, end]` of two instants/dates or nulls.
@@ -160,13 +139,10 @@ impl Args {
                 let parse = |x: &Value| -> Result<Option<DateTime<Utc>>> {
                     match x {
                         Value::Null => Ok(None),
-                        Value::Text(s) => parse_instant(s).map(Some).ok_or_else(|| {
-                            self.invalid(name, format!("'{s}' is not a date or date-time"))
-                        }),
-                        other => Err(self.invalid(
-                            name,
-                            format!("expected a date string, got {}", other.type_name()),
-                        )),
+                        Value::Text(s) => parse_instant(s)
+                            .map(Some)
+                            .ok_or_else(|| self.invalid(name, format!("'{s}' is not a date or date-time"))),
+                        other => Err(self.invalid(name, format!("expected a date string, got {}", other.type_name()))),
                     }
                 };
                 let (s, e) = (parse(&v[0])?, parse(&v[1])?);

@@ -13,16 +13,15 @@ use crate::{Ctx, Result, Value};
 #[derive(Debug, Clone)]
 pub(crate) enum Inputs {
     /// All inputs as one labelled array parameter (reducers: `data`).
-    Array {
-        name: &'static str,
-        labels: Arc<[String]>,
-    },
+    Array { name: &'static str, labels: Arc<[String]> },
     /// Each input as its own parameter (`x` for apply; `x`, `y` for resolvers).
     Named(&'static [&'static str]),
 }
 
 /// A callback graph bound to its parameters.
 pub(crate) struct CallbackFn {
+    /// `Some((process, ignore_nodata))` when the graph is just `<reducer>(data)`.
+    fast: Option<(String, bool)>,
     graph: Arc<ProcessGraph>,
     inputs: Inputs,
     context: Value,
@@ -31,20 +30,18 @@ pub(crate) struct CallbackFn {
 
 impl std::fmt::Debug for CallbackFn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CallbackFn")
-            .field("inputs", &self.inputs)
-            .finish()
+        f.debug_struct("CallbackFn").field("inputs", &self.inputs).finish()
     }
 }
 
 impl CallbackFn {
-    pub(crate) fn new(
-        graph: Arc<ProcessGraph>,
-        inputs: Inputs,
-        context: Value,
-        ctx: &Ctx,
-    ) -> CallbackFn {
+    pub(crate) fn new(graph: Arc<ProcessGraph>, inputs: Inputs, context: Value, ctx: &Ctx) -> CallbackFn {
+        let fast = match &inputs {
+            Inputs::Array { name, .. } => simple_reducer(&graph, name),
+            Inputs::Named(_) => None,
+        };
         CallbackFn {
+            fast,
             graph,
             inputs,
             context,
@@ -57,10 +54,7 @@ impl CallbackFn {
         let mut params = HashMap::new();
         match &self.inputs {
             Inputs::Array { name, labels } => {
-                params.insert(
-                    (*name).to_string(),
-                    Value::Array(values, Some(labels.clone())),
-                );
+                params.insert((*name).to_string(), Value::Array(values, Some(labels.clone())));
             }
             Inputs::Named(names) => {
                 for (n, v) in names.iter().zip(values) {
@@ -75,13 +69,16 @@ impl CallbackFn {
 
 impl CellFn for CallbackFn {
     fn call(&self, inputs: &[&[f32]], len: usize) -> openeo_engine::Result<Vec<f32>> {
+        if let Some((process, ignore)) = &self.fast {
+            if let Some(out) = crate::math::reduce_lanes(process, inputs, len, *ignore) {
+                return Ok(out);
+            }
+        }
         let values = inputs.iter().map(|s| Value::Field(Arc::from(*s))).collect();
-        let out = self
-            .eval_values(values)
-            .map_err(|e| openeo_engine::Error::Callback {
-                code: e.code().to_string(),
-                message: e.to_string(),
-            })?;
+        let out = self.eval_values(values).map_err(|e| openeo_engine::Error::Callback {
+            code: e.code().to_string(),
+            message: e.to_string(),
+        })?;
         let bad = |what: &str| openeo_engine::Error::Callback {
             code: "ProcessParameterInvalid".into(),
             message: format!("the callback must return one number per cell, it returned {what}"),
@@ -94,4 +91,22 @@ impl CellFn for CallbackFn {
             other => Err(bad(other.type_name())),
         }
     }
+}
+
+/// Recognises `{"r": {"process_id": <reducer>, "arguments": {"data": {"from_parameter": <param>}, "ignore_nodata"?: bool}}}`.
+fn simple_reducer(graph: &ProcessGraph, param: &str) -> Option<(String, bool)> {
+    let node = graph.single_node()?;
+    let data = node.arguments.get("data")?;
+    if data.get("from_parameter").and_then(serde_json::Value::as_str) != Some(param) {
+        return None;
+    }
+    let ignore = match node.arguments.get("ignore_nodata") {
+        None => true,
+        Some(serde_json::Value::Bool(b)) => *b,
+        Some(_) => return None,
+    };
+    if node.arguments.keys().any(|k| k != "data" && k != "ignore_nodata") {
+        return None;
+    }
+    Some((node.process_id.clone(), ignore))
 }

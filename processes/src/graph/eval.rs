@@ -49,11 +49,7 @@ pub struct Ctx {
 
 impl Ctx {
     /// A context over `catalog` with the standard registry.
-    pub fn new(
-        catalog: Arc<Catalog>,
-        registry: Arc<Registry>,
-        udps: Option<Arc<dyn UdpLookup>>,
-    ) -> Ctx {
+    pub fn new(catalog: Arc<Catalog>, registry: Arc<Registry>, udps: Option<Arc<dyn UdpLookup>>) -> Ctx {
         Ctx {
             catalog,
             registry,
@@ -80,11 +76,7 @@ pub fn evaluate(graph: &ProcessGraph, ctx: &Ctx) -> Result<Evaluation> {
 }
 
 /// Evaluates `graph` with `params` bound, returning the result node's value.
-pub(crate) fn eval_graph(
-    graph: &ProcessGraph,
-    params: &HashMap<String, Value>,
-    ctx: &Ctx,
-) -> Result<Value> {
+pub(crate) fn eval_graph(graph: &ProcessGraph, params: &HashMap<String, Value>, ctx: &Ctx) -> Result<Value> {
     let mut memo: HashMap<String, Value> = HashMap::new();
     eval_node(graph, graph.result_id(), params, ctx, &mut memo)
 }
@@ -154,9 +146,7 @@ fn resolve(
                 return params
                     .get(p)
                     .cloned()
-                    .ok_or_else(|| Error::ProcessGraphParameterMissing {
-                        parameter: p.clone(),
-                    });
+                    .ok_or_else(|| Error::ProcessGraphParameterMissing { parameter: p.clone() });
             }
             if let Some(pg) = o.get("process_graph") {
                 return Ok(Value::Callback(Arc::new(ProcessGraph::from_json(pg)?)));
@@ -178,10 +168,6 @@ pub(crate) fn json_to_value(v: &Json) -> Value {
         Json::Number(n) => Value::Number(n.as_f64().unwrap_or(f64::NAN)),
         Json::String(s) => Value::Text(s.clone()),
         Json::Array(a) => Value::Array(a.iter().map(json_to_value).collect(), None),
-        Json::Object(o) => Value::Object(
-            o.iter()
-                .map(|(k, x)| (k.clone(), json_to_value(x)))
-                .collect(),
-        ),
+        Json::Object(o) => Value::Object(o.iter().map(|(k, x)| (k.clone(), json_to_value(x))).collect()),
     }
 }

@@ -36,9 +36,7 @@ impl ProcessGraph {
     /// # Errors
     /// [`Error::ProcessGraphInvalid`] when the structure is wrong or there is not exactly one result node.
     pub fn from_json(v: &Json) -> Result<ProcessGraph> {
-        let invalid = |reason: &str| Error::ProcessGraphInvalid {
-            reason: reason.into(),
-        };
+        let invalid = |reason: &str| Error::ProcessGraphInvalid { reason: reason.into() };
         let obj = v
             .as_object()
             .ok_or_else(|| invalid("the process graph must be a JSON object"))?;
@@ -63,9 +61,7 @@ impl ProcessGraph {
                 Some(Json::Object(a)) => a.clone(),
                 None => Map::new(),
                 Some(_) => {
-                    return Err(invalid(&format!(
-                        "the arguments of node '{id}' are not an object"
-                    )));
+                    return Err(invalid(&format!("the arguments of node '{id}' are not an object")));
                 }
             };
             if n.get("result").and_then(Json::as_bool) == Some(true) {
@@ -74,13 +70,7 @@ impl ProcessGraph {
                 }
                 result = Some(id.clone());
             }
-            nodes.insert(
-                id.clone(),
-                Node {
-                    process_id,
-                    arguments,
-                },
-            );
+            nodes.insert(id.clone(), Node { process_id, arguments });
         }
         if nodes.is_empty() {
             return Err(invalid("the process graph has no nodes"));
@@ -105,6 +95,15 @@ impl ProcessGraph {
 
     pub(crate) fn node(&self, id: &str) -> Option<&Node> {
         self.nodes.get(id)
+    }
+
+    /// The only node, when the graph has exactly one.
+    pub(crate) fn single_node(&self) -> Option<&Node> {
+        if self.nodes.len() == 1 {
+            self.nodes.values().next()
+        } else {
+            None
+        }
     }
 
     pub(crate) fn result_id(&self) -> &str {

@@ -15,14 +15,8 @@ pub(super) fn processes() -> Vec<ProcessDef> {
         ProcessDef::new(include_str!("specs/absolute.json"), absolute),
         ProcessDef::new(include_str!("specs/sqrt.json"), sqrt),
         ProcessDef::new(include_str!("specs/power.json"), power),
-        ProcessDef::new(
-            include_str!("specs/linear_scale_range.json"),
-            linear_scale_range,
-        ),
-        ProcessDef::new(
-            include_str!("specs/normalized_difference.json"),
-            normalized_difference,
-        ),
+        ProcessDef::new(include_str!("specs/linear_scale_range.json"), linear_scale_range),
+        ProcessDef::new(include_str!("specs/normalized_difference.json"), normalized_difference),
     ]
 }
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::registry::ProcessDef;
 use crate::{Error, Result, Value};
 
-pub(crate) use statistics::reduce_values;
+pub(crate) use statistics::{reduce_lanes, reduce_values};
 
 /// The processes of this family.
 pub(crate) fn processes() -> Vec<ProcessDef> {
@@ -41,11 +41,7 @@ fn scalar_or_field(len: Option<usize>, f: impl Fn(usize) -> f64) -> Value {
     match len {
         None => {
             let r = f(0);
-            if r.is_nan() {
-                Value::Null
-            } else {
-                Value::Number(r)
-            }
+            if r.is_nan() { Value::Null } else { Value::Number(r) }
         }
         Some(n) => Value::Field((0..n).map(|i| f(i) as f32).collect::<Arc<[f32]>>()),
     }
@@ -66,11 +62,7 @@ fn field_len(ns: &[&Num<'_>]) -> Option<usize> {
 }
 
 /// Applies `f` element-wise to numeric operands (scalars broadcast over fields); no-data in → no-data out.
-pub(crate) fn elementwise(
-    process: &str,
-    operands: &[(&str, &Value)],
-    f: impl Fn(&[f64]) -> f64,
-) -> Result<Value> {
+pub(crate) fn elementwise(process: &str, operands: &[(&str, &Value)], f: impl Fn(&[f64]) -> f64) -> Result<Value> {
     let nums: Vec<Num<'_>> = operands
         .iter()
         .map(|(p, v)| num(v, process, p))

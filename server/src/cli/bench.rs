@@ -36,13 +36,7 @@ fn fail(message: String) -> RunError {
     }
 }
 
-fn seed_graph(
-    collection: &str,
-    format: &str,
-    start: &str,
-    end: &str,
-    bbox: [f64; 4],
-) -> serde_json::Value {
+fn seed_graph(collection: &str, format: &str, start: &str, end: &str, bbox: [f64; 4]) -> serde_json::Value {
     let branch = |band: &str, p: &str| {
         json!({
             format!("{p}load"): {"process_id": "load_collection", "arguments": {"id": collection, "bands": [band]}},
@@ -69,10 +63,7 @@ fn prepare(dir: &Path, size: usize, n: usize) -> Result<(PathBuf, Vec<NaiveDate>
         .filter_map(|i| start.checked_add_days(Days::new(5 * i as u64)))
         .collect();
     if !data.join("done").exists() {
-        eprintln!(
-            "generating {size}x{size} x 4 bands x {n} dates in {}",
-            data.display()
-        );
+        eprintln!("generating {size}x{size} x 4 bands x {n} dates in {}", data.display());
         let args = GenerateArgs {
             out: data.clone(),
             name: "BENCH".into(),
@@ -109,13 +100,7 @@ pub(crate) fn bench(a: &BenchArgs) -> Result<(), RunError> {
         let bbox = [600000.0, 5200000.0 - extent, 600000.0 + extent, 5200000.0];
         for (collection, input) in [("BENCH_COG", "COG"), ("BENCH_NC", "netCDF")] {
             for (format, ext) in [("GTiff", "tif"), ("netCDF", "nc")] {
-                let graph = seed_graph(
-                    collection,
-                    format,
-                    &first.to_string(),
-                    &last.to_string(),
-                    bbox,
-                );
+                let graph = seed_graph(collection, format, &first.to_string(), &last.to_string(), bbox);
                 let gpath = data.join(format!("graph-{collection}-{format}.json"));
                 std::fs::write(&gpath, graph.to_string()).map_err(|e| fail(e.to_string()))?;
                 let out = data.join(format!("out-{collection}.{ext}"));

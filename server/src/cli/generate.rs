@@ -32,11 +32,7 @@ pub(crate) struct GenerateArgs {
     #[arg(long, value_delimiter = ',', default_value = "B02,B03,B04,B08")]
     pub(crate) bands: Vec<String>,
     /// Dates (YYYY-MM-DD).
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "2022-06-01,2022-06-11,2022-06-21"
-    )]
+    #[arg(long, value_delimiter = ',', default_value = "2022-06-01,2022-06-11,2022-06-21")]
     pub(crate) dates: Vec<NaiveDate>,
     /// Seed of the values.
     #[arg(long, default_value_t = 42)]

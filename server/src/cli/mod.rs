@@ -57,10 +57,7 @@ pub fn main(cli: Cli) -> i32 {
     match result {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!(
-                "{}",
-                serde_json::json!({"code": e.code, "message": e.message})
-            );
+            eprintln!("{}", serde_json::json!({"code": e.code, "message": e.message}));
             if e.client { 2 } else { 1 }
         }
     }

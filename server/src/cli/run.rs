@@ -46,12 +46,8 @@ pub(crate) fn run(a: &RunArgs) -> Result<(), RunError> {
         std::io::read_to_string(std::io::stdin())
             .map_err(|e| err("Internal", format!("cannot read standard input: {e}")))?
     } else {
-        std::fs::read_to_string(&a.graph).map_err(|e| {
-            err(
-                "FileNotFound",
-                format!("cannot read {}: {e}", a.graph.display()),
-            )
-        })?
+        std::fs::read_to_string(&a.graph)
+            .map_err(|e| err("FileNotFound", format!("cannot read {}: {e}", a.graph.display())))?
     };
     let graph: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
         err(
@@ -77,11 +73,7 @@ pub(crate) fn run(a: &RunArgs) -> Result<(), RunError> {
     };
     if a.explain {
         let g = openeo_processes::ProcessGraph::from_json(&graph)?;
-        let ctx = openeo_processes::Ctx::new(
-            Arc::new(catalog.clone()),
-            openeo_processes::Registry::standard(),
-            None,
-        );
+        let ctx = openeo_processes::Ctx::new(Arc::new(catalog.clone()), openeo_processes::Registry::standard(), None);
         for s in openeo_processes::evaluate(&g, &ctx)?.saves {
             eprint!("{}", s.cube.explain());
         }
@@ -91,10 +83,7 @@ pub(crate) fn run(a: &RunArgs) -> Result<(), RunError> {
     for (f, _) in &out.files {
         println!("{}", f.display());
     }
-    if let (Some(_), Some(kib)) = (
-        std::env::var_os("OPENEO_LOCAL_REPORT_RSS"),
-        super::peak_rss_kib(),
-    ) {
+    if let (Some(_), Some(kib)) = (std::env::var_os("OPENEO_LOCAL_REPORT_RSS"), super::peak_rss_kib()) {
         eprintln!("peak_rss_kib={kib}");
     }
     Ok(())

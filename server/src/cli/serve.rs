@@ -71,9 +71,6 @@ pub(crate) struct HashArgs {
 }
 
 pub(crate) fn hash(a: &HashArgs) -> Result<(), RunError> {
-    println!(
-        "{}",
-        crate::serve::hash_password(&a.password).map_err(fail)?
-    );
+    println!("{}", crate::serve::hash_password(&a.password).map_err(fail)?);
     Ok(())
 }

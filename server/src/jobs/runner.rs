@@ -29,10 +29,7 @@ struct JobProgress {
 impl Progress for JobProgress {
     fn tiles_done(&self, done: usize, total: usize) {
         let p = (100.0 * done as f64 / total.max(1) as f64).floor();
-        let mut last = self
-            .last
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut last = self.last.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if p >= *last + 1.0 {
             *last = p;
             let _ = self.store.set_progress(&self.job, p.min(99.0));
@@ -54,10 +51,7 @@ impl Runner {
     }
 
     fn flag(&self, id: &str) -> Arc<AtomicBool> {
-        let mut m = self
-            .cancels
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut m = self.cancels.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         m.entry(id.to_string())
             .or_insert_with(|| Arc::new(AtomicBool::new(false)))
             .clone()
@@ -106,37 +100,26 @@ impl Runner {
             state.store.log(&id, "info", "the job started");
             let st = state.clone();
             let (jid, f) = (id.clone(), flag.clone());
-            let outcome =
-                tokio::task::spawn_blocking(move || execute(&st, &jid, &user, &process, f)).await;
+            let outcome = tokio::task::spawn_blocking(move || execute(&st, &jid, &user, &process, f)).await;
             let canceled = flag.load(Ordering::Relaxed);
             match outcome {
                 Ok(Ok(())) => {
-                    let _ = state
-                        .store
-                        .set_status(&id, JobStatus::Finished, &[JobStatus::Running]);
+                    let _ = state.store.set_status(&id, JobStatus::Finished, &[JobStatus::Running]);
                     state.store.log(&id, "info", "the job finished");
                 }
                 Ok(Err(_)) | Err(_) if canceled => {
-                    let _ = state
-                        .store
-                        .set_status(&id, JobStatus::Canceled, &[JobStatus::Running]);
+                    let _ = state.store.set_status(&id, JobStatus::Canceled, &[JobStatus::Running]);
                     state.store.log(&id, "info", "the job was canceled");
                 }
                 Ok(Err(message)) => {
-                    let _ = state
-                        .store
-                        .set_status(&id, JobStatus::Error, &[JobStatus::Running]);
+                    let _ = state.store.set_status(&id, JobStatus::Error, &[JobStatus::Running]);
                     state.store.log(&id, "error", &message);
                 }
                 Err(e) => {
-                    let _ = state
+                    let _ = state.store.set_status(&id, JobStatus::Error, &[JobStatus::Running]);
+                    state
                         .store
-                        .set_status(&id, JobStatus::Error, &[JobStatus::Running]);
-                    state.store.log(
-                        &id,
-                        "error",
-                        &format!("the computation stopped unexpectedly: {e}"),
-                    );
+                        .log(&id, "error", &format!("the computation stopped unexpectedly: {e}"));
                 }
             }
             state.runner.forget(&id);
@@ -145,19 +128,12 @@ impl Runner {
 }
 
 /// Runs the job's graph into a temporary directory and publishes it as the job's results directory.
-fn execute(
-    state: &AppState,
-    id: &str,
-    user: &str,
-    process: &Value,
-    cancel: Arc<AtomicBool>,
-) -> Result<(), String> {
+fn execute(state: &AppState, id: &str, user: &str, process: &Value, cancel: Arc<AtomicBool>) -> Result<(), String> {
     let t0 = Instant::now();
     let dir = state.jobs_dir.join(id);
     let tmp = dir.join(".results.part");
     let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(&tmp)
-        .map_err(|e| format!("cannot create the results directory: {e}"))?;
+    std::fs::create_dir_all(&tmp).map_err(|e| format!("cannot create the results directory: {e}"))?;
     let opts = ExecOptions {
         memory_budget: Some(state.cfg.memory_budget_mib << 20),
         cancel: Some(cancel),
@@ -176,11 +152,7 @@ fn execute(
         &opts,
     )
     .map_err(|e| format!("{}: {}", e.code, e.message))?;
-    let assets: Vec<Value> = out
-        .files
-        .iter()
-        .map(|(p, media)| asset_info(p, media))
-        .collect();
+    let assets: Vec<Value> = out.files.iter().map(|(p, media)| asset_info(p, media)).collect();
     let results = dir.join("results");
     let _ = std::fs::remove_dir_all(&results);
     std::fs::rename(&tmp, &results).map_err(|e| format!("cannot publish the results: {e}"))?;
@@ -221,17 +193,12 @@ fn asset_info(path: &Path, media: &str) -> Value {
         }
         v["proj:shape"] = json!([g.height, g.width]);
         v["proj:bbox"] = json!([b.west, b.south, b.east, b.north]);
-        if let Ok(w) = openeo_engine::crs_from_user("EPSG:4326")
-            .and_then(|wgs| openeo_engine::transform_bbox(&b, &g.crs, &wgs))
+        if let Ok(w) =
+            openeo_engine::crs_from_user("EPSG:4326").and_then(|wgs| openeo_engine::transform_bbox(&b, &g.crs, &wgs))
         {
             v["bbox_wgs84"] = json!([w.west, w.south, w.east, w.north]);
         }
-        let names: Vec<Value> = info
-            .band_names
-            .iter()
-            .flatten()
-            .map(|n| json!({"name": n}))
-            .collect();
+        let names: Vec<Value> = info.band_names.iter().flatten().map(|n| json!({"name": n})).collect();
         if !names.is_empty() {
             v["eo:bands"] = json!(names);
         }

@@ -86,16 +86,11 @@ impl Store {
              CREATE TABLE IF NOT EXISTS udps (user TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (user, id));
              CREATE TABLE IF NOT EXISTS tokens (token TEXT PRIMARY KEY, user TEXT NOT NULL, created TEXT NOT NULL);",
         )?;
-        Ok(Store {
-            conn: Mutex::new(conn),
-        })
+        Ok(Store { conn: Mutex::new(conn) })
     }
 
     fn with<T>(&self, f: impl FnOnce(&Connection) -> Sql<T>) -> Sql<T> {
-        let conn = self
-            .conn
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let conn = self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         f(&conn)
     }
 
@@ -128,7 +123,8 @@ impl Store {
         })
     }
 
-    const COLUMNS: &'static str = "id, user, title, description, process, status, progress, created, updated, results, cpu_seconds";
+    const COLUMNS: &'static str =
+        "id, user, title, description, process, status, progress, created, updated, results, cpu_seconds";
 
     /// The job `id` if it belongs to `user` (`None` user: any owner).
     pub(crate) fn job(&self, id: &str, user: Option<&str>) -> Sql<Option<Job>> {
@@ -166,37 +162,21 @@ impl Store {
                 c.execute("UPDATE jobs SET title = ?2 WHERE id = ?1", params![id, t])?;
             }
             if let Some(d) = description {
-                c.execute(
-                    "UPDATE jobs SET description = ?2 WHERE id = ?1",
-                    params![id, d],
-                )?;
+                c.execute("UPDATE jobs SET description = ?2 WHERE id = ?1", params![id, d])?;
             }
             if let Some(p) = process {
-                c.execute(
-                    "UPDATE jobs SET process = ?2 WHERE id = ?1",
-                    params![id, p.to_string()],
-                )?;
+                c.execute("UPDATE jobs SET process = ?2 WHERE id = ?1", params![id, p.to_string()])?;
             }
-            c.execute(
-                "UPDATE jobs SET updated = ?2 WHERE id = ?1",
-                params![id, now()],
-            )
-            .map(|_| ())
+            c.execute("UPDATE jobs SET updated = ?2 WHERE id = ?1", params![id, now()])
+                .map(|_| ())
         })
     }
 
     /// Sets the status; with `only_from`, only when the current status is one of those. Returns whether it changed.
-    pub(crate) fn set_status(
-        &self,
-        id: &str,
-        status: JobStatus,
-        only_from: &[JobStatus],
-    ) -> Sql<bool> {
+    pub(crate) fn set_status(&self, id: &str, status: JobStatus, only_from: &[JobStatus]) -> Sql<bool> {
         self.with(|c| {
             let current: Option<String> = c
-                .query_row("SELECT status FROM jobs WHERE id = ?1", params![id], |r| {
-                    r.get(0)
-                })
+                .query_row("SELECT status FROM jobs WHERE id = ?1", params![id], |r| r.get(0))
                 .optional()?;
             let Some(current) = current else {
                 return Ok(false);
@@ -219,11 +199,8 @@ impl Store {
 
     pub(crate) fn set_progress(&self, id: &str, progress: f64) -> Sql<()> {
         self.with(|c| {
-            c.execute(
-                "UPDATE jobs SET progress = ?2 WHERE id = ?1",
-                params![id, progress],
-            )
-            .map(|_| ())
+            c.execute("UPDATE jobs SET progress = ?2 WHERE id = ?1", params![id, progress])
+                .map(|_| ())
         })
     }
 
@@ -240,8 +217,7 @@ impl Store {
     pub(crate) fn delete_job(&self, id: &str) -> Sql<()> {
         self.with(|c| {
             c.execute("DELETE FROM logs WHERE job = ?1", params![id])?;
-            c.execute("DELETE FROM jobs WHERE id = ?1", params![id])
-                .map(|_| ())
+            c.execute("DELETE FROM jobs WHERE id = ?1", params![id]).map(|_| ())
         })
     }
 
@@ -271,9 +247,13 @@ impl Store {
         min_level: u8,
     ) -> Sql<Vec<(i64, String, String, String)>> {
         self.with(|c| {
-            let mut st = c.prepare("SELECT seq, level, message, time FROM logs WHERE job = ?1 AND seq > ?2 ORDER BY seq")?;
-            let rows: Vec<(i64, String, String, String)> =
-                st.query_map(params![job, offset.unwrap_or(-1)], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<Sql<_>>()?;
+            let mut st =
+                c.prepare("SELECT seq, level, message, time FROM logs WHERE job = ?1 AND seq > ?2 ORDER BY seq")?;
+            let rows: Vec<(i64, String, String, String)> = st
+                .query_map(params![job, offset.unwrap_or(-1)], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })?
+                .collect::<Sql<_>>()?;
             Ok(rows.into_iter().filter(|r| level_rank(&r.1) >= min_level).collect())
         })
     }
@@ -321,23 +301,15 @@ impl Store {
     pub(crate) fn udps(&self, user: &str) -> Sql<Vec<Value>> {
         self.with(|c| {
             let mut st = c.prepare("SELECT body FROM udps WHERE user = ?1 ORDER BY id")?;
-            let rows: Vec<String> = st
-                .query_map(params![user], |r| r.get(0))?
-                .collect::<Sql<_>>()?;
-            Ok(rows
-                .into_iter()
-                .filter_map(|s| serde_json::from_str(&s).ok())
-                .collect())
+            let rows: Vec<String> = st.query_map(params![user], |r| r.get(0))?.collect::<Sql<_>>()?;
+            Ok(rows.into_iter().filter_map(|s| serde_json::from_str(&s).ok()).collect())
         })
     }
 
     pub(crate) fn delete_udp(&self, user: &str, id: &str) -> Sql<bool> {
         self.with(|c| {
-            c.execute(
-                "DELETE FROM udps WHERE user = ?1 AND id = ?2",
-                params![user, id],
-            )
-            .map(|n| n > 0)
+            c.execute("DELETE FROM udps WHERE user = ?1 AND id = ?2", params![user, id])
+                .map(|n| n > 0)
         })
     }
 
@@ -353,12 +325,8 @@ impl Store {
 
     pub(crate) fn token_user(&self, token: &str) -> Sql<Option<String>> {
         self.with(|c| {
-            c.query_row(
-                "SELECT user FROM tokens WHERE token = ?1",
-                params![token],
-                |r| r.get(0),
-            )
-            .optional()
+            c.query_row("SELECT user FROM tokens WHERE token = ?1", params![token], |r| r.get(0))
+                .optional()
         })
     }
 }

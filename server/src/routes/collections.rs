@@ -21,18 +21,14 @@ async fn list(State(s): State<AppState>) -> Json<Value> {
         .iter()
         .map(|c| collection_stac(c, &s.api_url, false))
         .collect();
-    Json(
-        json!({"collections": cols, "links": [{"rel": "self", "href": format!("{}/collections", s.api_url)}]}),
-    )
+    Json(json!({"collections": cols, "links": [{"rel": "self", "href": format!("{}/collections", s.api_url)}]}))
 }
 
 fn find<'a>(s: &'a AppState, id: &str) -> ApiResult<&'a openeo_engine::Collection> {
-    s.catalog.get(id).map(AsRef::as_ref).ok_or_else(|| {
-        ApiError::new(
-            "CollectionNotFound",
-            format!("collection '{id}' does not exist"),
-        )
-    })
+    s.catalog
+        .get(id)
+        .map(AsRef::as_ref)
+        .ok_or_else(|| ApiError::new("CollectionNotFound", format!("collection '{id}' does not exist")))
 }
 
 async fn one(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {

@@ -27,10 +27,7 @@ const ENDPOINTS: &[(&str, &[&str])] = &[
     ("/validation", &["POST"]),
     ("/result", &["POST"]),
     ("/process_graphs", &["GET"]),
-    (
-        "/process_graphs/{process_graph_id}",
-        &["GET", "PUT", "DELETE"],
-    ),
+    ("/process_graphs/{process_graph_id}", &["GET", "PUT", "DELETE"]),
     ("/jobs", &["GET", "POST"]),
     ("/jobs/{job_id}", &["GET", "PATCH", "DELETE"]),
     ("/jobs/{job_id}/results", &["GET", "POST", "DELETE"]),
@@ -55,10 +52,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/udf_runtimes", get(|| async { Json(json!({})) }))
         .route("/service_types", get(|| async { Json(json!({})) }))
         .route("/health", get(|| async { Json(json!({"status": "ok"})) }))
-        .route(
-            "/credentials/oidc",
-            get(|| async { Json(json!({"providers": []})) }),
-        )
+        .route("/credentials/oidc", get(|| async { Json(json!({"providers": []})) }))
         .route("/credentials/basic", get(basic))
         .route("/me", get(me))
 }
@@ -91,9 +85,7 @@ async fn capabilities(State(s): State<AppState>) -> Json<Value> {
 
 /// The body of `/.well-known/openeo` (served at the root).
 pub(crate) async fn well_known(State(s): State<AppState>) -> Json<Value> {
-    Json(
-        json!({"versions": [{"url": format!("{}/", s.api_url), "api_version": "1.2.0", "production": false}]}),
-    )
+    Json(json!({"versions": [{"url": format!("{}/", s.api_url), "api_version": "1.2.0", "production": false}]}))
 }
 
 async fn file_formats() -> Json<Value> {
@@ -113,10 +105,7 @@ async fn file_formats() -> Json<Value> {
 }
 
 async fn basic(State(s): State<AppState>, headers: HeaderMap) -> ApiResult<Json<Value>> {
-    let user = crate::serve::auth_check_basic(
-        &s,
-        headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()),
-    )?;
+    let user = crate::serve::auth_check_basic(&s, headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()))?;
     let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 24]>());
     s.store
         .insert_token(&token, &user)

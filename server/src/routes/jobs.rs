@@ -21,10 +21,7 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/jobs", get(list).post(create))
         .route("/jobs/{id}", get(describe).patch(update).delete(delete))
-        .route(
-            "/jobs/{id}/results",
-            get(results).post(start).delete(cancel),
-        )
+        .route("/jobs/{id}/results", get(results).post(start).delete(cancel))
         .route("/jobs/{id}/logs", get(logs))
         .route("/jobs/{id}/results/{signed}", get(signed_results))
         .route("/jobs/{id}/results/{signed}/{file}", get(signed_asset))
@@ -47,8 +44,7 @@ fn summary(j: &Job) -> Value {
         "progress": j.progress, "created": j.created, "updated": j.updated,
     });
     if let Some(c) = j.cpu_seconds {
-        v["usage"] =
-            json!({"duration": {"value": (c * 1000.0).round() / 1000.0, "unit": "seconds"}});
+        v["usage"] = json!({"duration": {"value": (c * 1000.0).round() / 1000.0, "unit": "seconds"}});
     }
     if let Some(o) = v.as_object_mut() {
         o.retain(|_, x| !x.is_null());
@@ -67,11 +63,7 @@ async fn list(State(s): State<AppState>, AuthUser(user): AuthUser) -> ApiResult<
     Ok(Json(json!({"jobs": jobs, "links": []})))
 }
 
-async fn create(
-    State(s): State<AppState>,
-    AuthUser(user): AuthUser,
-    body: Bytes,
-) -> ApiResult<Response> {
+async fn create(State(s): State<AppState>, AuthUser(user): AuthUser, body: Bytes) -> ApiResult<Response> {
     let body = parse_json(&body)?;
     let process = process_of(&body)?;
     let text = |k: &str| body.get(k).and_then(Value::as_str).map(String::from);
@@ -95,10 +87,7 @@ async fn create(
         StatusCode::CREATED,
         [
             (LOCATION, location),
-            (
-                "OpenEO-Identifier".parse().map_err(ApiError::internal)?,
-                job.id.clone(),
-            ),
+            ("OpenEO-Identifier".parse().map_err(ApiError::internal)?, job.id.clone()),
         ],
     )
         .into_response())
@@ -123,10 +112,7 @@ async fn update(
 ) -> ApiResult<StatusCode> {
     let j = job_of(&s, &id, &user)?;
     if matches!(j.status, JobStatus::Queued | JobStatus::Running) {
-        return Err(ApiError::new(
-            "JobLocked",
-            "a queued or running job cannot be modified",
-        ));
+        return Err(ApiError::new("JobLocked", "a queued or running job cannot be modified"));
     }
     let body = parse_json(&body)?;
     let process = if body.get("process").is_some() {
@@ -141,11 +127,7 @@ async fn update(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn delete(
-    State(s): State<AppState>,
-    AuthUser(user): AuthUser,
-    Path(id): Path<String>,
-) -> ApiResult<StatusCode> {
+async fn delete(State(s): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<String>) -> ApiResult<StatusCode> {
     job_of(&s, &id, &user)?;
     s.runner.cancel(&id);
     s.store.delete_job(&id).map_err(ApiError::internal)?;
@@ -154,11 +136,7 @@ async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn start(
-    State(s): State<AppState>,
-    AuthUser(user): AuthUser,
-    Path(id): Path<String>,
-) -> ApiResult<StatusCode> {
+async fn start(State(s): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<String>) -> ApiResult<StatusCode> {
     let j = job_of(&s, &id, &user)?;
     if matches!(j.status, JobStatus::Queued | JobStatus::Running) {
         return Ok(StatusCode::ACCEPTED);
@@ -172,19 +150,14 @@ async fn start(
     Ok(StatusCode::ACCEPTED)
 }
 
-async fn cancel(
-    State(s): State<AppState>,
-    AuthUser(user): AuthUser,
-    Path(id): Path<String>,
-) -> ApiResult<StatusCode> {
+async fn cancel(State(s): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<String>) -> ApiResult<StatusCode> {
     job_of(&s, &id, &user)?;
     s.runner.cancel(&id);
     if s.store
         .set_status(&id, JobStatus::Canceled, &[JobStatus::Queued])
         .map_err(ApiError::internal)?
     {
-        s.store
-            .log(&id, "info", "the job was canceled before it started");
+        s.store.log(&id, "info", "the job was canceled before it started");
     }
     Ok(StatusCode::NO_CONTENT)
 }
@@ -246,10 +219,9 @@ fn signed_job(s: &AppState, id: &str, signed: &str) -> ApiResult<Job> {
         .ok_or_else(|| not_found(id))?;
     match s.signer.verify(&j.id, &j.user, signed, unix_now()) {
         Ok(()) => Ok(j),
-        Err(crate::serve::LinkError::Expired) => Err(ApiError::new(
-            "ResultLinkExpired",
-            "the signed result link has expired",
-        )),
+        Err(crate::serve::LinkError::Expired) => {
+            Err(ApiError::new("ResultLinkExpired", "the signed result link has expired"))
+        }
         Err(crate::serve::LinkError::Invalid) => Err(ApiError::new(
             "ResultLinkInvalid",
             "the signature of the result link is invalid",
@@ -299,10 +271,7 @@ async fn signed_asset(
         .and_then(|x| x.get("type").and_then(Value::as_str))
         .unwrap_or("application/octet-stream")
         .to_string();
-    let serve = tower_http::services::ServeFile::new_with_mime(
-        &path,
-        &media.parse().map_err(ApiError::internal)?,
-    );
+    let serve = tower_http::services::ServeFile::new_with_mime(&path, &media.parse().map_err(ApiError::internal)?);
     let resp = serve.oneshot(req).await.map_err(ApiError::internal)?;
     Ok(resp.map(Body::new))
 }

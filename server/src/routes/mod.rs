@@ -13,12 +13,8 @@ use crate::serve::{ApiError, ApiResult};
 
 /// Parses a JSON request body, answering malformed JSON with an openEO error.
 pub(crate) fn parse_json(body: &Bytes) -> ApiResult<Value> {
-    serde_json::from_slice(body).map_err(|e| {
-        ApiError::new(
-            "RequestBodyInvalid",
-            format!("the request body is not valid JSON: {e}"),
-        )
-    })
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::new("RequestBodyInvalid", format!("the request body is not valid JSON: {e}")))
 }
 
 /// The `process` object of a request body (`{"process": {"process_graph": …}}`), checked for a process graph.
@@ -35,7 +31,6 @@ pub(crate) fn process_of(body: &Value) -> ApiResult<Value> {
             "'process' has no 'process_graph' object",
         ));
     }
-    openeo_processes::ProcessGraph::from_json(&process)
-        .map_err(|e| ApiError::new(e.code(), e.to_string()))?;
+    openeo_processes::ProcessGraph::from_json(&process).map_err(|e| ApiError::new(e.code(), e.to_string()))?;
     Ok(process)
 }

@@ -16,29 +16,17 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/processes", get(list))
         .route("/validation", post(validation))
         .route("/process_graphs", get(list_udps))
-        .route(
-            "/process_graphs/{id}",
-            get(get_udp).put(put_udp).delete(delete_udp),
-        )
+        .route("/process_graphs/{id}", get(get_udp).put(put_udp).delete(delete_udp))
 }
 
 async fn list(State(s): State<AppState>) -> Json<Value> {
-    let processes: Vec<Value> = Registry::standard()
-        .all()
-        .map(|p| p.metadata().clone())
-        .collect();
-    Json(
-        json!({"processes": processes, "links": [{"rel": "self", "href": format!("{}/processes", s.api_url)}]}),
-    )
+    let processes: Vec<Value> = Registry::standard().all().map(|p| p.metadata().clone()).collect();
+    Json(json!({"processes": processes, "links": [{"rel": "self", "href": format!("{}/processes", s.api_url)}]}))
 }
 
 /// Everything that can be known before reading data: structure, unknown processes, arguments, collections,
 /// bands, extents, merge overlaps.
-async fn validation(
-    State(s): State<AppState>,
-    AuthUser(user): AuthUser,
-    body: Bytes,
-) -> ApiResult<Json<Value>> {
+async fn validation(State(s): State<AppState>, AuthUser(user): AuthUser, body: Bytes) -> ApiResult<Json<Value>> {
     let body = parse_json(&body)?;
     let graph = body
         .get("process_graph")
@@ -87,10 +75,7 @@ async fn list_udps(State(s): State<AppState>, AuthUser(user): AuthUser) -> ApiRe
 }
 
 fn not_found(id: &str) -> ApiError {
-    ApiError::new(
-        "ProcessGraphNotFound",
-        format!("process graph '{id}' does not exist"),
-    )
+    ApiError::new("ProcessGraphNotFound", format!("process graph '{id}' does not exist"))
 }
 
 async fn get_udp(
@@ -112,9 +97,7 @@ async fn put_udp(
     body: Bytes,
 ) -> ApiResult<StatusCode> {
     let mut body = parse_json(&body)?;
-    if !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        || Registry::standard().get(&id).is_some()
-    {
+    if !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || Registry::standard().get(&id).is_some() {
         return Err(ApiError::new(
             "ProcessGraphIdInvalid",
             format!("'{id}' is not a valid id or is a predefined process"),
@@ -128,9 +111,7 @@ async fn put_udp(
     if let Some(o) = body.as_object_mut() {
         o.insert("id".into(), json!(id));
     }
-    s.store
-        .put_udp(&user, &id, &body)
-        .map_err(ApiError::internal)?;
+    s.store.put_udp(&user, &id, &body).map_err(ApiError::internal)?;
     Ok(StatusCode::OK)
 }
 

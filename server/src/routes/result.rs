@@ -16,11 +16,7 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new().route("/result", post(result))
 }
 
-async fn result(
-    State(s): State<AppState>,
-    AuthUser(user): AuthUser,
-    body: Bytes,
-) -> ApiResult<Response> {
+async fn result(State(s): State<AppState>, AuthUser(user): AuthUser, body: Bytes) -> ApiResult<Response> {
     let body = parse_json(&body)?;
     let process = process_of(&body)?;
     let graph = serde_json::json!({"process": process});
@@ -38,15 +34,8 @@ async fn result(
             ),
         ));
     }
-    let _permit = s
-        .runner
-        .slots()
-        .acquire_owned()
-        .await
-        .map_err(ApiError::internal)?;
-    let dir = s
-        .tmp_dir
-        .join(format!("sync-{:016x}", rand::random::<u64>()));
+    let _permit = s.runner.slots().acquire_owned().await.map_err(ApiError::internal)?;
+    let dir = s.tmp_dir.join(format!("sync-{:016x}", rand::random::<u64>()));
     std::fs::create_dir_all(&dir).map_err(ApiError::internal)?;
     let budget = s.cfg.memory_budget_mib << 20;
     let out = dir.join("result.tif");

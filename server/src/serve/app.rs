@@ -21,8 +21,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::processes::routes())
         .merge(routes::result::routes())
         .merge(routes::jobs::routes());
-    let expose =
-        ["link", "location", "openeo-costs", "openeo-identifier"].map(HeaderName::from_static);
+    let expose = ["link", "location", "openeo-costs", "openeo-identifier"].map(HeaderName::from_static);
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::mirror_request())
         .allow_credentials(true)
@@ -80,10 +79,7 @@ fn secret(cfg: &ServerConfig) -> Result<Vec<u8>, String> {
     if let Ok(s) = std::fs::read_to_string(&path) {
         return Ok(s.trim().as_bytes().to_vec());
     }
-    let s: String = rand::random::<[u8; 32]>()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let s: String = rand::random::<[u8; 32]>().iter().map(|b| format!("{b:02x}")).collect();
     let tmp = path.with_extension("part");
     std::fs::write(&tmp, &s)
         .and_then(|()| std::fs::rename(&tmp, &path))
@@ -103,8 +99,8 @@ pub fn state(cfg: ServerConfig, catalog: Arc<openeo_engine::Catalog>) -> Result<
     }
     let _ = std::fs::remove_dir_all(&tmp_dir);
     std::fs::create_dir_all(&tmp_dir).map_err(|e| e.to_string())?;
-    let store = Store::open(&cfg.data_dir.join("jobs.sqlite"))
-        .map_err(|e| format!("cannot open the job database: {e}"))?;
+    let store =
+        Store::open(&cfg.data_dir.join("jobs.sqlite")).map_err(|e| format!("cannot open the job database: {e}"))?;
     for id in store.recover_interrupted().map_err(|e| e.to_string())? {
         tracing::warn!("job {id} was interrupted by a restart and is now marked as error");
     }
@@ -133,11 +129,10 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
         let ctrl_c = tokio::signal::ctrl_c();
         #[cfg(unix)]
         {
-            let mut term =
-                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                    Ok(t) => t,
-                    Err(_) => return,
-                };
+            let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => return,
+            };
             tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
         }
         #[cfg(not(unix))]
@@ -158,8 +153,7 @@ pub fn catalog_for(cfg: &ServerConfig) -> Result<openeo_engine::Catalog, String>
     if let Some(f) = &cfg.collections_file {
         return openeo_engine::Catalog::load(&cfg.base_dir.join(f)).map_err(|e| e.to_string());
     }
-    let inline =
-        openeo_engine::Catalog::from_toml(&cfg.raw, &cfg.base_dir).map_err(|e| e.to_string())?;
+    let inline = openeo_engine::Catalog::from_toml(&cfg.raw, &cfg.base_dir).map_err(|e| e.to_string())?;
     if inline.collections().is_empty() {
         crate::load_catalog(None).map_err(|e| e.to_string())
     } else {

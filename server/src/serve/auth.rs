@@ -17,10 +17,7 @@ pub(crate) struct AuthUser(pub(crate) String);
 impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let header = parts
             .headers
             .get(AUTHORIZATION)
@@ -45,20 +42,12 @@ impl FromRequestParts<AppState> for AuthUser {
             return Ok(AuthUser(user));
         }
         if state.cfg.federation.accept_aggregator_tokens {
-            let decoded = URL_SAFE
-                .decode(basic)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok());
-            if let Some(user) =
-                decoded.filter(|u| !u.is_empty() && u.chars().all(|c| !c.is_control()))
-            {
+            let decoded = URL_SAFE.decode(basic).ok().and_then(|b| String::from_utf8(b).ok());
+            if let Some(user) = decoded.filter(|u| !u.is_empty() && u.chars().all(|c| !c.is_control())) {
                 return Ok(AuthUser(user));
             }
         }
-        Err(ApiError::new(
-            "TokenInvalid",
-            "the access token is invalid or expired",
-        ))
+        Err(ApiError::new("TokenInvalid", "the access token is invalid or expired"))
     }
 }
 
@@ -77,19 +66,13 @@ pub(crate) fn check_basic(state: &AppState, header: Option<&str>) -> Result<Stri
         .ok_or_else(|| ApiError::new("CredentialsInvalid", "malformed Basic credentials"))?;
     let ok = state.cfg.users.iter().any(|u| {
         u.name == user
-            && PasswordHash::new(&u.password_hash).is_ok_and(|h| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &h)
-                    .is_ok()
-            })
+            && PasswordHash::new(&u.password_hash)
+                .is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
     });
     if ok {
         Ok(user.to_string())
     } else {
-        Err(ApiError::new(
-            "CredentialsInvalid",
-            "wrong user name or password",
-        ))
+        Err(ApiError::new("CredentialsInvalid", "wrong user name or password"))
     }
 }
 

@@ -96,10 +96,8 @@ impl ServerConfig {
     /// # Errors
     /// Unreadable file or invalid TOML.
     pub fn load(path: &Path) -> Result<ServerConfig, String> {
-        let raw = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let mut cfg: ServerConfig =
-            toml::from_str(&raw).map_err(|e| format!("{}: {e}", path.display()))?;
+        let raw = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let mut cfg: ServerConfig = toml::from_str(&raw).map_err(|e| format!("{}: {e}", path.display()))?;
         cfg.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         if cfg.data_dir.is_relative() {
             cfg.data_dir = cfg.base_dir.join(&cfg.data_dir);

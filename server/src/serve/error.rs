@@ -19,15 +19,11 @@ pub(crate) type ApiResult<T> = Result<T, ApiError>;
 /// The HTTP status of an openEO error code.
 fn status_of(code: &str) -> StatusCode {
     match code {
-        "AuthenticationRequired" | "AuthenticationSchemeInvalid" | "CredentialsInvalid" => {
-            StatusCode::UNAUTHORIZED
-        }
+        "AuthenticationRequired" | "AuthenticationSchemeInvalid" | "CredentialsInvalid" => StatusCode::UNAUTHORIZED,
         "TokenInvalid" | "PermissionsInsufficient" | "ResultLinkInvalid" => StatusCode::FORBIDDEN,
-        "JobNotFound"
-        | "CollectionNotFound"
-        | "ProcessGraphNotFound"
-        | "NotFound"
-        | "FileNotFound" => StatusCode::NOT_FOUND,
+        "JobNotFound" | "CollectionNotFound" | "ProcessGraphNotFound" | "NotFound" | "FileNotFound" => {
+            StatusCode::NOT_FOUND
+        }
         "ResultLinkExpired" => StatusCode::GONE,
         "JobFailed" => StatusCode::FAILED_DEPENDENCY,
         "FeatureUnsupported" => StatusCode::NOT_IMPLEMENTED,

@@ -36,27 +36,15 @@ impl Signer {
 
     /// The signed segment for `job` of `user` valid until `expires` (Unix seconds; 0 = no expiry).
     pub(crate) fn sign(&self, job: &str, user: &str, expires: u64) -> String {
-        format!(
-            "{expires}.{}",
-            URL_SAFE_NO_PAD.encode(self.mac(job, user, expires))
-        )
+        format!("{expires}.{}", URL_SAFE_NO_PAD.encode(self.mac(job, user, expires)))
     }
 
     /// Checks a signed segment.
-    pub(crate) fn verify(
-        &self,
-        job: &str,
-        user: &str,
-        segment: &str,
-        now: u64,
-    ) -> Result<(), LinkError> {
+    pub(crate) fn verify(&self, job: &str, user: &str, segment: &str, now: u64) -> Result<(), LinkError> {
         let (exp, sig) = segment.split_once('.').ok_or(LinkError::Invalid)?;
         let expires: u64 = exp.parse().map_err(|_| LinkError::Invalid)?;
-        let sig = URL_SAFE_NO_PAD
-            .decode(sig)
-            .map_err(|_| LinkError::Invalid)?;
-        let mut m =
-            <Hmac<Sha256> as Mac>::new_from_slice(&self.secret).map_err(|_| LinkError::Invalid)?;
+        let sig = URL_SAFE_NO_PAD.decode(sig).map_err(|_| LinkError::Invalid)?;
+        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&self.secret).map_err(|_| LinkError::Invalid)?;
         m.update(format!("{job}|{user}|{expires}").as_bytes());
         m.verify_slice(&sig).map_err(|_| LinkError::Invalid)?;
         if expires != 0 && expires < now {
@@ -79,13 +67,7 @@ mod tests {
         assert_eq!(s.verify("j2", "alice", &seg, 50), Err(LinkError::Invalid));
         assert_eq!(s.verify("j1", "bob", &seg, 50), Err(LinkError::Invalid));
         let tampered = seg.replacen("100", "999", 1);
-        assert_eq!(
-            s.verify("j1", "alice", &tampered, 50),
-            Err(LinkError::Invalid)
-        );
-        assert_eq!(
-            s.verify("j1", "alice", &s.sign("j1", "alice", 0), u64::MAX),
-            Ok(())
-        );
+        assert_eq!(s.verify("j1", "alice", &tampered, 50), Err(LinkError::Invalid));
+        assert_eq!(s.verify("j1", "alice", &s.sign("j1", "alice", 0), u64::MAX), Ok(()));
     }
 }

@@ -40,10 +40,7 @@ pub(crate) fn collection_stac(c: &Collection, api: &str, full: bool) -> Value {
     if full {
         let g = &c.grid;
         let bounds = g.bounds();
-        let crs = g
-            .crs
-            .epsg()
-            .map_or_else(|| json!(g.crs.wkt()), |e| json!(e));
+        let crs = g.crs.epsg().map_or_else(|| json!(g.crs.wkt()), |e| json!(e));
         let bands: Vec<Value> = c
             .bands
             .iter()
@@ -94,13 +91,7 @@ fn results_status(s: JobStatus) -> &'static str {
 
 /// The results of `job` as a STAC Collection. `signed` is the signed path segment used for the canonical link and
 /// the asset hrefs; `partial` keeps `?partial=true` in the canonical link.
-pub(crate) fn job_results_stac(
-    state: &AppState,
-    job: &Job,
-    signed: &str,
-    expires: u64,
-    partial: bool,
-) -> Value {
+pub(crate) fn job_results_stac(state: &AppState, job: &Job, signed: &str, expires: u64, partial: bool) -> Value {
     let api = &state.api_url;
     let base = format!("{api}/jobs/{}/results/{signed}", job.id);
     let canonical = if partial {
@@ -112,13 +103,7 @@ pub(crate) fn job_results_stac(
     let mut bbox: Option<[f64; 4]> = None;
     let (mut start, mut end): (Option<String>, Option<String>) = (None, None);
     if job.status == JobStatus::Finished {
-        for a in job
-            .results
-            .as_ref()
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
+        for a in job.results.as_ref().and_then(Value::as_array).into_iter().flatten() {
             let Some(name) = a.get("name").and_then(Value::as_str) else {
                 continue;
             };
@@ -128,13 +113,7 @@ pub(crate) fn job_results_stac(
                 "roles": ["data"],
                 "title": name,
             });
-            for k in [
-                "proj:epsg",
-                "proj:shape",
-                "proj:bbox",
-                "eo:bands",
-                "datetime",
-            ] {
+            for k in ["proj:epsg", "proj:shape", "proj:bbox", "eo:bands", "datetime"] {
                 if let Some(v) = a.get(k) {
                     asset[k] = v.clone();
                 }
@@ -142,9 +121,7 @@ pub(crate) fn job_results_stac(
             if let Some(w) = a.get("bbox_wgs84").and_then(Value::as_array) {
                 let v: Vec<f64> = w.iter().filter_map(Value::as_f64).collect();
                 if let [w, s, e, n] = v[..] {
-                    bbox = Some(bbox.map_or([w, s, e, n], |b| {
-                        [b[0].min(w), b[1].min(s), b[2].max(e), b[3].max(n)]
-                    }));
+                    bbox = Some(bbox.map_or([w, s, e, n], |b| [b[0].min(w), b[1].min(s), b[2].max(e), b[3].max(n)]));
                 }
             }
             if let Some(t) = a.get("datetime").and_then(Value::as_str) {
@@ -155,8 +132,7 @@ pub(crate) fn job_results_stac(
         }
     }
     let b = bbox.unwrap_or([-180.0, -90.0, 180.0, 90.0]);
-    let mut links =
-        vec![json!({"rel": "canonical", "href": canonical, "type": "application/json"})];
+    let mut links = vec![json!({"rel": "canonical", "href": canonical, "type": "application/json"})];
     links.push(json!({"rel": "self", "href": format!("{api}/jobs/{}/results", job.id), "type": "application/json"}));
     let mut doc = json!({
         "stac_version": "1.0.0",

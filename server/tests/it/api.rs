@@ -9,13 +9,7 @@ fn discovery_and_metadata() {
     let dir = tempfile::tempdir().unwrap();
     let s = Server::start(dir.path(), "");
     let root = s.url.trim_end_matches("/openeo/1.2");
-    let (st, wk, _) = http(
-        "GET",
-        &format!("{root}/.well-known/openeo"),
-        None,
-        None,
-        None,
-    );
+    let (st, wk, _) = http("GET", &format!("{root}/.well-known/openeo"), None, None, None);
     assert_eq!(st, 200);
     assert_eq!(wk["versions"][0]["api_version"], "1.2.0");
     let (_, cap, _) = http("GET", &format!("{}/", s.url), None, None, None);
@@ -25,11 +19,7 @@ fn discovery_and_metadata() {
         .iter()
         .map(|e| e["path"].as_str().unwrap())
         .collect();
-    assert!(
-        paths.contains(&"/jobs")
-            && paths.contains(&"/jobs/{job_id}/results")
-            && paths.contains(&"/result")
-    );
+    assert!(paths.contains(&"/jobs") && paths.contains(&"/jobs/{job_id}/results") && paths.contains(&"/result"));
     let (_, c, _) = http(
         "GET",
         &format!("{}/collections/SENTINEL2_L2A_SAMPLE", s.url),
@@ -38,10 +28,7 @@ fn discovery_and_metadata() {
         None,
     );
     assert_eq!(c["cube:dimensions"]["x"]["reference_system"], 32632);
-    assert_eq!(
-        c["cube:dimensions"]["t"]["values"],
-        json!(["2022-06-12T00:00:00Z"])
-    );
+    assert_eq!(c["cube:dimensions"]["t"]["values"], json!(["2022-06-12T00:00:00Z"]));
     assert_eq!(
         c["summaries"]["eo:bands"][2],
         json!({"name": "B04", "common_name": "red", "center_wavelength": 0.665, "nodata": 0.0})
@@ -70,17 +57,8 @@ fn auth_errors() {
     let dir = tempfile::tempdir().unwrap();
     let s = Server::start(dir.path(), "");
     let (st, e, _) = http("GET", &format!("{}/me", s.url), None, None, None);
-    assert_eq!(
-        (st, e["code"].as_str()),
-        (401, Some("AuthenticationRequired"))
-    );
-    let (st, e, _) = http(
-        "GET",
-        &format!("{}/me", s.url),
-        None,
-        Some("Bearer basic//nope"),
-        None,
-    );
+    assert_eq!((st, e["code"].as_str()), (401, Some("AuthenticationRequired")));
+    let (st, e, _) = http("GET", &format!("{}/me", s.url), None, Some("Bearer basic//nope"), None);
     assert_eq!((st, e["code"].as_str()), (403, Some("TokenInvalid")));
     let (st, e, _) = http(
         "GET",
@@ -111,51 +89,21 @@ fn sync_results_and_errors() {
     let t = s.token("alice", "secret");
     let mut body = seed();
     body["job_options"] = json!({"memory": "2G"});
-    let (st, b, h) = http(
-        "POST",
-        &format!("{}/result", s.url),
-        Some(&body),
-        Some(&t),
-        None,
-    );
+    let (st, b, h) = http("POST", &format!("{}/result", s.url), Some(&body), Some(&t), None);
     assert_eq!(st, 200, "{b}");
-    assert_eq!(
-        header(&h, "content-type"),
-        Some("image/tiff; application=geotiff")
-    );
+    assert_eq!(header(&h, "content-type"), Some("image/tiff; application=geotiff"));
     // too large for sync: the whole Landsat collection
     let big = json!({"process": {"process_graph": {
         "l": {"process_id": "load_collection", "arguments": {"id": "LANDSAT8_L1TP_NY2018"}},
         "s": {"process_id": "save_result", "arguments": {"data": {"from_node": "l"}, "format": "netCDF"}, "result": true}}}});
-    let (st, e, _) = http(
-        "POST",
-        &format!("{}/result", s.url),
-        Some(&big),
-        Some(&t),
-        None,
-    );
-    assert_eq!(
-        (st, e["code"].as_str()),
-        (400, Some("ProcessGraphComplexity"))
-    );
+    let (st, e, _) = http("POST", &format!("{}/result", s.url), Some(&big), Some(&t), None);
+    assert_eq!((st, e["code"].as_str()), (400, Some("ProcessGraphComplexity")));
     let bad = json!({"process": {"process_graph": {"x": {"process_id": "nope", "arguments": {}, "result": true}}}});
-    let (st, e, _) = http(
-        "POST",
-        &format!("{}/result", s.url),
-        Some(&bad),
-        Some(&t),
-        None,
-    );
+    let (st, e, _) = http("POST", &format!("{}/result", s.url), Some(&bad), Some(&t), None);
     assert_eq!((st, e["code"].as_str()), (400, Some("ProcessUnsupported")));
     assert!(e["message"].as_str().unwrap().contains("'x'"));
     let nocol = json!({"process": {"process_graph": {"l": {"process_id": "load_collection", "arguments": {"id": "NOPE"}, "result": true}}}});
-    let (st, e, _) = http(
-        "POST",
-        &format!("{}/result", s.url),
-        Some(&nocol),
-        Some(&t),
-        None,
-    );
+    let (st, e, _) = http("POST", &format!("{}/result", s.url), Some(&nocol), Some(&t), None);
     assert_eq!((st, e["code"].as_str()), (404, Some("CollectionNotFound")));
     let (st, e, _) = http(
         "POST",
@@ -165,13 +113,7 @@ fn sync_results_and_errors() {
         None,
     );
     assert_eq!((st, e["code"].as_str()), (400, Some("ProcessGraphMissing")));
-    let (st, e, _) = http(
-        "GET",
-        &format!("{}/collections/NOPE", s.url),
-        None,
-        None,
-        None,
-    );
+    let (st, e, _) = http("GET", &format!("{}/collections/NOPE", s.url), None, None, None);
     assert_eq!((st, e["code"].as_str()), (404, Some("CollectionNotFound")));
     assert!(e["id"].is_string() && e["message"].is_string());
 }
@@ -188,22 +130,12 @@ fn validation_and_user_defined_processes() {
         Some(&t),
         None,
     );
-    assert_eq!(
-        (st, v["errors"].as_array().map(Vec::len)),
-        (200, Some(0)),
-        "{v}"
-    );
+    assert_eq!((st, v["errors"].as_array().map(Vec::len)), (200, Some(0)), "{v}");
     let overlap = json!({"process_graph": {
         "a": {"process_id": "load_collection", "arguments": {"id": "SYNTH_S2_UTM"}},
         "m": {"process_id": "merge_cubes", "arguments": {"cube1": {"from_node": "a"}, "cube2": {"from_node": "a"}}},
         "f": {"process_id": "frobnicate", "arguments": {"data": {"from_node": "m"}}, "result": true}}});
-    let (_, v, _) = http(
-        "POST",
-        &format!("{}/validation", s.url),
-        Some(&overlap),
-        Some(&t),
-        None,
-    );
+    let (_, v, _) = http("POST", &format!("{}/validation", s.url), Some(&overlap), Some(&t), None);
     assert_eq!(v["errors"][0]["code"], "ProcessUnsupported");
     let mut only_overlap = overlap.clone();
     only_overlap["process_graph"]["f"] = json!({"process_id": "save_result", "arguments": {"data": {"from_node": "m"}, "format": "GTiff"}, "result": true});
@@ -226,22 +158,11 @@ fn validation_and_user_defined_processes() {
         None,
     );
     assert_eq!(st, 200);
-    let (_, list, _) = http(
-        "GET",
-        &format!("{}/process_graphs", s.url),
-        None,
-        Some(&t),
-        None,
-    );
+    let (_, list, _) = http("GET", &format!("{}/process_graphs", s.url), None, Some(&t), None);
     assert_eq!(list["processes"][0]["id"], "double");
-    let g = json!({"process": {"process_graph": {"d": {"process_id": "double", "arguments": {"v": 21}, "result": true}}}});
-    let (st, v, _) = http(
-        "POST",
-        &format!("{}/result", s.url),
-        Some(&g),
-        Some(&t),
-        None,
-    );
+    let g =
+        json!({"process": {"process_graph": {"d": {"process_id": "double", "arguments": {"v": 21}, "result": true}}}});
+    let (st, v, _) = http("POST", &format!("{}/result", s.url), Some(&g), Some(&t), None);
     assert_eq!((st, v), (200, json!(42.0)));
     let bob = s.token("bob", "secret2");
     let (st, _, _) = http(

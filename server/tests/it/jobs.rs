@@ -7,19 +7,10 @@ use serde_json::{Value, json};
 use crate::server::{Server, header, http, seed, wait_status};
 
 fn create(s: &Server, t: &str, body: &Value) -> String {
-    let (st, _, h) = http(
-        "POST",
-        &format!("{}/jobs", s.url),
-        Some(body),
-        Some(t),
-        None,
-    );
+    let (st, _, h) = http("POST", &format!("{}/jobs", s.url), Some(body), Some(t), None);
     assert_eq!(st, 201);
     let id = header(&h, "openeo-identifier").unwrap().to_string();
-    assert_eq!(
-        header(&h, "location"),
-        Some(format!("{}/jobs/{id}", s.url).as_str())
-    );
+    assert_eq!(header(&h, "location"), Some(format!("{}/jobs/{id}", s.url).as_str()));
     id
 }
 
@@ -37,13 +28,7 @@ fn lifecycle_isolation_and_signed_links() {
         (j["status"].as_str(), j["title"].as_str()),
         (Some("created"), Some("seed"))
     );
-    let (st, e, _) = http(
-        "GET",
-        &format!("{}/jobs/{id}/results", s.url),
-        None,
-        Some(&t),
-        None,
-    );
+    let (st, e, _) = http("GET", &format!("{}/jobs/{id}/results", s.url), None, Some(&t), None);
     assert_eq!((st, e["code"].as_str()), (400, Some("JobNotFinished")));
     let (st, partial, _) = http(
         "GET",
@@ -52,10 +37,7 @@ fn lifecycle_isolation_and_signed_links() {
         Some(&t),
         None,
     );
-    assert_eq!(
-        (st, partial["openeo:status"].as_str()),
-        (200, Some("running"))
-    );
+    assert_eq!((st, partial["openeo:status"].as_str()), (200, Some("running")));
     let canonical = partial["links"]
         .as_array()
         .unwrap()
@@ -73,25 +55,10 @@ fn lifecycle_isolation_and_signed_links() {
         "the canonical link answers without auth"
     );
 
-    let (st, _, _) = http(
-        "POST",
-        &format!("{}/jobs/{id}/results", s.url),
-        None,
-        Some(&t),
-        None,
-    );
+    let (st, _, _) = http("POST", &format!("{}/jobs/{id}/results", s.url), None, Some(&t), None);
     assert_eq!(st, 202);
-    assert_eq!(
-        wait_status(&s, &t, &id, &["finished", "error"], 60),
-        "finished"
-    );
-    let (st, res, _) = http(
-        "GET",
-        &format!("{}/jobs/{id}/results", s.url),
-        None,
-        Some(&t),
-        None,
-    );
+    assert_eq!(wait_status(&s, &t, &id, &["finished", "error"], 60), "finished");
+    let (st, res, _) = http("GET", &format!("{}/jobs/{id}/results", s.url), None, Some(&t), None);
     assert_eq!((st, res["openeo:status"].as_str()), (200, Some("finished")));
     let asset = &res["assets"]["openEO.tif"];
     assert_eq!(asset["proj:epsg"], 32632);
@@ -115,11 +82,7 @@ fn lifecycle_isolation_and_signed_links() {
         format!("/jobs/{id}/logs"),
     ] {
         let (st, e, _) = http("GET", &format!("{}{path}", s.url), None, Some(&bob), None);
-        assert_eq!(
-            (st, e["code"].as_str()),
-            (404, Some("JobNotFound")),
-            "{path}"
-        );
+        assert_eq!((st, e["code"].as_str()), (404, Some("JobNotFound")), "{path}");
     }
     let (_, list, _) = http("GET", &format!("{}/jobs", s.url), None, Some(&bob), None);
     assert_eq!(list["jobs"], json!([]));
@@ -132,13 +95,7 @@ fn lifecycle_isolation_and_signed_links() {
     );
     assert!(logs["logs"].as_array().unwrap().len() >= 3);
 
-    let (st, _, _) = http(
-        "DELETE",
-        &format!("{}/jobs/{id}", s.url),
-        None,
-        Some(&t),
-        None,
-    );
+    let (st, _, _) = http("DELETE", &format!("{}/jobs/{id}", s.url), None, Some(&t), None);
     assert_eq!(st, 204);
     let (st, _, _) = http("GET", &href, None, None, None);
     assert_eq!(st, 404, "deleting a job removes its results");
@@ -154,24 +111,9 @@ fn failed_jobs_report_the_reason_and_links_expire() {
         "l": {"process_id": "load_collection", "arguments": {"id": "SYNTH_S2_UTM", "temporal_extent": ["2030-01-01", "2030-02-01"]}},
         "s": {"process_id": "save_result", "arguments": {"data": {"from_node": "l"}, "format": "GTiff"}, "result": true}}}});
     let id = create(&s, &t, &nodata);
-    http(
-        "POST",
-        &format!("{}/jobs/{id}/results", s.url),
-        None,
-        Some(&t),
-        None,
-    );
-    assert_eq!(
-        wait_status(&s, &t, &id, &["finished", "error"], 60),
-        "error"
-    );
-    let (st, e, _) = http(
-        "GET",
-        &format!("{}/jobs/{id}/results", s.url),
-        None,
-        Some(&t),
-        None,
-    );
+    http("POST", &format!("{}/jobs/{id}/results", s.url), None, Some(&t), None);
+    assert_eq!(wait_status(&s, &t, &id, &["finished", "error"], 60), "error");
+    let (st, e, _) = http("GET", &format!("{}/jobs/{id}/results", s.url), None, Some(&t), None);
     assert_eq!((st, e["code"].as_str()), (424, Some("JobFailed")));
     let (_, logs, _) = http(
         "GET",
@@ -181,36 +123,15 @@ fn failed_jobs_report_the_reason_and_links_expire() {
         None,
     );
     assert!(
-        logs["logs"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("NoDataAvailable"),
+        logs["logs"][0]["message"].as_str().unwrap().contains("NoDataAvailable"),
         "{logs}"
     );
 
     let ok = create(&s, &t, &seed());
-    http(
-        "POST",
-        &format!("{}/jobs/{ok}/results", s.url),
-        None,
-        Some(&t),
-        None,
-    );
-    assert_eq!(
-        wait_status(&s, &t, &ok, &["finished", "error"], 60),
-        "finished"
-    );
-    let (_, res, _) = http(
-        "GET",
-        &format!("{}/jobs/{ok}/results", s.url),
-        None,
-        Some(&t),
-        None,
-    );
-    let href = res["assets"]["openEO.tif"]["href"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    http("POST", &format!("{}/jobs/{ok}/results", s.url), None, Some(&t), None);
+    assert_eq!(wait_status(&s, &t, &ok, &["finished", "error"], 60), "finished");
+    let (_, res, _) = http("GET", &format!("{}/jobs/{ok}/results", s.url), None, Some(&t), None);
+    let href = res["assets"]["openEO.tif"]["href"].as_str().unwrap().to_string();
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let (st, e, _) = http("GET", &href, None, None, None);
     assert_eq!((st, e["code"].as_str()), (410, Some("ResultLinkExpired")));
@@ -262,25 +183,10 @@ fn restart_keeps_results_and_marks_interrupted_jobs_and_cancel_stops() {
               "spatial_extent": {"west": 600000, "south": 5199000, "east": 601000, "north": 5200000, "crs": 32632}}},
         "s": {"process_id": "save_result", "arguments": {"data": {"from_node": "l"}, "format": "netCDF"}, "result": true}}}});
     let done = create(&s, &t, &small);
-    http(
-        "POST",
-        &format!("{}/jobs/{done}/results", s.url),
-        None,
-        Some(&t),
-        None,
-    );
-    assert_eq!(
-        wait_status(&s, &t, &done, &["finished", "error"], 60),
-        "finished"
-    );
+    http("POST", &format!("{}/jobs/{done}/results", s.url), None, Some(&t), None);
+    assert_eq!(wait_status(&s, &t, &done, &["finished", "error"], 60), "finished");
     let slow = create(&s, &t, &slow_job());
-    http(
-        "POST",
-        &format!("{}/jobs/{slow}/results", s.url),
-        None,
-        Some(&t),
-        None,
-    );
+    http("POST", &format!("{}/jobs/{slow}/results", s.url), None, Some(&t), None);
     assert_eq!(
         wait_status(&s, &t, &slow, &["running", "finished", "error"], 30),
         "running"
@@ -290,31 +196,12 @@ fn restart_keeps_results_and_marks_interrupted_jobs_and_cancel_stops() {
     let s = Server::start_with(dir.path(), "worker_slots = 1", &cfg);
     let t = s.token("alice", "secret");
     let (_, list, _) = http("GET", &format!("{}/jobs", s.url), None, Some(&t), None);
-    assert_eq!(
-        list["jobs"].as_array().unwrap().len(),
-        2,
-        "every job is still listed"
-    );
-    let (_, res, _) = http(
-        "GET",
-        &format!("{}/jobs/{done}/results", s.url),
-        None,
-        Some(&t),
-        None,
-    );
-    let href = res["assets"]["openEO.nc"]["href"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    assert_eq!(list["jobs"].as_array().unwrap().len(), 2, "every job is still listed");
+    let (_, res, _) = http("GET", &format!("{}/jobs/{done}/results", s.url), None, Some(&t), None);
+    let href = res["assets"]["openEO.nc"]["href"].as_str().unwrap().to_string();
     let (st, _, _) = http("GET", &href, None, None, None);
     assert_eq!(st, 200, "a finished result survives kill -9");
-    let (_, j, _) = http(
-        "GET",
-        &format!("{}/jobs/{slow}", s.url),
-        None,
-        Some(&t),
-        None,
-    );
+    let (_, j, _) = http("GET", &format!("{}/jobs/{slow}", s.url), None, Some(&t), None);
     assert_eq!(j["status"], "error");
     let (_, logs, _) = http(
         "GET",
@@ -324,29 +211,16 @@ fn restart_keeps_results_and_marks_interrupted_jobs_and_cancel_stops() {
         None,
     );
     assert!(
-        logs["logs"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("interrupted"),
+        logs["logs"][0]["message"].as_str().unwrap().contains("interrupted"),
         "{logs}"
     );
     assert!(
-        !dir.path()
-            .join("data/jobs")
-            .join(&slow)
-            .join("results")
-            .exists(),
+        !dir.path().join("data/jobs").join(&slow).join("results").exists(),
         "no half-written result is published"
     );
 
     // cancel a running job
-    http(
-        "POST",
-        &format!("{}/jobs/{slow}/results", s.url),
-        None,
-        Some(&t),
-        None,
-    );
+    http("POST", &format!("{}/jobs/{slow}/results", s.url), None, Some(&t), None);
     assert_eq!(
         wait_status(&s, &t, &slow, &["running", "finished", "error"], 30),
         "running"

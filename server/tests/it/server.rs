@@ -99,9 +99,8 @@ fn basic(user: &str, password: &str) -> String {
     let b = raw.as_bytes();
     let mut out = String::new();
     for c in b.chunks(3) {
-        let n = (u32::from(c[0]) << 16)
-            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*c.get(2).unwrap_or(&0));
+        let n =
+            (u32::from(c[0]) << 16) | (u32::from(*c.get(1).unwrap_or(&0)) << 8) | u32::from(*c.get(2).unwrap_or(&0));
         for i in 0..4 {
             if i <= c.len() {
                 out.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
@@ -123,10 +122,7 @@ pub(crate) fn http(
     auth: Option<&str>,
     range: Option<&str>,
 ) -> (u16, Value, Vec<(String, String)>) {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
     let mut req = ureq::http::Request::builder().method(method).uri(url);
     if let Some(a) = auth {
         req = req.header("Authorization", a);
@@ -169,13 +165,7 @@ pub(crate) fn header<'a>(h: &'a [(String, String)], name: &str) -> Option<&'a st
 pub(crate) fn wait_status(s: &Server, auth: &str, id: &str, wanted: &[&str], secs: u64) -> String {
     let t0 = Instant::now();
     loop {
-        let (_, j, _) = http(
-            "GET",
-            &format!("{}/jobs/{id}", s.url),
-            None,
-            Some(auth),
-            None,
-        );
+        let (_, j, _) = http("GET", &format!("{}/jobs/{id}", s.url), None, Some(auth), None);
         let st = j["status"].as_str().unwrap_or("").to_string();
         if wanted.contains(&st.as_str()) || t0.elapsed() > Duration::from_secs(secs) {
             return st;
@@ -185,6 +175,5 @@ pub(crate) fn wait_status(s: &Server, auth: &str, id: &str, wanted: &[&str], sec
 }
 
 pub(crate) fn seed() -> Value {
-    serde_json::from_str(&std::fs::read_to_string(repo("examples/seed_gtiff.json")).unwrap())
-        .unwrap()
+    serde_json::from_str(&std::fs::read_to_string(repo("examples/seed_gtiff.json")).unwrap()).unwrap()
 }

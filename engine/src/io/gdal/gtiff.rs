@@ -7,7 +7,7 @@ use gdal::raster::{Buffer, RasterCreationOptions};
 use gdal::{Dataset, DriverManager, Metadata};
 
 use super::srs_of;
-use crate::{Block, CubeMeta, DimensionKind, Error, Labels, Result, TileSink, Window};
+use crate::{Block, Compression, CubeMeta, DimensionKind, Error, Labels, Result, TileSink, Window};
 
 /// Writes a cube as GeoTIFF files; see [`crate::create_sink`].
 pub(crate) struct GtiffSink {
@@ -15,6 +15,7 @@ pub(crate) struct GtiffSink {
     /// For every flat non-spatial index of a block: (file, 1-based band).
     layout: Vec<(usize, usize)>,
     cog: bool,
+    compress: Compression,
 }
 
 struct OpenFile {
@@ -25,7 +26,7 @@ struct OpenFile {
 
 impl GtiffSink {
     /// Creates the output files (under temporary names) for `meta`.
-    pub(crate) fn create(meta: &CubeMeta, path: &Path, cog: bool) -> Result<GtiffSink> {
+    pub(crate) fn create(meta: &CubeMeta, path: &Path, cog: bool, compress: Compression) -> Result<GtiffSink> {
         let dims = meta.dims();
         let time_axes = meta.axes_of_kind(DimensionKind::Temporal);
         if time_axes.len() > 1 {
@@ -48,13 +49,7 @@ impl GtiffSink {
             for (a, d) in dims.iter().enumerate() {
                 if Some(a) != time_axis {
                     band = band * d.len() + idx[a];
-                    label.push(
-                        d.labels()
-                            .to_strings()
-                            .get(idx[a])
-                            .cloned()
-                            .unwrap_or_default(),
-                    );
+                    label.push(d.labels().to_strings().get(idx[a]).cloned().unwrap_or_default());
                 }
             }
             if file == 0 {
@@ -67,8 +62,7 @@ impl GtiffSink {
             Labels::Time(t) => Some(t.clone()),
             _ => None,
         });
-        let driver = DriverManager::get_driver_by_name("GTiff")
-            .map_err(Error::gdal("loading the GTiff driver"))?;
+        let driver = DriverManager::get_driver_by_name("GTiff").map_err(Error::gdal("loading the GTiff driver"))?;
         let grid = meta.grid();
         let block = if grid.width.max(grid.height) > 256 {
             "512"
@@ -79,8 +73,7 @@ impl GtiffSink {
             "TILED=YES".to_string(),
             format!("BLOCKXSIZE={block}"),
             format!("BLOCKYSIZE={block}"),
-            "COMPRESS=DEFLATE".into(),
-            "ZLEVEL=1".into(),
+            format!("COMPRESS={}", compress.gdal_name()),
             "NUM_THREADS=ALL_CPUS".into(),
             "BIGTIFF=IF_SAFER".into(),
         ]);
@@ -89,30 +82,17 @@ impl GtiffSink {
         for (i, target) in names.into_iter().enumerate() {
             let temp = temp_name(&target);
             let mut ds = driver
-                .create_with_band_type_with_options::<f32, _>(
-                    &temp,
-                    grid.width,
-                    grid.height,
-                    band_count,
-                    &options,
-                )
+                .create_with_band_type_with_options::<f32, _>(&temp, grid.width, grid.height, band_count, &options)
                 .map_err(Error::gdal(format!("creating {}", temp.display())))?;
             ds.set_geo_transform(&grid.transform)
                 .map_err(Error::gdal("setting the geotransform"))?;
-            ds.set_spatial_ref(&srs)
-                .map_err(Error::gdal("setting the CRS"))?;
+            ds.set_spatial_ref(&srs).map_err(Error::gdal("setting the CRS"))?;
             if let Some(t) = times.as_ref().and_then(|t| t.get(i)) {
-                ds.set_metadata_item(
-                    "TIFFTAG_DATETIME",
-                    &t.format("%Y:%m:%d %H:%M:%S").to_string(),
-                    "",
-                )
-                .map_err(Error::gdal("setting the date"))?;
+                ds.set_metadata_item("TIFFTAG_DATETIME", &t.format("%Y:%m:%d %H:%M:%S").to_string(), "")
+                    .map_err(Error::gdal("setting the date"))?;
             }
             for (b, label) in band_labels.iter().enumerate() {
-                let mut band = ds
-                    .rasterband(b + 1)
-                    .map_err(Error::gdal("opening an output band"))?;
+                let mut band = ds.rasterband(b + 1).map_err(Error::gdal("opening an output band"))?;
                 band.set_no_data_value(Some(f64::NAN))
                     .map_err(Error::gdal("setting nodata"))?;
                 if !label.is_empty() {
@@ -126,7 +106,12 @@ impl GtiffSink {
                 target,
             });
         }
-        Ok(GtiffSink { files, layout, cog })
+        Ok(GtiffSink {
+            files,
+            layout,
+            cog,
+            compress,
+        })
     }
 }
 
@@ -165,10 +150,7 @@ fn file_names(meta: &CubeMeta, time_axis: Option<usize>, path: &Path) -> Vec<Pat
         .extension()
         .map(|s| s.to_string_lossy().to_string())
         .unwrap_or_else(|| "tif".into());
-    let days: Vec<String> = times
-        .iter()
-        .map(|t| t.format("%Y-%m-%d").to_string())
-        .collect();
+    let days: Vec<String> = times.iter().map(|t| t.format("%Y-%m-%d").to_string()).collect();
     let unique_days = days.iter().collect::<std::collections::HashSet<_>>().len() == days.len();
     times
         .iter()
@@ -193,9 +175,7 @@ impl TileSink for GtiffSink {
                 .get(flat * cells..(flat + 1) * cells)
                 .ok_or_else(|| Error::internal("block smaller than its layout"))?;
             let ds = &mut self.files[file].dataset;
-            let mut rb = ds
-                .rasterband(band)
-                .map_err(Error::gdal("opening an output band"))?;
+            let mut rb = ds.rasterband(band).map_err(Error::gdal("opening an output band"))?;
             let mut buf = Buffer::new((window.width, window.height), slice.to_vec());
             rb.write(
                 (window.x0 as isize, window.y0 as isize),
@@ -215,21 +195,21 @@ impl TileSink for GtiffSink {
                 temp,
                 target,
             } = f;
-            dataset
-                .flush_cache()
-                .map_err(Error::gdal("flushing a GeoTIFF"))?;
+            dataset.flush_cache().map_err(Error::gdal("flushing a GeoTIFF"))?;
             drop(dataset);
             if self.cog {
                 let cog_temp = temp.with_extension("cog.part");
-                let src = Dataset::open(&temp)
-                    .map_err(Error::gdal(format!("reopening {}", temp.display())))?;
-                let driver = DriverManager::get_driver_by_name("COG")
-                    .map_err(Error::gdal("loading the COG driver"))?;
+                let src = Dataset::open(&temp).map_err(Error::gdal(format!("reopening {}", temp.display())))?;
+                let driver = DriverManager::get_driver_by_name("COG").map_err(Error::gdal("loading the COG driver"))?;
+                let compress = match self.compress {
+                    Compression::None => Compression::Deflate,
+                    c => c,
+                };
                 let opts = RasterCreationOptions::from_iter([
-                    "COMPRESS=DEFLATE",
-                    "NUM_THREADS=ALL_CPUS",
-                    "BLOCKSIZE=512",
-                    "OVERVIEWS=AUTO",
+                    format!("COMPRESS={}", compress.gdal_name()),
+                    "NUM_THREADS=ALL_CPUS".into(),
+                    "BLOCKSIZE=512".into(),
+                    "OVERVIEWS=AUTO".into(),
                 ]);
                 let copy = src
                     .create_copy(&driver, &cog_temp, &opts)

@@ -92,8 +92,7 @@ fn subdatasets(ds: &Dataset) -> Vec<(String, String)> {
 fn geographic_default(t: &[f64; 6], w: usize, h: usize, path: &str) -> Result<Crs> {
     let xs = [t[0], t[0] + t[1] * w as f64];
     let ys = [t[3], t[3] + t[5] * h as f64];
-    let geographic = xs.iter().all(|x| (-180.0..=360.0).contains(x))
-        && ys.iter().all(|y| (-90.0..=90.0).contains(y));
+    let geographic = xs.iter().all(|x| (-180.0..=360.0).contains(x)) && ys.iter().all(|y| (-90.0..=90.0).contains(y));
     if geographic && t[1] != 1.0 {
         super::crs_from_user("EPSG:4326")
     } else {
@@ -124,9 +123,7 @@ fn netcdf_times(ds: &Dataset, path: &str) -> Result<Option<Vec<DateTime<Utc>>>> 
             message: format!("{path} has extra dimensions {extra}; only one (time) is supported"),
         });
     };
-    let units = ds
-        .metadata_item(&format!("{dim}#units"), "")
-        .unwrap_or_default();
+    let units = ds.metadata_item(&format!("{dim}#units"), "").unwrap_or_default();
     let calendar = ds
         .metadata_item(&format!("{dim}#calendar"), "")
         .unwrap_or_else(|| "standard".into());
@@ -135,9 +132,7 @@ fn netcdf_times(ds: &Dataset, path: &str) -> Result<Option<Vec<DateTime<Utc>>>> 
         let band = ds
             .rasterband(i)
             .map_err(Error::gdal(format!("reading band {i} of {path}")))?;
-        let raw = band
-            .metadata_item(&format!("NETCDF_DIM_{dim}"), "")
-            .unwrap_or_default();
+        let raw = band.metadata_item(&format!("NETCDF_DIM_{dim}"), "").unwrap_or_default();
         let value: f64 = raw.parse().map_err(|_| Error::Config {
             message: format!("{path}: band {i} has no value for dimension {dim}"),
         })?;
@@ -151,11 +146,7 @@ fn netcdf_times(ds: &Dataset, path: &str) -> Result<Option<Vec<DateTime<Utc>>>> 
 }
 
 /// Decodes a CF time value `value` in `units` (`<unit> since <reference>`) on a Gregorian calendar.
-pub(crate) fn decode_cf_time(
-    value: f64,
-    units: &str,
-    calendar: &str,
-) -> std::result::Result<DateTime<Utc>, String> {
+pub(crate) fn decode_cf_time(value: f64, units: &str, calendar: &str) -> std::result::Result<DateTime<Utc>, String> {
     if !matches!(
         calendar.to_ascii_lowercase().as_str(),
         "standard" | "gregorian" | "proleptic_gregorian" | ""
@@ -174,8 +165,8 @@ pub(crate) fn decode_cf_time(
         "days" | "day" | "d" => 86400.0,
         other => return Err(format!("time unit '{other}' is not supported")),
     };
-    let reference = parse_reference(reference.trim())
-        .ok_or_else(|| format!("cannot parse the time reference '{reference}'"))?;
+    let reference =
+        parse_reference(reference.trim()).ok_or_else(|| format!("cannot parse the time reference '{reference}'"))?;
     let millis = (value * seconds_per_unit * 1000.0).round() as i64;
     reference
         .checked_add_signed(TimeDelta::milliseconds(millis))
@@ -183,15 +174,8 @@ pub(crate) fn decode_cf_time(
 }
 
 fn parse_reference(s: &str) -> Option<DateTime<Utc>> {
-    let s = s
-        .trim_end_matches('Z')
-        .trim_end_matches(" UTC")
-        .replace('T', " ");
-    for fmt in [
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%d %H:%M",
-    ] {
+    let s = s.trim_end_matches('Z').trim_end_matches(" UTC").replace('T', " ");
+    for fmt in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"] {
         if let Ok(n) = NaiveDateTime::parse_from_str(&s, fmt) {
             return Some(n.and_utc());
         }
@@ -210,12 +194,7 @@ mod tests {
     fn decodes_cf_units() {
         let t = decode_cf_time(1.5, "days since 2020-01-01", "standard").unwrap();
         assert_eq!(t.to_rfc3339(), "2020-01-02T12:00:00+00:00");
-        let t = decode_cf_time(
-            3600.0,
-            "seconds since 1970-01-01 00:00:00",
-            "proleptic_gregorian",
-        )
-        .unwrap();
+        let t = decode_cf_time(3600.0, "seconds since 1970-01-01 00:00:00", "proleptic_gregorian").unwrap();
         assert_eq!(t.to_rfc3339(), "1970-01-01T01:00:00+00:00");
         assert!(decode_cf_time(1.0, "days since 2020-01-01", "360_day").is_err());
         assert!(decode_cf_time(1.0, "fortnights since 2020-01-01", "standard").is_err());

@@ -40,9 +40,7 @@ pub(crate) fn with_dataset<T>(path: &str, f: impl FnOnce(&Dataset) -> Result<T>)
         }
         match cache.get(path) {
             Some(ds) => f(ds),
-            None => Err(Error::internal(
-                "dataset missing from cache after insertion",
-            )),
+            None => Err(Error::internal("dataset missing from cache after insertion")),
         }
     })
 }
@@ -57,9 +55,7 @@ pub(crate) fn clear_dataset_cache() {
 /// # Errors
 /// GDAL refusing a configuration option.
 pub fn init(cache_mib: usize) -> Result<()> {
-    let set = |k: &str, v: &str| {
-        gdal::config::set_config_option(k, v).map_err(Error::gdal(format!("setting {k}")))
-    };
+    let set = |k: &str, v: &str| gdal::config::set_config_option(k, v).map_err(Error::gdal(format!("setting {k}")));
     set("GDAL_CACHEMAX", &cache_mib.to_string())?;
     set("GDAL_DISABLE_READDIR_ON_OPEN", "EMPTY_DIR")?;
     set("CPL_VSIL_CURL_ALLOWED_EXTENSIONS", "")?;
@@ -69,8 +65,7 @@ pub fn init(cache_mib: usize) -> Result<()> {
 
 #[link(name = "hdf5_serial")]
 unsafe extern "C" {
-    fn H5Eset_auto2(estack: i64, func: *const std::ffi::c_void, data: *mut std::ffi::c_void)
-    -> i32;
+    fn H5Eset_auto2(estack: i64, func: *const std::ffi::c_void, data: *mut std::ffi::c_void) -> i32;
 }
 
 /// Turns off HDF5's automatic error printing on the calling thread. libhdf5 keeps this setting per thread and

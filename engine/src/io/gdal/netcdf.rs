@@ -8,9 +8,7 @@ use std::ptr;
 
 use chrono::Timelike;
 use gdal::DriverManager;
-use gdal_sys::{
-    GDALDataType, GDALDatasetH, GDALDimensionH, GDALExtendedDataTypeH, GDALGroupH, GDALMDArrayH,
-};
+use gdal_sys::{GDALDataType, GDALDatasetH, GDALDimensionH, GDALExtendedDataTypeH, GDALGroupH, GDALMDArrayH};
 
 use super::gtiff::temp_name;
 use super::srs_of;
@@ -82,22 +80,14 @@ fn cstr(s: &str) -> Result<CString> {
 
 fn non_null<T>(p: *mut T, what: &str) -> Result<*mut T> {
     if p.is_null() {
-        Err(Error::internal(format!(
-            "GDAL failed to {what} (netCDF writer)"
-        )))
+        Err(Error::internal(format!("GDAL failed to {what} (netCDF writer)")))
     } else {
         Ok(p)
     }
 }
 
 impl Handles {
-    fn dimension(
-        &mut self,
-        name: &str,
-        kind: &str,
-        direction: &str,
-        size: usize,
-    ) -> Result<GDALDimensionH> {
+    fn dimension(&mut self, name: &str, kind: &str, direction: &str, size: usize) -> Result<GDALDimensionH> {
         let (n, k, d) = (cstr(name)?, cstr(kind)?, cstr(direction)?);
         // SAFETY: the group is valid and the strings outlive the call.
         let h = unsafe {
@@ -146,14 +136,9 @@ impl Handles {
         // SAFETY: valid group/array and data type handles; the attribute handle is released right after writing.
         unsafe {
             let attr = match array {
-                Some(a) => gdal_sys::GDALMDArrayCreateAttribute(
-                    a,
-                    n.as_ptr(),
-                    0,
-                    ptr::null(),
-                    self.string,
-                    ptr::null_mut(),
-                ),
+                Some(a) => {
+                    gdal_sys::GDALMDArrayCreateAttribute(a, n.as_ptr(), 0, ptr::null(), self.string, ptr::null_mut())
+                }
                 None => gdal_sys::GDALGroupCreateAttribute(
                     self.group,
                     n.as_ptr(),
@@ -167,9 +152,7 @@ impl Handles {
             let ok = gdal_sys::GDALAttributeWriteString(attr, v.as_ptr());
             gdal_sys::GDALAttributeRelease(attr);
             if ok == 0 {
-                return Err(Error::internal(format!(
-                    "GDAL failed to write attribute {name}"
-                )));
+                return Err(Error::internal(format!("GDAL failed to write attribute {name}")));
             }
         }
         Ok(())
@@ -214,18 +197,12 @@ fn time_encoding(times: &[chrono::DateTime<chrono::Utc>]) -> (&'static str, Vec<
     if midnight {
         (
             "days since 1970-01-01 00:00:00",
-            times
-                .iter()
-                .map(|t| t.timestamp() as f64 / 86400.0)
-                .collect(),
+            times.iter().map(|t| t.timestamp() as f64 / 86400.0).collect(),
         )
     } else {
         (
             "seconds since 1970-01-01 00:00:00",
-            times
-                .iter()
-                .map(|t| t.timestamp_millis() as f64 / 1000.0)
-                .collect(),
+            times.iter().map(|t| t.timestamp_millis() as f64 / 1000.0).collect(),
         )
     }
 }
@@ -234,13 +211,7 @@ fn time_encoding(times: &[chrono::DateTime<chrono::Utc>]) -> (&'static str, Vec<
 fn var_name(label: &str) -> String {
     let s: String = label
         .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
+        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
         .collect();
     if s.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) {
         s
@@ -270,18 +241,12 @@ impl NetcdfSink {
         super::silence_hdf5_errors();
         let target = path.to_path_buf();
         let temp = temp_name(&target);
-        let driver = DriverManager::get_driver_by_name("netCDF")
-            .map_err(Error::gdal("loading the netCDF driver"))?;
+        let driver = DriverManager::get_driver_by_name("netCDF").map_err(Error::gdal("loading the netCDF driver"))?;
         let name = cstr(&temp.to_string_lossy())?;
         let opts: gdal::cpl::CslStringList = ["FORMAT=NC4"].into_iter().collect();
         // SAFETY: driver handle and strings are valid for the call; a null result is checked below.
         let dataset = unsafe {
-            gdal_sys::GDALCreateMultiDimensional(
-                driver.c_driver(),
-                name.as_ptr(),
-                ptr::null_mut(),
-                opts.as_ptr(),
-            )
+            gdal_sys::GDALCreateMultiDimensional(driver.c_driver(), name.as_ptr(), ptr::null_mut(), opts.as_ptr())
         };
         let mut h = Handles {
             dataset,
@@ -296,10 +261,7 @@ impl NetcdfSink {
         non_null(dataset, &format!("create {}", temp.display()))?;
         // SAFETY: dataset is valid; the returned handles are owned by `h` and released in its Drop.
         unsafe {
-            h.group = non_null(
-                gdal_sys::GDALDatasetGetRootGroup(dataset),
-                "open the root group",
-            )?;
+            h.group = non_null(gdal_sys::GDALDatasetGetRootGroup(dataset), "open the root group")?;
             h.float32 = non_null(
                 gdal_sys::GDALExtendedDataTypeCreate(GDALDataType::GDT_Float32),
                 "create a data type",
@@ -308,10 +270,7 @@ impl NetcdfSink {
                 gdal_sys::GDALExtendedDataTypeCreate(GDALDataType::GDT_Float64),
                 "create a data type",
             )?;
-            h.string = non_null(
-                gdal_sys::GDALExtendedDataTypeCreateString(0),
-                "create a data type",
-            )?;
+            h.string = non_null(gdal_sys::GDALExtendedDataTypeCreateString(0), "create a data type")?;
             h.uint16 = non_null(
                 gdal_sys::GDALExtendedDataTypeCreate(GDALDataType::GDT_UInt16),
                 "create a data type",
@@ -332,13 +291,7 @@ impl NetcdfSink {
             h.text_attribute(Some(arr), "axis", "T")?;
             h.text_attribute(Some(arr), "units", units)?;
             h.text_attribute(Some(arr), "calendar", "standard")?;
-            h.write(
-                arr,
-                h.float64,
-                &[0],
-                &[values.len()],
-                values.as_ptr().cast(),
-            )?;
+            h.write(arr, h.float64, &[0], &[values.len()], values.as_ptr().cast())?;
             var_dims.push(d);
         }
         for (name, kind, n, values, std_name, units, axis) in [
@@ -346,9 +299,7 @@ impl NetcdfSink {
                 "y",
                 "HORIZONTAL_Y",
                 grid.height,
-                (0..grid.height)
-                    .map(|j| grid.y_center(j))
-                    .collect::<Vec<_>>(),
+                (0..grid.height).map(|j| grid.y_center(j)).collect::<Vec<_>>(),
                 if geographic {
                     "latitude"
                 } else {
@@ -361,9 +312,7 @@ impl NetcdfSink {
                 "x",
                 "HORIZONTAL_X",
                 grid.width,
-                (0..grid.width)
-                    .map(|i| grid.x_center(i))
-                    .collect::<Vec<_>>(),
+                (0..grid.width).map(|i| grid.x_center(i)).collect::<Vec<_>>(),
                 if geographic {
                     "longitude"
                 } else {
@@ -399,10 +348,7 @@ impl NetcdfSink {
             )?;
             // SAFETY: valid array and SRS handles; GDAL copies the SRS.
             unsafe {
-                gdal_sys::GDALMDArraySetNoDataValueAsDouble(
-                    arr,
-                    if uint16 { 0.0 } else { f64::NAN },
-                );
+                gdal_sys::GDALMDArraySetNoDataValueAsDouble(arr, if uint16 { 0.0 } else { f64::NAN });
                 gdal_sys::GDALMDArraySetSpatialRef(arr, srs.to_c_hsrs());
             }
             h.text_attribute(Some(arr), "long_name", band)?;
@@ -460,21 +406,11 @@ impl TileSink for NetcdfSink {
                         }
                     })
                     .collect();
-                self.handles.write(
-                    var,
-                    self.handles.uint16,
-                    &start,
-                    &count,
-                    ints.as_ptr().cast(),
-                )?;
+                self.handles
+                    .write(var, self.handles.uint16, &start, &count, ints.as_ptr().cast())?;
             } else {
-                self.handles.write(
-                    var,
-                    self.handles.float32,
-                    &start,
-                    &count,
-                    buf.as_ptr().cast(),
-                )?;
+                self.handles
+                    .write(var, self.handles.float32, &start, &count, buf.as_ptr().cast())?;
             }
         }
         Ok(())
@@ -482,10 +418,7 @@ impl TileSink for NetcdfSink {
 
     fn finish(self: Box<Self>) -> Result<Vec<PathBuf>> {
         let NetcdfSink {
-            handles,
-            temp,
-            target,
-            ..
+            handles, temp, target, ..
         } = *self;
         drop(handles);
         std::fs::rename(&temp, &target).map_err(|source| Error::Io {

@@ -28,39 +28,33 @@ pub(crate) fn read_asset(
 }
 
 /// Reads a rectangle `(col, row, width, height)` of the asset as f32 with nodata turned into NaN.
-fn read_rect(
-    asset: &Asset,
-    col: usize,
-    row: usize,
-    width: usize,
-    height: usize,
-) -> Result<Vec<f32>> {
+fn read_rect(asset: &Asset, col: usize, row: usize, width: usize, height: usize) -> Result<Vec<f32>> {
+    let mut buf = vec![0f32; width * height];
+    read_rect_into(asset, col, row, width, height, &mut buf)?;
+    Ok(buf)
+}
+
+/// As [`read_rect`], into `buf` (exactly `width * height` values).
+fn read_rect_into(asset: &Asset, col: usize, row: usize, width: usize, height: usize, buf: &mut [f32]) -> Result<()> {
     with_dataset(&asset.path, |ds| {
-        let band = ds.rasterband(asset.band).map_err(Error::gdal(format!(
-            "opening band {} of {}",
-            asset.band, asset.path
-        )))?;
-        let mut buf = vec![0f32; width * height];
+        let band = ds
+            .rasterband(asset.band)
+            .map_err(Error::gdal(format!("opening band {} of {}", asset.band, asset.path)))?;
         band.read_into_slice::<f32>(
             (col as isize, row as isize),
             (width, height),
             (width, height),
-            &mut buf,
+            buf,
             None,
         )
-        .map_err(Error::gdal(format!(
-            "reading {} band {}",
-            asset.path, asset.band
-        )))?;
+        .map_err(Error::gdal(format!("reading {} band {}", asset.path, asset.band)))?;
         if let Some(nd) = asset.nodata {
             let nd = nd as f32;
             if !nd.is_nan() {
-                buf.iter_mut()
-                    .filter(|v| **v == nd)
-                    .for_each(|v| *v = f32::NAN);
+                buf.iter_mut().filter(|v| **v == nd).for_each(|v| *v = f32::NAN);
             }
         }
-        Ok(buf)
+        Ok(())
     })
 }
 
@@ -70,13 +64,7 @@ fn put(dst: &mut f32, v: f32, fill_only_missing: bool) {
     }
 }
 
-fn read_aligned(
-    asset: &Asset,
-    (ox, oy): (i64, i64),
-    win: &Window,
-    out: &mut [f32],
-    fill: bool,
-) -> Result<()> {
+fn read_aligned(asset: &Asset, (ox, oy): (i64, i64), win: &Window, out: &mut [f32], fill: bool) -> Result<()> {
     let (aw, ah) = (asset.grid.width as i64, asset.grid.height as i64);
     // window columns in asset pixel coordinates
     let c0 = (win.x0 as i64 - ox).max(0);
@@ -87,6 +75,10 @@ fn read_aligned(
         return Ok(());
     }
     let (w, h) = ((c1 - c0) as usize, (r1 - r0) as usize);
+    if !fill && w == win.width && h == win.height {
+        // the asset covers the whole window: decode straight into the output
+        return read_rect_into(asset, c0 as usize, r0 as usize, w, h, out);
+    }
     let buf = read_rect(asset, c0 as usize, r0 as usize, w, h)?;
     let dx = (c0 + ox) as usize - win.x0;
     let dy = (r0 + oy) as usize - win.y0;
@@ -100,13 +92,7 @@ fn read_aligned(
     Ok(())
 }
 
-fn read_warped(
-    asset: &Asset,
-    target: &Grid,
-    win: &Window,
-    out: &mut [f32],
-    fill: bool,
-) -> Result<()> {
+fn read_warped(asset: &Asset, target: &Grid, win: &Window, out: &mut [f32], fill: bool) -> Result<()> {
     let n = win.cells();
     let mut xs = Vec::with_capacity(n);
     let mut ys = Vec::with_capacity(n);
@@ -130,15 +116,16 @@ fn read_warped(
             (c >= 0.0 && c < aw && r >= 0.0 && r < ah).then_some((c as usize, r as usize))
         })
         .collect();
-    let Some((c0, c1, r0, r1)) = idx.iter().flatten().fold(
-        None,
-        |acc: Option<(usize, usize, usize, usize)>, &(c, r)| {
-            Some(match acc {
-                None => (c, c, r, r),
-                Some((a, b, d, e)) => (a.min(c), b.max(c), d.min(r), e.max(r)),
+    let Some((c0, c1, r0, r1)) =
+        idx.iter()
+            .flatten()
+            .fold(None, |acc: Option<(usize, usize, usize, usize)>, &(c, r)| {
+                Some(match acc {
+                    None => (c, c, r, r),
+                    Some((a, b, d, e)) => (a.min(c), b.max(c), d.min(r), e.max(r)),
+                })
             })
-        },
-    ) else {
+    else {
         return Ok(());
     };
     let (w, h) = (c1 - c0 + 1, r1 - r0 + 1);

@@ -6,9 +6,7 @@ use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
 use crate::{Bbox, Crs, Error, Result};
 
 fn to_crs(srs: &SpatialRef) -> Result<Crs> {
-    let wkt = srs
-        .to_wkt()
-        .map_err(Error::gdal("exporting a CRS as WKT"))?;
+    let wkt = srs.to_wkt().map_err(Error::gdal("exporting a CRS as WKT"))?;
     let epsg = match srs.auth_name().as_deref() {
         Some("EPSG") => srs.auth_code().ok().and_then(|c| u32::try_from(c).ok()),
         _ => {
