@@ -26,6 +26,14 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// An HTTP request failed.
+    #[error("cannot fetch {url}: {message}")]
+    Http {
+        /// The URL.
+        url: String,
+        /// What went wrong.
+        message: String,
+    },
     /// The collection configuration is invalid.
     #[error("invalid collection configuration: {message}")]
     Config {

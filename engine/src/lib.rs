@@ -15,11 +15,11 @@ mod generate;
 mod io;
 mod plan;
 
-pub use catalog::{Asset, Catalog, Collection, Item, PropertyValue};
+pub use catalog::{Asset, AssetRef, Catalog, Collection, Item, PropertyValue};
 pub use cube::{BandInfo, Bbox, Crs, CubeMeta, Dimension, DimensionKind, Grid, Labels, Window};
 pub use error::{Error, Result};
 pub use exec::{Block, ExecOptions, Progress, clear_dataset_caches, execute, execute_to_memory};
 pub use generate::{SyntheticSpec, generate, synthetic_value};
 pub use io::gdal::{GdalInfo, crs_from_user, init as init_gdal, read_info, transform_bbox, transform_points};
-pub use io::{Compression, OutputFormat, TileSink, create_sink};
+pub use io::{Compression, OutputFormat, TileSink, create_sink, fetch_text};
 pub use plan::{CellFn, Cube, MergeResolver};

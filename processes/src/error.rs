@@ -117,7 +117,7 @@ impl Error {
                 E::Invalid { .. } => "ProcessParameterInvalid",
                 E::Unsupported { .. } => "FeatureUnsupported",
                 E::Canceled => "Canceled",
-                E::Gdal { .. } | E::Io { .. } | E::Config { .. } | E::Internal { .. } => "Internal",
+                E::Gdal { .. } | E::Io { .. } | E::Config { .. } | E::Http { .. } | E::Internal { .. } => "Internal",
             },
         }
     }

@@ -17,6 +17,8 @@ pub(crate) type Implementation = fn(&mut Args, &Ctx) -> Result<Value>;
 pub(crate) struct Param {
     pub(crate) name: String,
     pub(crate) optional: bool,
+    /// The schema accepts `null`.
+    pub(crate) nullable: bool,
     pub(crate) default: Option<Value>,
 }
 
@@ -51,6 +53,7 @@ impl ProcessDef {
                     .map(|p| Param {
                         name: p.get("name").and_then(Json::as_str).unwrap_or_default().to_string(),
                         optional: p.get("optional").and_then(Json::as_bool).unwrap_or(false),
+                        nullable: p.get("schema").is_some_and(accepts_null),
                         default: p.get("default").map(crate::graph::json_to_value),
                     })
                     .collect()
@@ -84,6 +87,19 @@ impl ProcessDef {
 
     pub(crate) fn implementation(&self) -> Implementation {
         self.implementation
+    }
+}
+
+/// True when a JSON schema (or any alternative of a schema list) has type `null`.
+fn accepts_null(schema: &Json) -> bool {
+    match schema {
+        Json::Array(alts) => alts.iter().any(accepts_null),
+        Json::Object(o) => match o.get("type") {
+            Some(Json::String(t)) => t == "null",
+            Some(Json::Array(ts)) => ts.iter().any(|t| t == "null"),
+            _ => o.get("anyOf").or_else(|| o.get("oneOf")).is_some_and(accepts_null),
+        },
+        _ => false,
     }
 }
 

@@ -4,6 +4,7 @@
 //! configuration by hand. Main types: [`Catalog`], [`Collection`], [`Item`] (one acquisition time) and [`Asset`]
 //! (one band of one file).
 
+mod adhoc;
 mod config;
 mod scan;
 
@@ -12,6 +13,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+pub use adhoc::AssetRef;
 pub use config::PropertyValue;
 
 use crate::{BandInfo, Bbox, Error, Grid, Result};
@@ -63,6 +65,8 @@ pub struct Collection {
     pub extent_wgs84: Bbox,
     /// Collection-level properties usable in `load_collection(properties=…)`.
     pub properties: Vec<(String, PropertyValue)>,
+    /// The items have no acquisition time (e.g. results reduced over time): cubes have no temporal dimension.
+    pub timeless: bool,
 }
 
 impl Collection {

@@ -35,7 +35,7 @@ pub(crate) fn build(cfg: CollectionConfig, base: &Path) -> Result<Collection> {
             message: "no file matched the source glob and pattern".into(),
         });
     }
-    let grid = collection_grid(&cfg, &items)?;
+    let grid = collection_grid(cfg.crs.as_deref(), cfg.resolution, &items)?;
     let wgs84 = crs_from_user("EPSG:4326")?;
     let extent_wgs84 = transform_bbox(&grid.bounds(), &grid.crs, &wgs84)?;
     Ok(Collection {
@@ -53,6 +53,7 @@ pub(crate) fn build(cfg: CollectionConfig, base: &Path) -> Result<Collection> {
         grid,
         items,
         extent_wgs84,
+        timeless: false,
     })
 }
 
@@ -95,7 +96,7 @@ pub(crate) fn parse_date(s: &str) -> Option<DateTime<Utc>> {
         .map(|n| n.and_utc())
 }
 
-fn headers(paths: &[String]) -> Result<Vec<GdalInfo>> {
+pub(crate) fn headers(paths: &[String]) -> Result<Vec<GdalInfo>> {
     paths.par_iter().map(|p| read_info(p)).collect()
 }
 
@@ -228,7 +229,8 @@ fn netcdf_items(cfg: &CollectionConfig, found: &[Found]) -> Result<Vec<Item>> {
     Ok(items)
 }
 
-fn collection_grid(cfg: &CollectionConfig, items: &[Item]) -> Result<Grid> {
+/// The grid all items are read onto: `crs`/`resolution` when given, else the first asset's.
+pub(crate) fn collection_grid(crs: Option<&str>, resolution: Option<[f64; 2]>, items: &[Item]) -> Result<Grid> {
     let first = items
         .iter()
         .flat_map(|i| i.assets.iter().flatten())
@@ -236,11 +238,11 @@ fn collection_grid(cfg: &CollectionConfig, items: &[Item]) -> Result<Grid> {
         .ok_or_else(|| Error::Config {
             message: "no asset found".into(),
         })?;
-    let crs = match &cfg.crs {
+    let crs = match crs {
         Some(c) => crs_from_user(c)?,
         None => first.grid.crs.clone(),
     };
-    let res = match cfg.resolution {
+    let res = match resolution {
         Some([x, y]) => (x.abs(), y.abs()),
         None if first.grid.crs.same_as(&crs) => (first.grid.transform[1].abs(), first.grid.transform[5].abs()),
         None => {

@@ -4,6 +4,9 @@
 //! order from the executor and produces the output files when finished.
 
 pub(crate) mod gdal;
+mod http;
+
+pub use http::fetch_text;
 
 use std::path::{Path, PathBuf};
 

@@ -57,7 +57,7 @@ impl Cube {
         let times: Vec<DateTime<Utc>> = collection
             .times()
             .into_iter()
-            .filter(|t| in_interval(t, interval.0, interval.1))
+            .filter(|t| collection.timeless || in_interval(t, interval.0, interval.1))
             .collect();
         if times.is_empty() {
             return Err(Error::NoDataAvailable {
@@ -72,13 +72,16 @@ impl Cube {
                     .collect()
             })
             .collect();
-        let dims = vec![
-            Dimension::new("t", Labels::Time(times)),
-            Dimension::new(
-                "bands",
-                Labels::Bands(band_idx.iter().map(|&b| collection.bands[b].clone()).collect()),
-            ),
-        ];
+        let bands_dim = Dimension::new(
+            "bands",
+            Labels::Bands(band_idx.iter().map(|&b| collection.bands[b].clone()).collect()),
+        );
+        // a collection without acquisition times has one item group and no temporal dimension
+        let dims = if collection.timeless {
+            vec![bands_dim]
+        } else {
+            vec![Dimension::new("t", Labels::Time(times)), bands_dim]
+        };
         let meta = CubeMeta::new(dims, collection.grid.clone());
         let cube = Cube {
             meta,
@@ -162,7 +165,7 @@ impl Cube {
         let node = match self.node.as_ref() {
             Node::Load(l) => {
                 let mut l = l.clone();
-                if axis == 0 {
+                if dim.kind() == DimensionKind::Temporal {
                     l.groups = indices.iter().filter_map(|&i| l.groups.get(i).cloned()).collect();
                 } else {
                     l.bands = indices.iter().filter_map(|&i| l.bands.get(i).copied()).collect();

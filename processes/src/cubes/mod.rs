@@ -4,6 +4,7 @@
 mod apply;
 mod filter;
 mod load;
+mod load_stac;
 mod merge;
 mod ndvi;
 mod reduce;
@@ -17,6 +18,7 @@ pub use save::output_format;
 pub(crate) fn processes() -> Vec<ProcessDef> {
     vec![
         ProcessDef::new(include_str!("specs/load_collection.json"), load::load_collection),
+        ProcessDef::new(include_str!("specs/load_stac.json"), load_stac::load_stac),
         ProcessDef::new(include_str!("specs/filter_temporal.json"), filter::filter_temporal),
         ProcessDef::new(include_str!("specs/filter_bbox.json"), filter::filter_bbox),
         ProcessDef::new(include_str!("specs/filter_bands.json"), filter::filter_bands),

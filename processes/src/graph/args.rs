@@ -20,7 +20,8 @@ pub(crate) struct Args {
 }
 
 impl Args {
-    /// Checks the arguments against the declared parameters: no unknown names, every required one present.
+    /// Checks the arguments against the declared parameters: no unknown names, every required one present (a
+    /// required parameter whose schema accepts `null` may be omitted and then is `null`).
     pub(crate) fn new(def: &'static ProcessDef, values: HashMap<String, Value>) -> Result<Args> {
         for name in values.keys() {
             if def.parameter(name).is_none() {
@@ -31,7 +32,7 @@ impl Args {
             }
         }
         for p in def.parameters() {
-            if !p.optional && !values.contains_key(&p.name) {
+            if !p.optional && !p.nullable && !values.contains_key(&p.name) {
                 return Err(Error::ProcessParameterRequired {
                     process: def.id().into(),
                     parameter: p.name.clone(),

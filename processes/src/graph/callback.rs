@@ -69,10 +69,12 @@ impl CallbackFn {
 
 impl CellFn for CallbackFn {
     fn call(&self, inputs: &[&[f32]], len: usize) -> openeo_engine::Result<Vec<f32>> {
-        if let Some((process, ignore)) = &self.fast {
-            if let Some(out) = crate::math::reduce_lanes(process, inputs, len, *ignore) {
-                return Ok(out);
-            }
+        if let Some(out) = self
+            .fast
+            .as_ref()
+            .and_then(|(p, ignore)| crate::math::reduce_lanes(p, inputs, len, *ignore))
+        {
+            return Ok(out);
         }
         let values = inputs.iter().map(|s| Value::Field(Arc::from(*s))).collect();
         let out = self.eval_values(values).map_err(|e| openeo_engine::Error::Callback {

@@ -1,6 +1,6 @@
 //! Process graphs: parsing, evaluation with argument resolution, and callbacks turned into engine cell functions.
 
-mod args;
+pub(crate) mod args;
 pub(crate) mod callback;
 mod eval;
 

@@ -238,7 +238,8 @@ mod tests {
             None,
         );
         let sv: fn(&mut [f64]) -> f64 = |v| sample_variance(v);
-        let procs: [(&str, fn(&mut [f64]) -> f64); 4] = [
+        type Reference = fn(&mut [f64]) -> f64;
+        let procs: [(&str, Reference); 4] = [
             ("mean", |v| v.iter().sum::<f64>() / v.len() as f64),
             ("max", |v| v.iter().copied().fold(f64::MIN, f64::max)),
             ("variance", sv),

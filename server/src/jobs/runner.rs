@@ -82,6 +82,20 @@ impl Runner {
         flag.store(false, Ordering::Relaxed);
         let state = state.clone();
         tokio::spawn(async move {
+            // dependencies are awaited before taking a worker slot, so a job never blocks the job it waits for
+            if let Err(message) = wait_for_dependencies(&state, &id, &process, &flag).await {
+                let status = if flag.load(Ordering::Relaxed) {
+                    JobStatus::Canceled
+                } else {
+                    JobStatus::Error
+                };
+                let _ = state.store.set_status(&id, status, &[JobStatus::Queued]);
+                state
+                    .store
+                    .log(&id, if status == JobStatus::Error { "error" } else { "info" }, &message);
+                state.runner.forget(&id);
+                return;
+            }
             let Ok(_permit) = state.runner.slots.clone().acquire_owned().await else {
                 return;
             };
@@ -125,6 +139,68 @@ impl Runner {
             state.runner.forget(&id);
         });
     }
+}
+
+/// The `url` of every `load_stac` node of the graph.
+fn load_stac_urls(process: &Value) -> Vec<String> {
+    process
+        .get("process_graph")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|g| g.values())
+        .filter(|n| n.get("process_id").and_then(Value::as_str) == Some("load_stac"))
+        .filter_map(|n| n.pointer("/arguments/url").and_then(Value::as_str).map(String::from))
+        .collect()
+}
+
+/// Polls every `load_stac` URL while its root `openeo:status` is `running`; `error`/`canceled` fail the job,
+/// `finished` or no status proceed. Gives up after the configured maximum wait.
+async fn wait_for_dependencies(state: &AppState, id: &str, process: &Value, cancel: &AtomicBool) -> Result<(), String> {
+    let poll = std::time::Duration::from_secs_f64(state.cfg.dependency_poll_seconds.max(0.05));
+    let deadline = Instant::now() + std::time::Duration::from_secs_f64(state.cfg.dependency_max_wait_seconds.max(0.0));
+    for url in load_stac_urls(process) {
+        let mut logged = false;
+        loop {
+            if cancel.load(Ordering::Relaxed) {
+                return Err("the job was canceled while waiting for its dependencies".into());
+            }
+            let u = url.clone();
+            let fetched = tokio::task::spawn_blocking(move || openeo_engine::fetch_text(&u))
+                .await
+                .map_err(|e| e.to_string())?;
+            let status = match fetched {
+                Ok(text) => serde_json::from_str::<Value>(&text)
+                    .ok()
+                    .and_then(|d| d.get("openeo:status").and_then(Value::as_str).map(String::from)),
+                Err(e) => return Err(format!("dependency {url} cannot be read: {e}")),
+            };
+            match status.as_deref() {
+                Some("running") => {
+                    if Instant::now() >= deadline {
+                        return Err(format!(
+                            "dependency {url} did not finish within {} s",
+                            state.cfg.dependency_max_wait_seconds
+                        ));
+                    }
+                    if !logged {
+                        state
+                            .store
+                            .log(id, "info", &format!("waiting for dependency {url} (status running)"));
+                        logged = true;
+                    }
+                    tokio::time::sleep(poll).await;
+                }
+                Some(s @ ("error" | "canceled")) => return Err(format!("dependency {url} ended with status {s}")),
+                _ => {
+                    if logged {
+                        state.store.log(id, "info", &format!("dependency {url} is finished"));
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Runs the job's graph into a temporary directory and publishes it as the job's results directory.

@@ -32,6 +32,7 @@ const ENDPOINTS: &[(&str, &[&str])] = &[
     ("/jobs/{job_id}", &["GET", "PATCH", "DELETE"]),
     ("/jobs/{job_id}/results", &["GET", "POST", "DELETE"]),
     ("/jobs/{job_id}/logs", &["GET"]),
+    ("/jobs/{job_id}/estimate", &["GET"]),
     ("/health", &["GET"]),
 ];
 

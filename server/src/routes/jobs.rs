@@ -23,6 +23,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/jobs/{id}", get(describe).patch(update).delete(delete))
         .route("/jobs/{id}/results", get(results).post(start).delete(cancel))
         .route("/jobs/{id}/logs", get(logs))
+        .route("/jobs/{id}/estimate", get(estimate))
         .route("/jobs/{id}/results/{signed}", get(signed_results))
         .route("/jobs/{id}/results/{signed}/{file}", get(signed_asset))
 }
@@ -293,4 +294,20 @@ async fn logs(
         .map(|(seq, level, message, time)| json!({"id": seq.to_string(), "level": level, "message": message, "time": time}))
         .collect();
     Ok(Json(json!({"logs": entries, "links": []})))
+}
+
+/// An estimate from the plan: the size of the results (values × 4 bytes, Float32); no costs are charged.
+async fn estimate(
+    State(s): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let j = job_of(&s, &id, &user)?;
+    let graph = json!({"process": j.process});
+    let (catalog, udps) = (s.catalog.clone(), s.udps(&user));
+    let eval = tokio::task::spawn_blocking(move || crate::plan_graph(&graph, catalog, Some(udps)))
+        .await
+        .map_err(ApiError::internal)??;
+    let bytes = (crate::result_values(&eval) * 4.0).round() as u64;
+    Ok(Json(json!({"costs": 0, "size": bytes})))
 }

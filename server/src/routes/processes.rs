@@ -97,7 +97,8 @@ async fn put_udp(
     body: Bytes,
 ) -> ApiResult<StatusCode> {
     let mut body = parse_json(&body)?;
-    if !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || Registry::standard().get(&id).is_some() {
+    if !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') || Registry::standard().get(&id).is_some()
+    {
         return Err(ApiError::new(
             "ProcessGraphIdInvalid",
             format!("'{id}' is not a valid id or is a predefined process"),

@@ -56,6 +56,12 @@ pub struct ServerConfig {
     /// Users.
     #[serde(default)]
     pub users: Vec<UserConfig>,
+    /// Seconds between polls of a `load_stac` dependency whose results are still `running`.
+    #[serde(default = "default_poll")]
+    pub dependency_poll_seconds: f64,
+    /// Longest wait for `load_stac` dependencies before a batch job fails, seconds.
+    #[serde(default = "default_max_wait")]
+    pub dependency_max_wait_seconds: f64,
     /// A collections TOML file (relative to this file); default: this file's own `[[collections]]`, or the bundled
     /// collections when there are none.
     #[serde(default)]
@@ -85,6 +91,12 @@ fn default_budget() -> usize {
 }
 fn default_sync_limit() -> f64 {
     200.0
+}
+fn default_poll() -> f64 {
+    5.0
+}
+fn default_max_wait() -> f64 {
+    3600.0
 }
 fn default_ttl() -> u64 {
     24 * 7

@@ -132,6 +132,9 @@ pub(crate) fn job_results_stac(state: &AppState, job: &Job, signed: &str, expire
         }
     }
     let b = bbox.unwrap_or([-180.0, -90.0, 180.0, 90.0]);
+    // results without a time axis: the job's creation time stands for both ends
+    let start = start.unwrap_or_else(|| job.created.clone());
+    let end = end.unwrap_or_else(|| start.clone());
     let mut links = vec![json!({"rel": "canonical", "href": canonical, "type": "application/json"})];
     links.push(json!({"rel": "self", "href": format!("{api}/jobs/{}/results", job.id), "type": "application/json"}));
     let mut doc = json!({

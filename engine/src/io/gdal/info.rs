@@ -35,6 +35,8 @@ pub fn read_info(path: &str) -> Result<GdalInfo> {
     let transform = ds.geo_transform().unwrap_or([0.0, 1.0, 0.0, 0.0, 0.0, 1.0]);
     let crs = match crs_of(&ds)? {
         Some(c) => c,
+        // a container (netCDF with several variables) has no grid of its own; its subdatasets do
+        None if !subdatasets.is_empty() => Crs::new(String::new(), None),
         None => geographic_default(&transform, width, height, path)?,
     };
     let grid = Grid {

@@ -58,7 +58,6 @@ pub fn init(cache_mib: usize) -> Result<()> {
     let set = |k: &str, v: &str| gdal::config::set_config_option(k, v).map_err(Error::gdal(format!("setting {k}")));
     set("GDAL_CACHEMAX", &cache_mib.to_string())?;
     set("GDAL_DISABLE_READDIR_ON_OPEN", "EMPTY_DIR")?;
-    set("CPL_VSIL_CURL_ALLOWED_EXTENSIONS", "")?;
     silence_hdf5_errors();
     Ok(())
 }

@@ -1,0 +1,261 @@
+//! load_stac (<https://processes.openeo.org/#load_stac>): static STAC (Collection with assets or item links,
+//! Catalog, Item), openEO batch job results (signed links, `openeo:status`), and STAC API item search results.
+//! Bands are asset keys, or the names in an asset's `eo:bands`. Departures: `properties` conditions are not
+//! evaluated; only GeoTIFF/COG assets are read.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use openeo_engine::{AssetRef, BandInfo, Collection, Cube, fetch_text};
+use serde_json::Value as Json;
+
+use super::load::spatial_extent;
+use crate::graph::Args;
+use crate::graph::args::parse_instant;
+use crate::{Ctx, Error, Result, Value};
+
+/// How many linked items are followed at most.
+const MAX_ITEMS: usize = 10_000;
+
+pub(super) fn load_stac(args: &mut Args, _ctx: &Ctx) -> Result<Value> {
+    let url = args.string("url")?;
+    let bbox = spatial_extent(args, "spatial_extent")?;
+    let interval = match args.get("temporal_extent")? {
+        Value::Null => (None, None),
+        _ => args.interval("temporal_extent")?,
+    };
+    let wanted = args.opt_strings("bands")?;
+    let doc = fetch_json(&url)?;
+    match doc.get("openeo:status").and_then(Json::as_str) {
+        Some("running") => {
+            return Err(args.invalid(
+                "url",
+                format!("the results at {url} are not finished yet (openeo:status running)"),
+            ));
+        }
+        Some(s @ ("error" | "canceled")) => {
+            return Err(args.invalid("url", format!("the job behind {url} ended with status {s}")));
+        }
+        _ => {}
+    }
+    let mut found = Vec::new();
+    collect(&doc, &url, &mut found, 0)?;
+    let mut bands: Vec<BandInfo> = Vec::new();
+    let mut refs = Vec::new();
+    for f in found {
+        let idx = match bands.iter().position(|b| b.name == f.band.name) {
+            Some(i) => i,
+            None => {
+                bands.push(f.band.clone());
+                bands.len() - 1
+            }
+        };
+        refs.push(AssetRef {
+            item: f.item,
+            time: f.time,
+            band: idx,
+            path: gdal_path(&f.href),
+            file_band: f.file_band,
+        });
+    }
+    let collection = Collection::from_assets(&url, bands, refs)?;
+    let cube = Cube::load(std::sync::Arc::new(collection), bbox, interval, wanted.as_deref())?;
+    Ok(Value::Cube(Box::new(cube)))
+}
+
+/// One band of one file.
+struct Found {
+    item: String,
+    time: Option<DateTime<Utc>>,
+    band: BandInfo,
+    href: String,
+    file_band: usize,
+}
+
+fn fetch_json(url: &str) -> Result<Json> {
+    let text = fetch_text(url)?;
+    serde_json::from_str(&text)
+        .map_err(|e| Error::invalid("load_stac", "url", format!("{url} is not a JSON document: {e}")))
+}
+
+/// GDAL reads remote files through `/vsicurl/` (HTTP range requests).
+fn gdal_path(href: &str) -> String {
+    if href.starts_with("http://") || href.starts_with("https://") {
+        format!("/vsicurl/{href}")
+    } else {
+        href.to_string()
+    }
+}
+
+/// Resolves `href` against the URL of the document it appears in.
+fn resolve(base: &str, href: &str) -> String {
+    if href.contains("://") || href.starts_with('/') {
+        return href.to_string();
+    }
+    let dir = base.split('?').next().unwrap_or(base);
+    let dir = &dir[..dir.rfind('/').map_or(0, |i| i + 1)];
+    format!("{dir}{}", href.trim_start_matches("./"))
+}
+
+fn instant(v: Option<&Json>) -> Option<DateTime<Utc>> {
+    v.and_then(Json::as_str).and_then(parse_instant)
+}
+
+/// The raster assets of an asset map; `time` applies to all of them unless an asset has its own `datetime`.
+fn assets(
+    assets: &serde_json::Map<String, Json>,
+    item: &str,
+    time: Option<DateTime<Utc>>,
+    base: &str,
+    out: &mut Vec<Found>,
+) {
+    for (key, a) in assets {
+        let media = a.get("type").and_then(Json::as_str).unwrap_or("");
+        let data_role = a
+            .get("roles")
+            .and_then(Json::as_array)
+            .is_none_or(|r| r.iter().any(|x| x == "data"));
+        if !(media.contains("tiff") || (media.is_empty() && data_role)) {
+            continue;
+        }
+        let Some(href) = a.get("href").and_then(Json::as_str) else {
+            continue;
+        };
+        let href = resolve(base, href);
+        let time = instant(a.get("datetime")).or(time);
+        // one item per asset when assets carry their own times (openEO results with one file per date)
+        let item = if a.get("datetime").is_some() {
+            format!("{item}/{key}")
+        } else {
+            item.to_string()
+        };
+        let eo = a.get("eo:bands").or_else(|| a.get("bands")).and_then(Json::as_array);
+        match eo {
+            Some(list) if !list.is_empty() => {
+                for (i, b) in list.iter().enumerate() {
+                    let name = b
+                        .get("name")
+                        .and_then(Json::as_str)
+                        .map_or_else(|| format!("{key}_{}", i + 1), String::from);
+                    let band = BandInfo {
+                        name,
+                        common_name: b.get("common_name").and_then(Json::as_str).map(String::from),
+                        wavelength: b.get("center_wavelength").and_then(Json::as_f64),
+                        ..BandInfo::default()
+                    };
+                    out.push(Found {
+                        item: item.clone(),
+                        time,
+                        band,
+                        href: href.clone(),
+                        file_band: i + 1,
+                    });
+                }
+            }
+            _ => out.push(Found {
+                item: item.clone(),
+                time,
+                band: BandInfo::named(key.as_str()),
+                href,
+                file_band: 1,
+            }),
+        }
+    }
+}
+
+fn item(doc: &Json, base: &str, out: &mut Vec<Found>) {
+    let id = doc.get("id").and_then(Json::as_str).unwrap_or(base).to_string();
+    let props = doc.get("properties");
+    let time =
+        instant(props.and_then(|p| p.get("datetime"))).or_else(|| instant(props.and_then(|p| p.get("start_datetime"))));
+    if let Some(a) = doc.get("assets").and_then(Json::as_object) {
+        assets(a, &id, time, base, out);
+    }
+}
+
+fn links<'a>(doc: &'a Json, rel: &str) -> Vec<&'a str> {
+    doc.get("links")
+        .and_then(Json::as_array)
+        .map(|l| {
+            l.iter()
+                .filter(|x| x.get("rel").and_then(Json::as_str) == Some(rel))
+                .filter_map(|x| x.get("href").and_then(Json::as_str))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Walks a STAC document: items, item collections, collections/catalogs with assets or item/child links.
+fn collect(doc: &Json, base: &str, out: &mut Vec<Found>, depth: usize) -> Result<()> {
+    if depth > 3 {
+        return Ok(());
+    }
+    match doc.get("type").and_then(Json::as_str) {
+        Some("Feature") => item(doc, base, out),
+        Some("FeatureCollection") => {
+            for f in doc
+                .get("features")
+                .and_then(Json::as_array)
+                .into_iter()
+                .flatten()
+                .take(MAX_ITEMS)
+            {
+                item(f, base, out);
+            }
+            if let Some(next) = links(doc, "next").first() {
+                let url = resolve(base, next);
+                collect(&fetch_json(&url)?, &url, out, depth + 1)?;
+            }
+        }
+        _ => {
+            let id = doc.get("id").and_then(Json::as_str).unwrap_or(base).to_string();
+            if let Some(a) = doc.get("assets").and_then(Json::as_object).filter(|a| !a.is_empty()) {
+                assets(a, &id, None, base, out);
+                return Ok(());
+            }
+            let mut seen = HashSet::new();
+            for href in links(doc, "item").into_iter().take(MAX_ITEMS) {
+                let url = resolve(base, href);
+                if seen.insert(url.clone()) {
+                    item(&fetch_json(&url)?, &url, out);
+                }
+            }
+            if out.is_empty() {
+                if let Some(items) = links(doc, "items").first() {
+                    let url = resolve(base, items);
+                    collect(&fetch_json(&url)?, &url, out, depth + 1)?;
+                }
+                for child in links(doc, "child") {
+                    let url = resolve(base, child);
+                    collect(&fetch_json(&url)?, &url, out, depth + 1)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resolve;
+
+    #[test]
+    fn hrefs_resolve_against_the_document() {
+        assert_eq!(
+            resolve("http://h/a/b/collection.json", "./item.json"),
+            "http://h/a/b/item.json"
+        );
+        assert_eq!(
+            resolve("http://h/a/b/collection.json?x=1", "c/d.tif"),
+            "http://h/a/b/c/d.tif"
+        );
+        assert_eq!(
+            resolve("http://h/a/collection.json", "https://o/x.tif"),
+            "https://o/x.tif"
+        );
+        assert_eq!(
+            resolve("/data/stac/collection.json", "item.json"),
+            "/data/stac/item.json"
+        );
+    }
+}

@@ -1,0 +1,131 @@
+//! Partial jobs on one member: a main job reads a dependency job's results through `load_stac` on its signed
+//! canonical partial link, waits (without holding the only worker slot) until the dependency finished, and fails
+//! when the dependency fails.
+
+use serde_json::{Value, json};
+
+use crate::server::{Server, header, http, wait_status};
+
+fn branch(p: &str, band: &str) -> Value {
+    json!({
+        format!("{p}load"): {"process_id": "load_collection", "arguments": {"id": "SYNTH_S2_UTM", "bands": [band], "spatial_extent": null, "temporal_extent": null}},
+        format!("{p}time"): {"process_id": "filter_temporal", "arguments": {"data": {"from_node": format!("{p}load")}, "extent": ["2022-06-01", "2022-06-20"]}},
+        format!("{p}bbox"): {"process_id": "filter_bbox", "arguments": {"data": {"from_node": format!("{p}time")}, "extent": {"west": 11.30, "south": 46.47, "east": 11.36, "north": 46.51}}},
+        format!("{p}mean"): {"process_id": "reduce_dimension", "arguments": {"data": {"from_node": format!("{p}bbox")}, "dimension": "t",
+            "reducer": {"process_graph": {"m": {"process_id": "mean", "arguments": {"data": {"from_parameter": "data"}}, "result": true}}}}},
+    })
+}
+
+fn graph(mut nodes: Value, result: &str, format: &str) -> Value {
+    nodes["save"] = json!({"process_id": "save_result", "arguments": {"data": {"from_node": result}, "format": format}, "result": true});
+    json!({"process": {"process_graph": nodes}})
+}
+
+fn create(s: &Server, t: &str, body: &Value) -> String {
+    let (st, _, h) = http("POST", &format!("{}/jobs", s.url), Some(body), Some(t), None);
+    assert_eq!(st, 201);
+    header(&h, "openeo-identifier").unwrap().to_string()
+}
+
+fn canonical(s: &Server, t: &str, id: &str) -> String {
+    let (st, doc, _) = http(
+        "GET",
+        &format!("{}/jobs/{id}/results?partial=true", s.url),
+        None,
+        Some(t),
+        None,
+    );
+    assert_eq!(st, 200);
+    doc["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["rel"] == "canonical")
+        .unwrap()["href"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn main_job_waits_for_its_dependency_on_one_worker_slot() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(
+        dir.path(),
+        "worker_slots = 1\ndependency_poll_seconds = 0.2\ndependency_max_wait_seconds = 60",
+    );
+    let t = s.token("alice", "secret");
+    let dep = create(&s, &t, &graph(branch("b", "B08"), "bmean", "GTiff"));
+    let url = canonical(&s, &t, &dep);
+    let mut main_nodes = branch("a", "B04");
+    main_nodes["stac"] = json!({"process_id": "load_stac", "arguments": {"url": url}});
+    main_nodes["merge"] = json!({"process_id": "merge_cubes", "arguments": {"cube1": {"from_node": "amean"}, "cube2": {"from_node": "stac"}}});
+    let main = create(&s, &t, &graph(main_nodes, "merge", "GTiff"));
+    // the main job first: it must wait for the dependency without taking the only slot
+    http("POST", &format!("{}/jobs/{main}/results", s.url), None, Some(&t), None);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    http("POST", &format!("{}/jobs/{dep}/results", s.url), None, Some(&t), None);
+    let status = wait_status(&s, &t, &main, &["finished", "error"], 60);
+    let (_, logs, _) = http("GET", &format!("{}/jobs/{main}/logs", s.url), None, Some(&t), None);
+    assert_eq!(status, "finished", "{logs}");
+    assert!(logs.to_string().contains("waiting for dependency"), "{logs}");
+
+    // the numbers equal the seed graph run in one piece
+    let (_, res, _) = http("GET", &format!("{}/jobs/{main}/results", s.url), None, Some(&t), None);
+    let href = canonical(&s, &t, &main);
+    assert!(res["assets"]["openEO.tif"]["href"].is_string());
+    let via_stac = graph(
+        json!({"l": {"process_id": "load_stac", "arguments": {"url": href}}}),
+        "l",
+        "JSON",
+    );
+    let mut seed_nodes = branch("a", "B04");
+    if let (Some(o), Value::Object(b)) = (seed_nodes.as_object_mut(), branch("b", "B08")) {
+        o.extend(b);
+    }
+    seed_nodes["merge"] = json!({"process_id": "merge_cubes", "arguments": {"cube1": {"from_node": "amean"}, "cube2": {"from_node": "bmean"}}});
+    let direct = graph(seed_nodes, "merge", "JSON");
+    let (st1, a, _) = http("POST", &format!("{}/result", s.url), Some(&via_stac), Some(&t), None);
+    let (st2, b, _) = http("POST", &format!("{}/result", s.url), Some(&direct), Some(&t), None);
+    assert_eq!((st1, st2), (200, 200), "{a} {b}");
+    assert_eq!(a["dimensions"], json!(["bands", "y", "x"]));
+    assert_eq!(a["coords"]["bands"], json!(["B04", "B08"]));
+    assert_eq!(a["data"], b["data"]);
+    assert!(a["data"][1][10][10].is_number());
+}
+
+#[test]
+fn a_failed_dependency_fails_the_main_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), "worker_slots = 1\ndependency_poll_seconds = 0.2");
+    let t = s.token("alice", "secret");
+    let failing = graph(
+        json!({"l": {"process_id": "load_collection", "arguments": {"id": "SYNTH_S2_UTM", "spatial_extent": null, "temporal_extent": ["2031-01-01", "2031-02-01"]}}}),
+        "l",
+        "GTiff",
+    );
+    let dep = create(&s, &t, &failing);
+    let url = canonical(&s, &t, &dep);
+    let main = create(
+        &s,
+        &t,
+        &graph(
+            json!({"l": {"process_id": "load_stac", "arguments": {"url": url}}}),
+            "l",
+            "GTiff",
+        ),
+    );
+    http("POST", &format!("{}/jobs/{main}/results", s.url), None, Some(&t), None);
+    http("POST", &format!("{}/jobs/{dep}/results", s.url), None, Some(&t), None);
+    assert_eq!(wait_status(&s, &t, &dep, &["finished", "error"], 60), "error");
+    assert_eq!(wait_status(&s, &t, &main, &["finished", "error"], 60), "error");
+    let (_, logs, _) = http(
+        "GET",
+        &format!("{}/jobs/{main}/logs?level=error", s.url),
+        None,
+        Some(&t),
+        None,
+    );
+    let msg = logs["logs"][0]["message"].as_str().unwrap();
+    assert!(msg.contains(&dep) && msg.contains("error"), "{msg}");
+}
