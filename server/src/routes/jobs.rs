@@ -206,9 +206,10 @@ async fn results(
     AuthUser(user): AuthUser,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let j = job_of(&s, &id, &user)?;
-    results_doc(&s, &j, partial(&q))
+    // downloads are free: the owner pays nothing
+    Ok(([("OpenEO-Costs", "0")], results_doc(&s, &j, partial(&q))?).into_response())
 }
 
 /// The job behind a signed link, or 404/403/410.
