@@ -4,10 +4,12 @@
 
 pub mod cli;
 mod config;
+mod federation;
 mod jobs;
 mod routes;
 mod runner;
 pub mod serve;
 
 pub use config::{default_config_path, load_catalog};
+pub use federation::RemoteConfig;
 pub use runner::{RunError, RunOutput, plan_graph, result_values, run_graph, write_results};

@@ -214,11 +214,17 @@ fn merge_across_grids_aligns_cube2_onto_cube1() {
     }
     let pts = transform(32632, 3035, &centres);
     let l = &laea[0];
+    // cube 2 is filtered by the bbox on its own grid first: the LAEA pixels whose centres are inside the bbox
+    // (reprojected to EPSG:3035), by plain loops
+    let bounds = laea_bounds([11.30, 46.47, 11.36, 46.51]);
+    let cols = inside(l.transform[0], l.transform[1], l.width, bounds[0], bounds[2]);
+    let rows = inside(l.transform[3], l.transform[5], l.height, bounds[1], bounds[3]);
     let mut checked = 0;
     for (i, (x, y)) in pts.iter().enumerate() {
         let col = ((x - l.transform[0]) / l.transform[1]).floor();
         let row = ((y - l.transform[3]) / l.transform[5]).floor();
-        let want = if col < 0.0 || row < 0.0 || col >= l.width as f64 || row >= l.height as f64 {
+        let selected = col >= 0.0 && row >= 0.0 && cols.contains(&(col as usize)) && rows.contains(&(row as usize));
+        let want = if !selected {
             f64::NAN
         } else {
             let vals: Vec<f64> = laea
@@ -240,6 +246,16 @@ fn merge_across_grids_aligns_cube2_onto_cube1() {
         checked += usize::from(!want.is_nan());
     }
     assert!(checked > b08.values.len() / 2);
+}
+
+/// A lon/lat box in EPSG:3035, densified with 21 points per edge (GDAL's OCTTransformBounds).
+fn laea_bounds(b: [f64; 4]) -> [f64; 4] {
+    use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
+    let mut a = SpatialRef::from_epsg(4326).unwrap();
+    a.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
+    let mut l = SpatialRef::from_epsg(3035).unwrap();
+    l.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
+    CoordTransform::new(&a, &l).unwrap().transform_bounds(&b, 21).unwrap()
 }
 
 fn transform(from: u32, to: u32, pts: &[(f64, f64)]) -> Vec<(f64, f64)> {

@@ -89,6 +89,7 @@ impl Cube {
                 collection,
                 groups,
                 bands: band_idx,
+                clip: None,
             })),
         };
         match bbox {
@@ -116,7 +117,14 @@ impl Cube {
     /// Only internal errors.
     pub fn with_grid(&self, grid: crate::Grid) -> Result<Cube> {
         let node = match self.node.as_ref() {
-            Node::Load(l) => Node::Load(l.clone()),
+            Node::Load(l) => {
+                let mut l = l.clone();
+                // moving to another lattice keeps the extent selected on the current one
+                if self.meta.grid().lattice_offset(&grid).is_none() && l.clip.is_none() {
+                    l.clip = Some(self.meta.grid().clone());
+                }
+                Node::Load(l)
+            }
             Node::Select { input, axis, indices } => Node::Select {
                 input: input.with_grid(grid.clone())?,
                 axis: *axis,

@@ -114,7 +114,38 @@ fn eval_load(l: &Load, grid: &Grid, window: &Window, ctx: &EvalCtx<'_>) -> Resul
             }
         }
     }
+    if let Some(clip) = &l.clip {
+        clip_outside(clip, grid, window, &mut data)?;
+    }
     Block::new(vec![nt, nb, window.height, window.width], data)
+}
+
+/// Sets to no-data every pixel of `window` whose centre lies outside `clip` (in `clip`'s CRS).
+fn clip_outside(clip: &Grid, grid: &Grid, window: &Window, data: &mut [f32]) -> Result<()> {
+    let cells = window.cells();
+    let mut xs = Vec::with_capacity(cells);
+    let mut ys = Vec::with_capacity(cells);
+    for r in 0..window.height {
+        for c in 0..window.width {
+            xs.push(grid.x_center(window.x0 + c));
+            ys.push(grid.y_center(window.y0 + r));
+        }
+    }
+    crate::transform_points(&grid.crs, &clip.crs, &mut xs, &mut ys)?;
+    let b = clip.bounds();
+    let outside: Vec<bool> = xs
+        .iter()
+        .zip(&ys)
+        .map(|(&x, &y)| !(x >= b.west && x < b.east && y > b.south && y <= b.north))
+        .collect();
+    for chunk in data.chunks_mut(cells) {
+        for (v, &o) in chunk.iter_mut().zip(&outside) {
+            if o {
+                *v = f32::NAN;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn eval_merge(m: &Merge, meta: &crate::CubeMeta, window: &Window, ctx: &EvalCtx<'_>) -> Result<Block> {

@@ -64,6 +64,9 @@ struct Load {
     groups: Vec<Vec<usize>>,
     /// Collection band indices, in cube order.
     bands: Vec<usize>,
+    /// The extent (on the data's own lattice) that spatial filters left before the cube was moved onto
+    /// another grid: target pixels whose centre lies outside it are no-data.
+    clip: Option<crate::Grid>,
 }
 
 #[derive(Debug)]

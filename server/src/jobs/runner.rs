@@ -82,6 +82,16 @@ impl Runner {
         flag.store(false, Ordering::Relaxed);
         let state = state.clone();
         tokio::spawn(async move {
+            // remote branches become partial jobs on their back-ends, read back with load_stac
+            let process = match federate(&state, &id, process).await {
+                Ok(p) => p,
+                Err(message) => {
+                    let _ = state.store.set_status(&id, JobStatus::Error, &[JobStatus::Queued]);
+                    state.store.log(&id, "error", &message);
+                    state.runner.forget(&id);
+                    return;
+                }
+            };
             // dependencies are awaited before taking a worker slot, so a job never blocks the job it waits for
             if let Err(message) = wait_for_dependencies(&state, &id, &process, &flag).await {
                 let status = if flag.load(Ordering::Relaxed) {
@@ -139,6 +149,32 @@ impl Runner {
             state.runner.forget(&id);
         });
     }
+}
+
+/// Cuts the graph when it uses collections of remote back-ends: creates and starts the partial jobs there and
+/// returns the local graph (unchanged without remote parts). Every partial job is logged.
+pub(crate) async fn federate(state: &AppState, id: &str, process: Value) -> Result<Value, String> {
+    if !state.federation.enabled() {
+        return Ok(process);
+    }
+    let (fed, catalog) = (state.federation.clone(), state.catalog.clone());
+    let title = format!("openeo-local job {id}");
+    let (local, jobs) =
+        tokio::task::spawn_blocking(move || crate::federation::split_graph(&fed, &catalog, &process, &title))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| format!("creating a partial job failed: {e}"))?;
+    for j in &jobs {
+        state.store.log(
+            id,
+            "info",
+            &format!(
+                "partial job {} on back-end {} computes node '{}'; results: {}",
+                j.job_id, j.remote, j.node, j.url
+            ),
+        );
+    }
+    Ok(local)
 }
 
 /// The `url` of every `load_stac` node of the graph.

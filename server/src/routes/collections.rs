@@ -15,13 +15,34 @@ pub(crate) fn routes() -> Router<AppState> {
 }
 
 async fn list(State(s): State<AppState>) -> Json<Value> {
-    let cols: Vec<Value> = s
+    let fed = s.federation.enabled();
+    let mut cols: Vec<Value> = s
         .catalog
         .collections()
         .iter()
-        .map(|c| collection_stac(c, &s.api_url, false))
+        .map(|c| {
+            let mut doc = collection_stac(c, &s.api_url, false);
+            if fed {
+                doc["summaries"] = json!({"federation:backends": ["local"]});
+            }
+            doc
+        })
         .collect();
-    Json(json!({"collections": cols, "links": [{"rel": "self", "href": format!("{}/collections", s.api_url)}]}))
+    for (id, (remote, mut doc)) in s.federation.collections() {
+        if s.catalog.get(&id).is_some() {
+            continue;
+        }
+        doc["summaries"]["federation:backends"] = json!([remote]);
+        doc["links"] = json!([{"rel": "self", "href": format!("{}/collections/{id}", s.api_url)}]);
+        cols.push(doc);
+    }
+    let mut out =
+        json!({"collections": cols, "links": [{"rel": "self", "href": format!("{}/collections", s.api_url)}]});
+    let missing = s.federation.missing();
+    if !missing.is_empty() {
+        out["federation:missing"] = json!(missing);
+    }
+    Json(out)
 }
 
 fn find<'a>(s: &'a AppState, id: &str) -> ApiResult<&'a openeo_engine::Collection> {
@@ -32,7 +53,27 @@ fn find<'a>(s: &'a AppState, id: &str) -> ApiResult<&'a openeo_engine::Collectio
 }
 
 async fn one(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    Ok(Json(collection_stac(find(&s, &id)?, &s.api_url, true)))
+    if s.catalog.get(&id).is_none() {
+        if let Some((remote, _)) = s.federation.collections().get(&id).cloned() {
+            // a remote collection: its own full document, marked with its back-end
+            let client = s
+                .federation
+                .remote(&remote)
+                .ok_or_else(|| ApiError::new("CollectionNotFound", "unknown back-end"))?;
+            let path = format!("/collections/{id}");
+            let mut doc = tokio::task::spawn_blocking(move || client.get_json(&path))
+                .await
+                .map_err(ApiError::internal)?
+                .map_err(|e| ApiError::new("ServiceUnavailable", e))?;
+            doc["summaries"]["federation:backends"] = json!([remote]);
+            return Ok(Json(doc));
+        }
+    }
+    let mut doc = collection_stac(find(&s, &id)?, &s.api_url, true);
+    if s.federation.enabled() {
+        doc["summaries"]["federation:backends"] = json!(["local"]);
+    }
+    Ok(Json(doc))
 }
 
 async fn queryables(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {

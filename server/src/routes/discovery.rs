@@ -59,12 +59,13 @@ pub(crate) fn routes() -> Router<AppState> {
 }
 
 async fn capabilities(State(s): State<AppState>) -> Json<Value> {
+    let federation = s.federation.enabled().then(|| s.federation.describe(&s.api_url));
     let api = &s.api_url;
     let endpoints: Vec<Value> = ENDPOINTS
         .iter()
         .map(|(p, m)| json!({"path": p, "methods": m}))
         .collect();
-    Json(json!({
+    let mut doc = json!({
         "api_version": "1.2.0",
         "backend_version": env!("CARGO_PKG_VERSION"),
         "stac_version": "1.0.0",
@@ -81,7 +82,11 @@ async fn capabilities(State(s): State<AppState>) -> Json<Value> {
             {"rel": "conformance", "href": format!("{api}/conformance"), "type": "application/json"},
             {"rel": "version-history", "href": format!("{}/.well-known/openeo", api.trim_end_matches("/openeo/1.2")), "type": "application/json"},
         ],
-    }))
+    });
+    if let Some(f) = federation {
+        doc["federation"] = f;
+    }
+    Json(doc)
 }
 
 /// The body of `/.well-known/openeo` (served at the root).

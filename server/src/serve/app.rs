@@ -107,10 +107,12 @@ pub fn state(cfg: ServerConfig, catalog: Arc<openeo_engine::Catalog>) -> Result<
     let signer = Signer::new(secret(&cfg)?);
     let runner = Arc::new(Runner::new(cfg.worker_slots));
     let api_url = cfg.api_url();
+    let federation = Arc::new(crate::federation::Federation::new(&cfg.remotes));
     Ok(AppState {
         cfg: Arc::new(cfg),
         catalog,
         store: Arc::new(store),
+        federation,
         signer,
         runner,
         api_url,
@@ -124,6 +126,17 @@ pub fn state(cfg: ServerConfig, catalog: Arc<openeo_engine::Catalog>) -> Result<
 /// # Errors
 /// I/O errors of the listener.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    if state.federation.enabled() {
+        // the remotes' listings: once at start, then every 30 s
+        let fed = state.federation.clone();
+        tokio::spawn(async move {
+            loop {
+                let f = fed.clone();
+                let _ = tokio::task::spawn_blocking(move || f.refresh()).await;
+                tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+            }
+        });
+    }
     let svc = tower::util::MapRequestLayer::new(normalize).layer(app(state));
     let shutdown = async {
         let ctrl_c = tokio::signal::ctrl_c();

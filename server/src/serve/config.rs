@@ -69,6 +69,9 @@ pub struct ServerConfig {
     /// Federation switches.
     #[serde(default)]
     pub federation: FederationConfig,
+    /// Remote openEO back-ends whose collections this server can use (local partial-job executor).
+    #[serde(default)]
+    pub remotes: Vec<crate::RemoteConfig>,
     /// Directory of this file (for relative paths).
     #[serde(skip)]
     pub base_dir: PathBuf,

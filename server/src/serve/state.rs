@@ -15,6 +15,7 @@ pub struct AppState {
     pub(crate) cfg: Arc<ServerConfig>,
     pub(crate) catalog: Arc<Catalog>,
     pub(crate) store: Arc<Store>,
+    pub(crate) federation: Arc<crate::federation::Federation>,
     pub(crate) signer: Signer,
     pub(crate) runner: Arc<Runner>,
     pub(crate) api_url: String,

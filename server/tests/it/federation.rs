@@ -129,3 +129,115 @@ fn a_failed_dependency_fails_the_main_job() {
     let msg = logs["logs"][0]["message"].as_str().unwrap();
     assert!(msg.contains(&dep) && msg.contains("error"), "{msg}");
 }
+
+/// The bundled collections with the given ids, as a collections file in `dir` (globs made absolute).
+fn subset(dir: &std::path::Path, name: &str, ids: &[&str]) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(crate::server::repo("testdata/collections.toml")).unwrap();
+    let base = crate::server::repo("testdata");
+    let blocks: Vec<String> = text
+        .split("[[collections]]")
+        .skip(1)
+        .filter(|b| ids.iter().any(|id| b.contains(&format!("id = \"{id}\"\n"))))
+        .map(|b| {
+            format!(
+                "[[collections]]{}",
+                b.replace("glob = \"", &format!("glob = \"{}/", base.display()))
+            )
+        })
+        .collect();
+    let path = dir.join(name);
+    std::fs::write(&path, blocks.join("\n")).unwrap();
+    path
+}
+
+#[test]
+fn local_executor_runs_remote_branches_as_partial_jobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (da, db, dc) = (dir.path().join("a"), dir.path().join("b"), dir.path().join("c"));
+    for d in [&da, &db, &dc] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    let b = Server::start_with(
+        &db,
+        "dependency_poll_seconds = 0.2",
+        &subset(dir.path(), "b.toml", &["SYNTH_S2_LAEA"]),
+    );
+    let remotes = format!(
+        "dependency_poll_seconds = 0.2\n[[remotes]]\nid = \"b2\"\nurl = \"{}\"\nuser = \"alice\"\npassword = \"secret\"\n",
+        b.url
+    );
+    let a = Server::start_with(&da, &remotes, &subset(dir.path(), "a.toml", &["SYNTH_S2_UTM"]));
+    let t = a.token("alice", "secret");
+    // the remote collection is listed with its back-end once the listing was refreshed
+    let mut listed = json!(null);
+    for _ in 0..50 {
+        let (_, cols, _) = http("GET", &format!("{}/collections", a.url), None, None, None);
+        listed = cols["collections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == "SYNTH_S2_LAEA")
+            .cloned()
+            .unwrap_or(json!(null));
+        if !listed.is_null() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(listed["summaries"]["federation:backends"], json!(["b2"]));
+    let (_, cap, _) = http("GET", &format!("{}/", a.url), None, None, None);
+    assert_eq!(cap["federation"]["b2"]["status"], "online");
+
+    // the seed scenario across two back-ends
+    let mut nodes = branch("a", "B04");
+    let mut remote = branch("b", "B08");
+    remote["bload"]["arguments"]["id"] = json!("SYNTH_S2_LAEA");
+    if let (Some(o), Value::Object(r)) = (nodes.as_object_mut(), remote) {
+        o.extend(r);
+    }
+    nodes["merge"] = json!({"process_id": "merge_cubes", "arguments": {"cube1": {"from_node": "amean"}, "cube2": {"from_node": "bmean"}}});
+    let job = create(&a, &t, &graph(nodes.clone(), "merge", "JSON"));
+    http("POST", &format!("{}/jobs/{job}/results", a.url), None, Some(&t), None);
+    let status = wait_status(&a, &t, &job, &["finished", "error"], 120);
+    let (_, logs, _) = http("GET", &format!("{}/jobs/{job}/logs", a.url), None, Some(&t), None);
+    assert_eq!(status, "finished", "{logs}");
+    assert!(
+        logs.to_string().contains("partial job") && logs.to_string().contains("b2"),
+        "{logs}"
+    );
+    let (_, res, _) = http("GET", &format!("{}/jobs/{job}/results", a.url), None, Some(&t), None);
+    let href = res["assets"]["openEO.json"]["href"].as_str().unwrap().to_string();
+    let (_, federated, _) = http("GET", &href, None, None, None);
+
+    // the same graph on one instance that has both collections
+    let c = Server::start(&dc, "");
+    let tc = c.token("alice", "secret");
+    let (st, single, _) = http(
+        "POST",
+        &format!("{}/result", c.url),
+        Some(&graph(nodes, "merge", "JSON")),
+        Some(&tc),
+        None,
+    );
+    assert_eq!(st, 200);
+    assert_eq!(federated["coords"], single["coords"]);
+    for band in 0..2 {
+        let (f, g) = (&federated["data"][band], &single["data"][band]);
+        let rows = g.as_array().unwrap();
+        let mut diff = 0;
+        let mut total = 0;
+        for (r, row) in rows.iter().enumerate() {
+            for (c, v) in row.as_array().unwrap().iter().enumerate() {
+                total += 1;
+                if f[r][c] != *v {
+                    if diff < 3 {
+                        eprintln!("band {band} at {r},{c}: federated {} single {v}", f[r][c]);
+                    }
+                    diff += 1;
+                }
+            }
+        }
+        assert_eq!(diff, 0, "band {band}: {diff} of {total} values differ");
+    }
+    assert!(single["data"][1][20][20].is_number());
+}

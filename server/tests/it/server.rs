@@ -43,7 +43,10 @@ impl Server {
                 .filter(|l| !keys.iter().any(|k| l.starts_with(k.as_str())))
                 .map(|l| format!("{l}\n"))
                 .collect();
-            let base = format!("{extra}\n{base}");
+            // top-level keys first, tables (`[[remotes]]`, …) after everything else
+            let split = extra.find("\n[").map_or(extra.len(), |i| i + 1);
+            let (keys_part, tables) = extra.split_at(split);
+            let base = format!("{keys_part}\n{base}\n{tables}");
             std::fs::write(&cfg, base).unwrap();
         }
         let mut child = Command::new(env!("CARGO_BIN_EXE_openeo-local"))
