@@ -53,21 +53,21 @@ fn find<'a>(s: &'a AppState, id: &str) -> ApiResult<&'a openeo_engine::Collectio
 }
 
 async fn one(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    if s.catalog.get(&id).is_none() {
-        if let Some((remote, _)) = s.federation.collections().get(&id).cloned() {
-            // a remote collection: its own full document, marked with its back-end
-            let client = s
-                .federation
-                .remote(&remote)
-                .ok_or_else(|| ApiError::new("CollectionNotFound", "unknown back-end"))?;
-            let path = format!("/collections/{id}");
-            let mut doc = tokio::task::spawn_blocking(move || client.get_json(&path))
-                .await
-                .map_err(ApiError::internal)?
-                .map_err(|e| ApiError::new("ServiceUnavailable", e))?;
-            doc["summaries"]["federation:backends"] = json!([remote]);
-            return Ok(Json(doc));
-        }
+    if s.catalog.get(&id).is_none()
+        && let Some((remote, _)) = s.federation.collections().get(&id).cloned()
+    {
+        // a remote collection: its own full document, marked with its back-end
+        let client = s
+            .federation
+            .remote(&remote)
+            .ok_or_else(|| ApiError::new("CollectionNotFound", "unknown back-end"))?;
+        let path = format!("/collections/{id}");
+        let mut doc = tokio::task::spawn_blocking(move || client.get_json(&path))
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(|e| ApiError::new("ServiceUnavailable", e))?;
+        doc["summaries"]["federation:backends"] = json!([remote]);
+        return Ok(Json(doc));
     }
     let mut doc = collection_stac(find(&s, &id)?, &s.api_url, true);
     if s.federation.enabled() {
