@@ -1,5 +1,6 @@
 //! load_collection (<https://processes.openeo.org/#load_collection>). Departures: a GeoJSON spatial extent is
-//! reduced to its bounding box; `properties` conditions are evaluated on collection-level properties.
+//! reduced to its bounding box; `properties` conditions are evaluated on collection-level properties, except
+//! `federation:backends`, which only pins the back-end in a federation and is ignored here.
 
 use openeo_engine::{Bbox, Cube, PropertyValue, crs_from_user};
 
@@ -109,6 +110,10 @@ fn check_properties(args: &Args, ctx: &Ctx, props: &[(String, PropertyValue)]) -
         return Ok(());
     };
     for (name, cond) in conds {
+        if name == "federation:backends" {
+            // routing information for federations (which back-end serves the collection), not a data filter
+            continue;
+        }
         let Value::Callback(graph) = cond else {
             return Err(args.invalid("properties", format!("condition for '{name}' is not a process graph")));
         };

@@ -39,6 +39,8 @@ pub(crate) struct Federation {
     collections: RwLock<BTreeMap<String, (String, Value)>>,
     /// Remote ids that did not answer at the last refresh.
     missing: RwLock<Vec<String>>,
+    /// Process ids offered by each remote.
+    processes: RwLock<BTreeMap<String, Vec<String>>>,
 }
 
 impl Federation {
@@ -62,7 +64,16 @@ impl Federation {
     pub(crate) fn refresh(&self) {
         let mut cols = BTreeMap::new();
         let mut missing = Vec::new();
+        let mut procs = BTreeMap::new();
         for r in &self.remotes {
+            if let Ok(doc) = r.get_json("/processes") {
+                let ids = doc.get("processes").and_then(Value::as_array).into_iter().flatten();
+                procs.insert(
+                    r.id().to_string(),
+                    ids.filter_map(|p| p.get("id").and_then(Value::as_str).map(String::from))
+                        .collect(),
+                );
+            }
             match r.get_json("/collections") {
                 Ok(doc) => {
                     for c in doc.get("collections").and_then(Value::as_array).into_iter().flatten() {
@@ -84,6 +95,22 @@ impl Federation {
         if let Ok(mut m) = self.missing.write() {
             *m = missing;
         }
+        if let Ok(mut p) = self.processes.write() {
+            *p = procs;
+        }
+    }
+
+    /// The back-ends offering process `id`: this one first, then the remotes that list it.
+    pub(crate) fn process_backends(&self, id: &str) -> Vec<String> {
+        let mut out = vec!["local".to_string()];
+        if let Ok(p) = self.processes.read() {
+            out.extend(
+                p.iter()
+                    .filter(|(_, ids)| ids.iter().any(|x| x == id))
+                    .map(|(r, _)| r.clone()),
+            );
+        }
+        out
     }
 
     /// Remote collections (id → (remote id, listing document)).

@@ -20,8 +20,24 @@ pub(crate) fn routes() -> Router<AppState> {
 }
 
 async fn list(State(s): State<AppState>) -> Json<Value> {
-    let processes: Vec<Value> = Registry::standard().all().map(|p| p.metadata().clone()).collect();
-    Json(json!({"processes": processes, "links": [{"rel": "self", "href": format!("{}/processes", s.api_url)}]}))
+    let fed = s.federation.enabled();
+    let processes: Vec<Value> = Registry::standard()
+        .all()
+        .map(|p| {
+            let mut m = p.metadata().clone();
+            if fed {
+                m["federation:backends"] = json!(s.federation.process_backends(p.id()));
+            }
+            m
+        })
+        .collect();
+    let mut out =
+        json!({"processes": processes, "links": [{"rel": "self", "href": format!("{}/processes", s.api_url)}]});
+    let missing = s.federation.missing();
+    if !missing.is_empty() {
+        out["federation:missing"] = json!(missing);
+    }
+    Json(out)
 }
 
 /// Everything that can be known before reading data: structure, unknown processes, arguments, collections,

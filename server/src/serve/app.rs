@@ -127,13 +127,14 @@ pub fn state(cfg: ServerConfig, catalog: Arc<openeo_engine::Catalog>) -> Result<
 /// I/O errors of the listener.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
     if state.federation.enabled() {
-        // the remotes' listings: once at start, then every 30 s
+        // the remotes' listings: once at start, then periodically
         let fed = state.federation.clone();
+        let every = std::time::Duration::from_secs_f64(state.cfg.remote_refresh_seconds.max(0.1));
         tokio::spawn(async move {
             loop {
                 let f = fed.clone();
                 let _ = tokio::task::spawn_blocking(move || f.refresh()).await;
-                tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+                tokio::time::sleep(every).await;
             }
         });
     }

@@ -72,6 +72,9 @@ pub struct ServerConfig {
     /// Remote openEO back-ends whose collections this server can use (local partial-job executor).
     #[serde(default)]
     pub remotes: Vec<crate::RemoteConfig>,
+    /// Seconds between refreshes of the remotes' collection and process listings.
+    #[serde(default = "default_refresh")]
+    pub remote_refresh_seconds: f64,
     /// Directory of this file (for relative paths).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -94,6 +97,9 @@ fn default_budget() -> usize {
 }
 fn default_sync_limit() -> f64 {
     200.0
+}
+fn default_refresh() -> f64 {
+    30.0
 }
 fn default_poll() -> f64 {
     5.0

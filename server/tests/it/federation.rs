@@ -163,7 +163,7 @@ fn local_executor_runs_remote_branches_as_partial_jobs() {
         &subset(dir.path(), "b.toml", &["SYNTH_S2_LAEA"]),
     );
     let remotes = format!(
-        "dependency_poll_seconds = 0.2\n[[remotes]]\nid = \"b2\"\nurl = \"{}\"\nuser = \"alice\"\npassword = \"secret\"\n",
+        "dependency_poll_seconds = 0.2\nremote_refresh_seconds = 0.3\n[[remotes]]\nid = \"b2\"\nurl = \"{}\"\nuser = \"alice\"\npassword = \"secret\"\n",
         b.url
     );
     let a = Server::start_with(&da, &remotes, &subset(dir.path(), "a.toml", &["SYNTH_S2_UTM"]));
@@ -187,6 +187,14 @@ fn local_executor_runs_remote_branches_as_partial_jobs() {
     assert_eq!(listed["summaries"]["federation:backends"], json!(["b2"]));
     let (_, cap, _) = http("GET", &format!("{}/", a.url), None, None, None);
     assert_eq!(cap["federation"]["b2"]["status"], "online");
+    let (_, procs, _) = http("GET", &format!("{}/processes", a.url), None, None, None);
+    let mean = procs["processes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "mean")
+        .unwrap();
+    assert_eq!(mean["federation:backends"], json!(["local", "b2"]));
 
     // the seed scenario across two back-ends
     let mut nodes = branch("a", "B04");
@@ -240,4 +248,25 @@ fn local_executor_runs_remote_branches_as_partial_jobs() {
         assert_eq!(diff, 0, "band {band}: {diff} of {total} values differ");
     }
     assert!(single["data"][1][20][20].is_number());
+
+    // the remote goes away: listed as missing, the local collections stay available
+    b.kill();
+    let mut missing = json!(null);
+    for _ in 0..50 {
+        let (_, cols, _) = http("GET", &format!("{}/collections", a.url), None, None, None);
+        if cols["federation:missing"] == json!(["b2"]) {
+            missing = cols;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let ids: Vec<&str> = missing["collections"]
+        .as_array()
+        .expect("b2 reported missing")
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["SYNTH_S2_UTM"]);
+    let (_, cap, _) = http("GET", &format!("{}/", a.url), None, None, None);
+    assert_eq!(cap["federation"]["b2"]["status"], "offline");
 }
