@@ -7,3 +7,4 @@ cargo fmt --all --check
 cargo clippy --release --workspace --all-targets -- -D warnings
 cargo test --release --workspace
 tests/e2e/run.sh
+tests/federation/run.sh

@@ -22,4 +22,4 @@ pub use exec::{Block, ExecOptions, Progress, clear_dataset_caches, execute, exec
 pub use generate::{SyntheticSpec, generate, synthetic_value};
 pub use io::gdal::{GdalInfo, crs_from_user, init as init_gdal, read_info, transform_bbox, transform_points};
 pub use io::{Compression, OutputFormat, TileSink, create_sink, fetch_text};
-pub use plan::{CellFn, Cube, MergeResolver};
+pub use plan::{Accumulator, CellFn, Cube, MergeResolver};

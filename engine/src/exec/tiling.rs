@@ -6,11 +6,13 @@ use crate::{Cube, Window};
 /// The windows covering the cube's grid, row by row.
 pub(super) fn tiles(cube: &Cube, budget: usize, threads: usize) -> Vec<Window> {
     let g = cube.meta().grid();
-    let per_pixel = cube.peak_values_per_pixel().max(1) * std::mem::size_of::<f32>();
-    let in_flight = 2 * threads + 1;
+    // `threads` tiles at their peak, plus finished tiles waiting in the channel and in the writer
+    let peak = cube.peak_values_per_pixel().max(1);
+    let out = cube.meta().values_per_pixel().max(1);
+    let per_pixel = (threads * peak + (threads + 1) * out) * std::mem::size_of::<f32>();
     let side = [1024usize, 512, 256, 128, 64]
         .into_iter()
-        .find(|s| s * s * per_pixel * in_flight <= budget)
+        .find(|s| s * s * per_pixel <= budget)
         .unwrap_or(64);
     let mut out = Vec::new();
     for y0 in (0..g.height).step_by(side) {

@@ -43,6 +43,12 @@ impl Cube {
                 let b = input.eval(window, ctx)?;
                 Ok(Block::from_array(b.array().select(Axis(*axis), indices)))
             }
+            Node::Reduce { input, axis, f } if input.streams_time(*axis, f.as_ref()) => {
+                let Node::Load(l) = input.node.as_ref() else {
+                    return Err(Error::internal("streamed reduce without load"));
+                };
+                eval_load_reduced(l, input.meta.grid(), window, f.as_ref(), ctx)
+            }
             Node::Reduce { input, axis, f } => {
                 let b = input.eval(window, ctx)?;
                 let arr = b.array();
@@ -80,6 +86,8 @@ impl Cube {
         match self.node.as_ref() {
             Node::Load(_) => own + 1,
             Node::Select { input, .. } | Node::Apply { input, .. } => input.peak_values_per_pixel() + own,
+            // a streamed time reduction holds one date, the accumulators (f64 + count) and the result per band
+            Node::Reduce { input, axis, f } if input.streams_time(*axis, f.as_ref()) => 4 * own + 1,
             Node::Reduce { input, .. } => input.peak_values_per_pixel() + input.meta.values_per_pixel() + own,
             Node::Merge(m) => {
                 m.a.peak_values_per_pixel()
@@ -91,6 +99,69 @@ impl Cube {
     }
 }
 
+impl Cube {
+    /// True when this cube is a load whose temporal axis `axis` can be reduced date by date with `f`.
+    fn streams_time(&self, axis: usize, f: &dyn crate::CellFn) -> bool {
+        matches!(self.node.as_ref(), Node::Load(_))
+            && axis == 0
+            && self
+                .meta
+                .dims()
+                .first()
+                .is_some_and(|d| d.kind() == crate::DimensionKind::Temporal)
+            && f.accumulator(0).is_some()
+    }
+}
+
+/// Reads a load date by date and feeds each band's accumulator: the time reduction of a load without ever
+/// holding more than one date.
+fn eval_load_reduced(
+    l: &Load,
+    grid: &Grid,
+    window: &Window,
+    f: &dyn crate::CellFn,
+    ctx: &EvalCtx<'_>,
+) -> Result<Block> {
+    let cells = window.cells();
+    let nb = l.bands.len();
+    let mut out = Vec::with_capacity(nb * cells);
+    let mut slice = vec![f32::NAN; cells];
+    for &band in &l.bands {
+        let mut acc = f
+            .accumulator(cells)
+            .ok_or_else(|| Error::internal("reducer lost its accumulator"))?;
+        for group in &l.groups {
+            ctx.check()?;
+            slice.fill(f32::NAN);
+            read_group(l, group, band, grid, window, &mut slice)?;
+            acc.add(&slice);
+        }
+        out.extend(acc.finish());
+    }
+    if let Some(clip) = &l.clip {
+        clip_outside(clip, grid, window, &mut out)?;
+    }
+    Block::new(vec![nb, window.height, window.width], out)
+}
+
+/// Reads band `band` of the items of one time group into `out`, mosaicking (first valid pixel wins).
+fn read_group(l: &Load, group: &[usize], band: usize, grid: &Grid, window: &Window, out: &mut [f32]) -> Result<()> {
+    let mut first = true;
+    for &item in group {
+        let asset = l
+            .collection
+            .items
+            .get(item)
+            .and_then(|it| it.assets.get(band))
+            .and_then(Option::as_ref);
+        if let Some(asset) = asset {
+            read_asset(asset, grid, window, out, !first)?;
+            first = false;
+        }
+    }
+    Ok(())
+}
+
 fn eval_load(l: &Load, grid: &Grid, window: &Window, ctx: &EvalCtx<'_>) -> Result<Block> {
     let cells = window.cells();
     let (nt, nb) = (l.groups.len(), l.bands.len());
@@ -99,19 +170,7 @@ fn eval_load(l: &Load, grid: &Grid, window: &Window, ctx: &EvalCtx<'_>) -> Resul
         ctx.check()?;
         for (bi, &band) in l.bands.iter().enumerate() {
             let out = &mut data[(ti * nb + bi) * cells..(ti * nb + bi + 1) * cells];
-            let mut first = true;
-            for &item in group {
-                let asset = l
-                    .collection
-                    .items
-                    .get(item)
-                    .and_then(|it| it.assets.get(band))
-                    .and_then(Option::as_ref);
-                if let Some(asset) = asset {
-                    read_asset(asset, grid, window, out, !first)?;
-                    first = false;
-                }
-            }
+            read_group(l, group, band, grid, window, out)?;
         }
     }
     if let Some(clip) = &l.clip {

@@ -22,6 +22,21 @@ pub trait CellFn: Send + Sync + Debug {
     /// # Errors
     /// Any error of the callback, reported as [`crate::Error::Callback`].
     fn call(&self, inputs: &[&[f32]], len: usize) -> crate::Result<Vec<f32>>;
+
+    /// For reducers that can consume their inputs one at a time (mean, sum, min, max, …): a fresh accumulator
+    /// for `len` cells. Reductions over time then read one date after the other, so memory does not grow with
+    /// the number of dates.
+    fn accumulator(&self, _len: usize) -> Option<Box<dyn Accumulator>> {
+        None
+    }
+}
+
+/// Consumes the inputs of a reduction one label at a time; see [`CellFn::accumulator`].
+pub trait Accumulator: Send {
+    /// Adds one input (one value per cell, NaN = no-data).
+    fn add(&mut self, lane: &[f32]);
+    /// The reduced values.
+    fn finish(self: Box<Self>) -> Vec<f32>;
 }
 
 /// A merge overlap resolver: a [`CellFn`] with inputs `x` (cube 1) and `y` (cube 2).

@@ -68,6 +68,11 @@ impl CallbackFn {
 }
 
 impl CellFn for CallbackFn {
+    fn accumulator(&self, len: usize) -> Option<Box<dyn openeo_engine::Accumulator>> {
+        let (process, ignore) = self.fast.as_ref()?;
+        crate::math::Streaming::new(process, len, *ignore).map(|s| Box::new(s) as Box<dyn openeo_engine::Accumulator>)
+    }
+
     fn call(&self, inputs: &[&[f32]], len: usize) -> openeo_engine::Result<Vec<f32>> {
         if let Some(out) = self
             .fast

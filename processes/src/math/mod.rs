@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::registry::ProcessDef;
 use crate::{Error, Result, Value};
 
-pub(crate) use statistics::{reduce_lanes, reduce_values};
+pub(crate) use statistics::{Streaming, reduce_lanes, reduce_values};
 
 /// The processes of this family.
 pub(crate) fn processes() -> Vec<ProcessDef> {

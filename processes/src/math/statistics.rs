@@ -141,12 +141,13 @@ fn sd(args: &mut Args, _: &Ctx) -> Result<Value> {
 /// Fast path for a reducer callback that is just `<reducer>(data)` over per-cell lanes: the same results as the
 /// process implementations above, computed lane by lane without building values. `None` for other processes.
 pub(crate) fn reduce_lanes(process: &str, lanes: &[&[f32]], len: usize, ignore_nodata: bool) -> Option<Vec<f32>> {
+    if let Some(mut s) = Streaming::new(process, len, ignore_nodata) {
+        for lane in lanes {
+            s.push(lane);
+        }
+        return Some(s.result());
+    }
     Some(match process {
-        "mean" => streaming(lanes, len, ignore_nodata, 0.0, |a, v| a + v, |a, n| a / f64::from(n)),
-        "sum" => streaming(lanes, len, ignore_nodata, 0.0, |a, v| a + v, |a, _| a),
-        "product" => streaming(lanes, len, ignore_nodata, 1.0, |a, v| a * v, |a, _| a),
-        "min" => streaming(lanes, len, ignore_nodata, f64::INFINITY, f64::min, |a, _| a),
-        "max" => streaming(lanes, len, ignore_nodata, f64::NEG_INFINITY, f64::max, |a, _| a),
         "median" => per_cell(lanes, len, ignore_nodata, |v| {
             v.sort_by(f64::total_cmp);
             let n = v.len();
@@ -162,36 +163,105 @@ pub(crate) fn reduce_lanes(process: &str, lanes: &[&[f32]], len: usize, ignore_n
     })
 }
 
-/// A reduction with one accumulator per cell, lane after lane (vectorisable, cache-friendly).
-fn streaming(
-    lanes: &[&[f32]],
-    len: usize,
+/// The reductions that need one accumulator per cell only.
+#[derive(Clone, Copy, Debug)]
+enum Streamable {
+    Mean,
+    Sum,
+    Product,
+    Min,
+    Max,
+}
+
+/// A reduction fed one lane at a time (vectorisable, cache-friendly; also the engine's time-streaming
+/// accumulator, so reductions over time do not hold all dates).
+pub(crate) struct Streaming {
+    kind: Streamable,
     ignore_nodata: bool,
-    init: f64,
-    step: impl Fn(f64, f64) -> f64,
-    finish: impl Fn(f64, u32) -> f64,
-) -> Vec<f32> {
-    let mut acc = vec![init; len];
-    let mut count = vec![0u32; len];
-    for lane in lanes {
-        let lane = &lane[..len.min(lane.len())];
-        for ((a, c), &v) in acc.iter_mut().zip(count.iter_mut()).zip(lane) {
+    acc: Vec<f64>,
+    count: Vec<u32>,
+    lanes: u32,
+}
+
+impl Streaming {
+    /// An accumulator for `len` cells, when `process` can be streamed.
+    pub(crate) fn new(process: &str, len: usize, ignore_nodata: bool) -> Option<Streaming> {
+        let kind = match process {
+            "mean" => Streamable::Mean,
+            "sum" => Streamable::Sum,
+            "product" => Streamable::Product,
+            "min" => Streamable::Min,
+            "max" => Streamable::Max,
+            _ => return None,
+        };
+        let init = match kind {
+            Streamable::Product => 1.0,
+            Streamable::Min => f64::INFINITY,
+            Streamable::Max => f64::NEG_INFINITY,
+            Streamable::Mean | Streamable::Sum => 0.0,
+        };
+        Some(Streaming {
+            kind,
+            ignore_nodata,
+            acc: vec![init; len],
+            count: vec![0; len],
+            lanes: 0,
+        })
+    }
+
+    fn fold(&mut self, lane: &[f32], step: impl Fn(f64, f64) -> f64) {
+        let n = self.acc.len().min(lane.len());
+        for ((a, c), &v) in self.acc[..n].iter_mut().zip(self.count[..n].iter_mut()).zip(&lane[..n]) {
             let valid = !v.is_nan();
-            *a = if valid { step(*a, f64::from(v)) } else { *a };
+            let stepped = step(*a, f64::from(if valid { v } else { 0.0 }));
+            *a = if valid { stepped } else { *a };
             *c += u32::from(valid);
         }
     }
-    let all = lanes.len() as u32;
-    acc.iter()
-        .zip(&count)
-        .map(|(&a, &c)| {
-            if c == 0 || (c < all && !ignore_nodata) {
-                f32::NAN
-            } else {
-                finish(a, c) as f32
-            }
-        })
-        .collect()
+
+    /// Adds one lane.
+    pub(crate) fn push(&mut self, lane: &[f32]) {
+        self.lanes += 1;
+        match self.kind {
+            Streamable::Mean | Streamable::Sum => self.fold(lane, |a, v| a + v),
+            Streamable::Product => self.fold(lane, |a, v| a * v),
+            Streamable::Min => self.fold(lane, f64::min),
+            Streamable::Max => self.fold(lane, f64::max),
+        }
+    }
+
+    /// The reduced values: no-data where no lane had a value (or any lane lacked one, without `ignore_nodata`).
+    pub(crate) fn result(self) -> Vec<f32> {
+        let Streaming {
+            kind,
+            ignore_nodata,
+            acc,
+            count,
+            lanes,
+        } = self;
+        acc.iter()
+            .zip(&count)
+            .map(|(&a, &c)| {
+                if c == 0 || (c < lanes && !ignore_nodata) {
+                    f32::NAN
+                } else if let Streamable::Mean = kind {
+                    (a / f64::from(c)) as f32
+                } else {
+                    a as f32
+                }
+            })
+            .collect()
+    }
+}
+
+impl openeo_engine::Accumulator for Streaming {
+    fn add(&mut self, lane: &[f32]) {
+        self.push(lane);
+    }
+
+    fn finish(self: Box<Self>) -> Vec<f32> {
+        self.result()
+    }
 }
 
 /// A reduction that needs all valid values of a cell at once.

@@ -80,11 +80,16 @@ fn prepare(dir: &Path, size: usize, n: usize) -> Result<(PathBuf, Vec<NaiveDate>
         std::fs::write(data.join("done"), "").map_err(|e| fail(e.to_string()))?;
     }
     let bands = r#"[{ name = "B02", nodata = 0 }, { name = "B03", nodata = 0 }, { name = "B04", nodata = 0 }, { name = "B08", nodata = 0 }]"#;
-    let cfg = format!(
-        "[[collections]]\nid = \"BENCH_COG\"\nsource = {{ kind = \"files\", glob = \"BENCH_*.tif\", pattern = '_(?P<date>\\d{{8}})_(?P<band>B\\d\\d)\\.tif$' }}\nbands = {bands}\n\n\
-         [[collections]]\nid = \"BENCH_NC\"\nsource = {{ kind = \"netcdf\", glob = \"BENCH.nc\" }}\nbands = {bands}\n"
+    // one configuration per input, so each run only scans its own files
+    let cog = format!(
+        "[[collections]]\nid = \"BENCH_COG\"\nsource = {{ kind = \"files\", glob = \"BENCH_*.tif\", pattern = '_(?P<date>\\d{{8}})_(?P<band>B\\d\\d)\\.tif$' }}\nbands = {bands}\n"
     );
-    std::fs::write(data.join("bench.toml"), cfg).map_err(|e| fail(e.to_string()))?;
+    let nc = format!(
+        "[[collections]]\nid = \"BENCH_NC\"\nsource = {{ kind = \"netcdf\", glob = \"BENCH.nc\" }}\nbands = {bands}\n"
+    );
+    for (name, text) in [("BENCH_COG.toml", cog), ("BENCH_NC.toml", nc)] {
+        std::fs::write(data.join(name), text).map_err(|e| fail(e.to_string()))?;
+    }
     Ok((data, dates))
 }
 
@@ -109,7 +114,7 @@ pub(crate) fn bench(a: &BenchArgs) -> Result<(), RunError> {
                     .arg("run")
                     .arg(&gpath)
                     .arg("--config")
-                    .arg(data.join("bench.toml"))
+                    .arg(data.join(format!("{collection}.toml")))
                     .arg("--output")
                     .arg(&out)
                     .arg("--memory-budget")

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Federation tests: the real openeo-aggregator (gunicorn, loopback) in front of two `openeo-local serve` members.
+# Creates (once) a venv with the pinned aggregator and client, builds the release binary only when it is missing,
+# runs pytest.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+venv="${OPENEO_FED_VENV:-$HOME/.cache/openeo-local-fed-venv}"
+# openeo 0.50.0 is pinned beside the aggregator (0.51+ breaks its result listing of cross-backend jobs);
+# gunicorn 20.x because openeo-aggregator 0.47.0a1 requires gunicorn~=20.0.
+requirements=(openeo-aggregator==0.47.0a1 openeo==0.50.0 pytest==8.3.3 gunicorn==20.1.0 requests==2.32.3)
+stamp="$venv/.openeo-local-fed-requirements"
+if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "${requirements[*]}" ]; then
+  echo "creating federation venv in $venv" >&2
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check "${requirements[@]}"
+  echo "${requirements[*]}" >"$stamp"
+fi
+target_dir="${CARGO_TARGET_DIR:-target}"
+bin="$target_dir/release/openeo-local"
+if [ ! -x "$bin" ]; then
+  cargo build --release -p openeo-server
+fi
+export OPENEO_LOCAL_BIN
+OPENEO_LOCAL_BIN="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
+export PATH="$venv/bin:$PATH"  # gunicorn
+exec "$venv/bin/python" -m pytest -p no:cacheprovider -ra tests/federation "$@"
