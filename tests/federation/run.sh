@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Federation tests: the real openeo-aggregator (gunicorn, loopback) in front of two `openeo-local serve` members.
-# Creates (once) a venv with the pinned aggregator and client, builds the release binary only when it is missing,
+# Creates (once) a venv with the pinned aggregator and client, builds the release binary (a no-op when fresh),
 # runs pytest.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -17,9 +17,7 @@ if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "${requirem
 fi
 target_dir="${CARGO_TARGET_DIR:-target}"
 bin="$target_dir/release/openeo-local"
-if [ ! -x "$bin" ]; then
-  cargo build --release -p openeo-server
-fi
+cargo build --release -p openeo-server
 export OPENEO_LOCAL_BIN
 OPENEO_LOCAL_BIN="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
 export PATH="$venv/bin:$PATH"  # gunicorn
