@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end tests: the real openeo Python client against `openeo-local serve`.
-# Creates (once) a venv with the pinned client, builds the release binary (a no-op when fresh), runs pytest.
+# Creates (once) a venv with the pinned client, builds the release binary when missing, runs pytest.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 venv="${OPENEO_E2E_VENV:-$HOME/.cache/openeo-local-e2e-venv}"
@@ -14,7 +14,8 @@ if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "${requirem
 fi
 target_dir="${CARGO_TARGET_DIR:-target}"
 bin="$target_dir/release/openeo-local"
-cargo build --release -p openeo-server
+# `cargo test --release` (run before this in scripts/test.sh) leaves a fresh binary; build only when there is none
+[ -x "$bin" ] || cargo build --release -p openeo-server
 export OPENEO_LOCAL_BIN
 OPENEO_LOCAL_BIN="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
 exec "$venv/bin/python" -m pytest -p no:cacheprovider -ra tests/e2e "$@"

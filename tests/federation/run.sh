@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Federation tests: the real openeo-aggregator (gunicorn, loopback) in front of two `openeo-local serve` members.
-# Creates (once) a venv with the pinned aggregator and client, builds the release binary (a no-op when fresh),
+# Creates (once) a venv with the pinned aggregator and client, builds the release binary when missing,
 # runs pytest.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -17,7 +17,8 @@ if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "${requirem
 fi
 target_dir="${CARGO_TARGET_DIR:-target}"
 bin="$target_dir/release/openeo-local"
-cargo build --release -p openeo-server
+# `cargo test --release` (run before this in scripts/test.sh) leaves a fresh binary; build only when there is none
+[ -x "$bin" ] || cargo build --release -p openeo-server
 export OPENEO_LOCAL_BIN
 OPENEO_LOCAL_BIN="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
 export PATH="$venv/bin:$PATH"  # gunicorn

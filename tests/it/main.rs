@@ -5,4 +5,5 @@
 mod errors;
 mod outputs;
 mod seed;
+mod stac;
 mod util;

@@ -15,7 +15,7 @@ use tower::ServiceExt;
 
 use super::{parse_json, process_of};
 use crate::jobs::{Job, JobStatus, Runner, results_dir};
-use crate::serve::{ApiError, ApiResult, AppState, AuthUser, job_results_stac};
+use crate::serve::{ApiError, ApiResult, AppState, AuthUser, job_result_item, job_results_stac};
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -26,6 +26,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/jobs/{id}/estimate", get(estimate))
         .route("/jobs/{id}/results/{signed}", get(signed_results))
         .route("/jobs/{id}/results/{signed}/{file}", get(signed_asset))
+        .route("/jobs/{id}/results/{signed}/items/{name}", get(signed_item))
 }
 
 fn not_found(id: &str) -> ApiError {
@@ -311,4 +312,20 @@ async fn estimate(
         .map_err(ApiError::internal)??;
     let bytes = (crate::result_values(&eval) * 4.0).round() as u64;
     Ok(Json(json!({"costs": 0, "size": bytes})))
+}
+
+async fn signed_item(
+    State(s): State<AppState>,
+    Path((id, signed, name)): Path<(String, String, String)>,
+) -> ApiResult<Json<Value>> {
+    let j = signed_job(&s, &id, &signed)?;
+    if j.status != JobStatus::Finished {
+        return Err(ApiError::new(
+            "JobNotFinished",
+            format!("job '{id}' has no results yet"),
+        ));
+    }
+    job_result_item(&s, &j, &signed, &name)
+        .map(Json)
+        .ok_or_else(|| ApiError::new("FileNotFound", format!("job '{id}' has no result file '{name}'")))
 }

@@ -16,4 +16,4 @@ pub use auth::hash_password;
 pub(crate) use auth::{AuthUser, check_basic as auth_check_basic};
 pub(crate) use error::{ApiError, ApiResult};
 pub(crate) use signing::{LinkError, Signer};
-pub(crate) use stac::{collection_stac, job_results_stac};
+pub(crate) use stac::{collection_stac, job_result_item, job_results_stac};

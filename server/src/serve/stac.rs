@@ -136,6 +136,12 @@ pub(crate) fn job_results_stac(state: &AppState, job: &Job, signed: &str, expire
     let start = start.unwrap_or_else(|| job.created.clone());
     let end = end.unwrap_or_else(|| start.clone());
     let mut links = vec![json!({"rel": "canonical", "href": canonical, "type": "application/json"})];
+    if assets.len() > 1 {
+        // one signed STAC Item per file of a multi-file result (e.g. one GeoTIFF per date)
+        links.extend(assets.keys().map(
+            |name| json!({"rel": "item", "href": format!("{base}/items/{name}"), "type": "application/geo+json"}),
+        ));
+    }
     links.push(json!({"rel": "self", "href": format!("{api}/jobs/{}/results", job.id), "type": "application/json"}));
     let mut doc = json!({
         "stac_version": "1.0.0",
@@ -154,4 +160,50 @@ pub(crate) fn job_results_stac(state: &AppState, job: &Job, signed: &str, expire
         doc["expires"] = json!(chrono::DateTime::from_timestamp(expires as i64, 0).map(rfc3339));
     }
     doc
+}
+
+/// One file of a finished job's results as a STAC Item (linked from the results Collection); `None` when the job
+/// has no such file.
+pub(crate) fn job_result_item(state: &AppState, job: &Job, signed: &str, name: &str) -> Option<Value> {
+    let base = format!("{}/jobs/{}/results/{signed}", state.api_url, job.id);
+    let a = job
+        .results
+        .as_ref()?
+        .as_array()?
+        .iter()
+        .find(|a| a.get("name").and_then(Value::as_str) == Some(name))?;
+    let bbox: Vec<f64> = a
+        .get("bbox_wgs84")
+        .and_then(Value::as_array)
+        .map(|v| v.iter().filter_map(Value::as_f64).collect())
+        .unwrap_or_default();
+    let geometry = match bbox[..] {
+        [w, s, e, n] => json!({"type": "Polygon", "coordinates": [[[w, s], [e, s], [e, n], [w, n], [w, s]]]}),
+        _ => Value::Null,
+    };
+    let datetime = a.get("datetime").cloned().unwrap_or_else(|| json!(job.created));
+    let mut asset = json!({"href": format!("{base}/{name}"), "type": a.get("type").cloned().unwrap_or(Value::Null), "roles": ["data"], "title": name});
+    for k in ["proj:epsg", "proj:shape", "proj:bbox", "eo:bands"] {
+        if let Some(v) = a.get(k) {
+            asset[k] = v.clone();
+        }
+    }
+    let mut item = json!({
+        "type": "Feature",
+        "stac_version": "1.0.0",
+        "stac_extensions": ["https://stac-extensions.github.io/projection/v1.1.0/schema.json", "https://stac-extensions.github.io/eo/v1.1.0/schema.json"],
+        "id": name,
+        "geometry": geometry,
+        "properties": {"datetime": datetime},
+        "assets": {name: asset},
+        "links": [
+            {"rel": "collection", "href": base, "type": "application/json"},
+            {"rel": "parent", "href": base, "type": "application/json"},
+            {"rel": "root", "href": base, "type": "application/json"},
+        ],
+    });
+    if bbox.len() == 4 {
+        item["bbox"] = json!(bbox);
+    }
+    Some(item)
 }

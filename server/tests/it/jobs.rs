@@ -238,3 +238,36 @@ fn restart_keeps_results_and_marks_interrupted_jobs_and_cancel_stops() {
         "canceled"
     );
 }
+
+#[test]
+fn multi_file_results_link_signed_items() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), "");
+    let t = s.token("alice", "secret");
+    let per_date = json!({"process": {"process_graph": {
+        "l": {"process_id": "load_collection", "arguments": {"id": "SYNTH_S2_UTM", "bands": ["B04"], "temporal_extent": ["2022-06-01", "2022-06-10"],
+              "spatial_extent": {"west": 676000, "south": 5152800, "east": 676200, "north": 5153000, "crs": 32632}}},
+        "s": {"process_id": "save_result", "arguments": {"data": {"from_node": "l"}, "format": "GTiff"}, "result": true}}}});
+    let id = create(&s, &t, &per_date);
+    http("POST", &format!("{}/jobs/{id}/results", s.url), None, Some(&t), None);
+    assert_eq!(wait_status(&s, &t, &id, &["finished", "error"], 60), "finished");
+    let (_, res, _) = http("GET", &format!("{}/jobs/{id}/results", s.url), None, Some(&t), None);
+    let names: Vec<&String> = res["assets"].as_object().unwrap().keys().collect();
+    assert_eq!(names, ["openEO_2022-06-02.tif", "openEO_2022-06-07.tif"]);
+    let items: Vec<&str> =
+        res["links"].as_array().unwrap().iter().filter(|l| l["rel"] == "item").map(|l| l["href"].as_str().unwrap()).collect();
+    assert_eq!(items.len(), 2);
+    let (st, item, _) = http("GET", items[1], None, None, None);
+    assert_eq!(st, 200, "{item}");
+    assert_eq!(item["type"], "Feature");
+    assert_eq!(item["properties"]["datetime"], "2022-06-07T00:00:00Z");
+    let href = item["assets"]["openEO_2022-06-07.tif"]["href"].as_str().unwrap();
+    let (st, _, _) = http("GET", href, None, None, Some("bytes=0-9"));
+    assert_eq!(st, 206);
+    // load_stac reads the per-date results back with their times
+    let back = json!({"process": {"process_graph": {"l": {"process_id": "load_stac", "arguments": {"url": res["links"][0]["href"]}},
+        "s": {"process_id": "save_result", "arguments": {"data": {"from_node": "l"}, "format": "JSON"}, "result": true}}}});
+    let (st, doc, _) = http("POST", &format!("{}/result", s.url), Some(&back), Some(&t), None);
+    assert_eq!(st, 200, "{doc}");
+    assert_eq!(doc["coords"]["t"], json!(["2022-06-02T00:00:00Z", "2022-06-07T00:00:00Z"]));
+}

@@ -1,0 +1,60 @@
+//! load_stac on static STAC documents: an Item and an ItemCollection (FeatureCollection) pointing at the bundled
+//! synthetic COGs, compared with load_collection on the same files.
+
+use serde_json::json;
+
+use crate::util::*;
+
+fn item(id: &str, date: &str) -> serde_json::Value {
+    let assets: serde_json::Map<String, serde_json::Value> = ["B04", "B08"]
+        .iter()
+        .map(|b| {
+            let href = testdata(&format!("synthetic/utm/SYNTH_{}_{b}.tif", date.replace('-', "")));
+            (b.to_string(), json!({"href": href, "type": "image/tiff; application=geotiff; profile=cloud-optimized", "roles": ["data"]}))
+        })
+        .collect();
+    json!({"type": "Feature", "stac_version": "1.0.0", "id": id, "geometry": null,
+           "properties": {"datetime": format!("{date}T00:00:00Z")}, "assets": assets, "links": []})
+}
+
+fn mean_graph(load: serde_json::Value) -> serde_json::Value {
+    json!({"process_graph": {
+        "l": load,
+        "r": {"process_id": "reduce_dimension", "arguments": {"data": {"from_node": "l"}, "dimension": "t", "reducer": mean_reducer()}},
+        "s": {"process_id": "save_result", "arguments": {"data": {"from_node": "r"}, "format": "JSON"}, "result": true}}})
+}
+
+#[test]
+fn static_items_equal_load_collection() {
+    let dir = tempfile::tempdir().unwrap();
+    let fc = json!({"type": "FeatureCollection", "features": [
+        item("a", "2022-06-02"), item("b", "2022-06-07"), item("c", "2022-06-12")]});
+    let fc_path = dir.path().join("items.json");
+    std::fs::write(&fc_path, fc.to_string()).unwrap();
+    let extent = json!({"west": 676000, "south": 5152500, "east": 676500, "north": 5153000, "crs": 32632});
+    let stac = mean_graph(
+        json!({"process_id": "load_stac", "arguments": {"url": fc_path.to_str().unwrap(),
+        "spatial_extent": extent, "temporal_extent": ["2022-06-01", "2022-06-10"], "bands": ["B08", "B04"]}}),
+    );
+    let coll = mean_graph(
+        json!({"process_id": "load_collection", "arguments": {"id": "SYNTH_S2_UTM",
+        "spatial_extent": extent, "temporal_extent": ["2022-06-01", "2022-06-10"], "bands": ["B08", "B04"]}}),
+    );
+    let a = run(&stac, &dir.path().join("a.json")).unwrap();
+    let b = run(&coll, &dir.path().join("b.json")).unwrap();
+    let da: serde_json::Value = serde_json::from_slice(&std::fs::read(&a[0]).unwrap()).unwrap();
+    let db: serde_json::Value = serde_json::from_slice(&std::fs::read(&b[0]).unwrap()).unwrap();
+    assert_eq!(da["coords"]["bands"], json!(["B08", "B04"]));
+    assert_eq!(da["coords"], db["coords"]);
+    assert_eq!(da["data"], db["data"]);
+    // a single Item without time filter: one date, cube has t
+    let item_path = dir.path().join("item.json");
+    std::fs::write(&item_path, item("c", "2022-06-12").to_string()).unwrap();
+    let one = json!({"process_graph": {
+        "l": {"process_id": "load_stac", "arguments": {"url": item_path.to_str().unwrap(), "spatial_extent": extent}},
+        "s": {"process_id": "save_result", "arguments": {"data": {"from_node": "l"}, "format": "JSON"}, "result": true}}});
+    let c = run(&one, &dir.path().join("c.json")).unwrap();
+    let dc: serde_json::Value = serde_json::from_slice(&std::fs::read(&c[0]).unwrap()).unwrap();
+    assert_eq!(dc["coords"]["t"], json!(["2022-06-12T00:00:00Z"]));
+    assert_eq!(dc["dimensions"], json!(["t", "bands", "y", "x"]));
+}
