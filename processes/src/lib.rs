@@ -17,7 +17,7 @@ mod registry;
 mod value;
 
 pub use error::{Error, Result};
-pub use graph::{Ctx, Evaluation, ProcessGraph, SaveRequest, UdpLookup, evaluate};
+pub use graph::{Ctx, Evaluation, ProcessGraph, SaveRequest, UdpLookup, evaluate, from_nodes};
 pub use output::{cube_json, format_file_info, value_json, write_json, write_save};
 pub use registry::{ProcessDef, Registry};
 pub use value::Value;

@@ -109,20 +109,25 @@ pub struct Registry {
     processes: BTreeMap<String, &'static ProcessDef>,
 }
 
+/// Every process of every family: the one place that joins the family lists.
+fn definitions() -> Vec<ProcessDef> {
+    [
+        crate::cubes::processes(),
+        crate::math::processes(),
+        crate::arrays::processes(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
 impl Registry {
     /// The standard registry (built once per process).
     pub fn standard() -> Arc<Registry> {
         static REGISTRY: OnceLock<Arc<Registry>> = OnceLock::new();
         REGISTRY
             .get_or_init(|| {
-                let defs: Vec<ProcessDef> = [
-                    crate::cubes::processes(),
-                    crate::math::processes(),
-                    crate::arrays::processes(),
-                ]
-                .into_iter()
-                .flatten()
-                .collect();
+                let defs = definitions();
                 let processes = defs
                     .into_iter()
                     .map(|d| -> &'static ProcessDef { Box::leak(Box::new(d)) })
@@ -150,14 +155,7 @@ mod tests {
 
     #[test]
     fn ids_are_unique_and_match_metadata() {
-        let defs: Vec<ProcessDef> = [
-            crate::cubes::processes(),
-            crate::math::processes(),
-            crate::arrays::processes(),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
+        let defs = definitions();
         let mut ids: Vec<&str> = defs.iter().map(ProcessDef::id).collect();
         assert!(
             ids.iter().all(|i| !i.is_empty()),

@@ -5,13 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 venv="${OPENEO_E2E_VENV:-$HOME/.cache/openeo-local-e2e-venv}"
 requirements=(openeo==0.53.0 pytest==8.3.3 requests==2.32.3)
-stamp="$venv/.openeo-local-e2e-requirements"
-if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "${requirements[*]}" ]; then
-  echo "creating e2e venv in $venv" >&2
-  python3 -m venv "$venv"
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check "${requirements[@]}"
-  echo "${requirements[*]}" >"$stamp"
-fi
+source tests/venv.sh
+ensure_venv "$venv" "${requirements[@]}"
 target_dir="${CARGO_TARGET_DIR:-target}"
 bin="$target_dir/release/openeo-local"
 # `cargo test --release` (run before this in scripts/test.sh) leaves a fresh binary; build only when there is none

@@ -5,10 +5,9 @@ OPENEO_LOCAL_BIN to the release binary. Rasters are compared with the GDAL comma
 tools (no osgeo/numpy import in the venv).
 """
 
+import sys
 import json
-import math
 import os
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -17,6 +16,8 @@ import openeo
 import pytest
 import requests
 from openeo.rest import OpenEoApiError
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from rasters import assert_same_raster, free_port  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(
@@ -37,10 +38,6 @@ EXTENSIONS = {"netCDF": "nc", "GTiff": "tif"}
 # ---------------------------------------------------------------- fixtures
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -139,28 +136,8 @@ def batch(conn, tmp_path_factory):
 # ---------------------------------------------------------------- raster helpers
 
 
-def band_xyz(path: Path, band: str) -> str:
-    """One band of a raster as GDAL XYZ text (x y value per pixel centre)."""
-    if path.suffix == ".nc":
-        args = [f'NETCDF:"{path}":{band}']
-    else:
-        info = json.loads(subprocess.run(["gdalinfo", "-json", str(path)], check=True,
-                                         capture_output=True, text=True).stdout)
-        names = [b.get("description") for b in info["bands"]]
-        assert band in names, f"{path.name}: band {band} not in {names}"
-        args = ["-b", str(names.index(band) + 1), str(path)]
-    out = subprocess.run(["gdal_translate", "-q", "-of", "XYZ", *args, "/vsistdout/"],
-                         check=True, capture_output=True, text=True)
-    return out.stdout
 
 
-def assert_same_raster(actual: Path, expected: Path):
-    for band in BANDS:
-        got, want = band_xyz(actual, band), band_xyz(expected, band)
-        values = [float(line.split()[2]) for line in want.splitlines()]
-        finite = [v for v in values if not math.isnan(v)]
-        assert len(finite) > len(values) // 2, f"{expected.name}:{band} is mostly nodata"
-        assert got == want, f"{actual.name}:{band} differs from `openeo-local run` output"
 
 
 def bearer(server, user, password):
@@ -212,7 +189,7 @@ def test_sync_download_matches_local_run(conn, reference, tmp_path, fmt):
     out = tmp_path / f"sync.{EXTENSIONS[fmt]}"
     seed_cube(conn).download(out, format=fmt)
     assert out.stat().st_size > 0
-    assert_same_raster(out, reference(fmt))
+    assert_same_raster(out, reference(fmt), BANDS)
 
 
 @pytest.mark.parametrize("fmt", ["netCDF", "GTiff"])
@@ -221,7 +198,7 @@ def test_batch_job_matches_local_run(conn, batch, reference, fmt):
     assert job.status() == "finished"
     rasters = [p for p in paths if p.suffix == "." + EXTENSIONS[fmt]]
     assert len(rasters) == 1, f"downloaded {paths}"
-    assert_same_raster(rasters[0], reference(fmt))
+    assert_same_raster(rasters[0], reference(fmt), BANDS)
 
 
 def test_job_logs(batch):

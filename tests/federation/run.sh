@@ -8,13 +8,8 @@ venv="${OPENEO_FED_VENV:-$HOME/.cache/openeo-local-fed-venv}"
 # openeo 0.50.0 is pinned beside the aggregator (0.51+ breaks its result listing of cross-backend jobs);
 # gunicorn 20.x because openeo-aggregator 0.47.0a1 requires gunicorn~=20.0.
 requirements=(openeo-aggregator==0.47.0a1 openeo==0.50.0 pytest==8.3.3 gunicorn==20.1.0 requests==2.32.3)
-stamp="$venv/.openeo-local-fed-requirements"
-if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "${requirements[*]}" ]; then
-  echo "creating federation venv in $venv" >&2
-  python3 -m venv "$venv"
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check "${requirements[@]}"
-  echo "${requirements[*]}" >"$stamp"
-fi
+source tests/venv.sh
+ensure_venv "$venv" "${requirements[@]}"
 target_dir="${CARGO_TARGET_DIR:-target}"
 bin="$target_dir/release/openeo-local"
 # `cargo test --release` (run before this in scripts/test.sh) leaves a fresh binary; build only when there is none

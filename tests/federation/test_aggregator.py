@@ -12,10 +12,8 @@ the GDAL command-line tools (no osgeo/numpy import in the venv).
 
 import base64
 import json
-import math
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +22,8 @@ from pathlib import Path
 import openeo
 import pytest
 import requests
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from rasters import assert_same_raster, free_port  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 TESTDATA = REPO / "testdata"
@@ -52,10 +52,6 @@ JOB_SECONDS = 120
 # ---------------------------------------------------------------- processes
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_ready(proc, url, log_path, what):
@@ -241,28 +237,8 @@ def local_run(graph: dict, out: Path) -> Path:
     return out
 
 
-def band_xyz(path: Path, band: str) -> str:
-    """One band of a raster as GDAL XYZ text (x y value per pixel centre)."""
-    if path.suffix == ".nc":
-        args = [f'NETCDF:"{path}":{band}']
-    else:
-        info = json.loads(subprocess.run(["gdalinfo", "-json", str(path)], check=True,
-                                         capture_output=True, text=True).stdout)
-        names = [b.get("description") for b in info["bands"]]
-        assert band in names, f"{path.name}: band {band} not in {names}"
-        args = ["-b", str(names.index(band) + 1), str(path)]
-    out = subprocess.run(["gdal_translate", "-q", "-of", "XYZ", *args, "/vsistdout/"],
-                         check=True, capture_output=True, text=True)
-    return out.stdout
 
 
-def assert_same_raster(actual: Path, expected: Path, bands):
-    for band in bands:
-        got, want = band_xyz(actual, band), band_xyz(expected, band)
-        values = [float(line.split()[2]) for line in want.splitlines()]
-        finite = [v for v in values if not math.isnan(v)]
-        assert len(finite) > len(values) // 2, f"{expected.name}:{band} is mostly nodata"
-        assert got == want, f"{actual.name}:{band} differs from `openeo-local run` output {expected.name}"
 
 
 def wait_job(job, seconds=JOB_SECONDS, final=("finished", "error", "canceled")):

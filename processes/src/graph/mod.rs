@@ -160,7 +160,7 @@ impl ProcessGraph {
 }
 
 /// `from_node` references in an argument value (not inside callbacks).
-fn from_nodes(v: &Json, out: &mut Vec<String>) {
+pub fn from_nodes(v: &Json, out: &mut Vec<String>) {
     match v {
         Json::Object(o) => {
             if let Some(Json::String(r)) = o.get("from_node") {

@@ -94,15 +94,7 @@ fn mean(args: &mut Args, _: &Ctx) -> Result<Value> {
 }
 
 fn median(args: &mut Args, _: &Ctx) -> Result<Value> {
-    run(args, |v| {
-        v.sort_by(f64::total_cmp);
-        let n = v.len();
-        if n % 2 == 1 {
-            v[n / 2]
-        } else {
-            (v[n / 2 - 1] + v[n / 2]) / 2.0
-        }
-    })
+    run(args, median_of)
 }
 
 fn min(args: &mut Args, _: &Ctx) -> Result<Value> {
@@ -119,6 +111,17 @@ fn sum(args: &mut Args, _: &Ctx) -> Result<Value> {
 
 fn product(args: &mut Args, _: &Ctx) -> Result<Value> {
     run(args, |v| v.iter().product())
+}
+
+/// The median of a non-empty slice (sorted in place).
+fn median_of(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
 }
 
 fn sample_variance(v: &[f64]) -> f64 {
@@ -148,15 +151,7 @@ pub(crate) fn reduce_lanes(process: &str, lanes: &[&[f32]], len: usize, ignore_n
         return Some(s.result());
     }
     Some(match process {
-        "median" => per_cell(lanes, len, ignore_nodata, |v| {
-            v.sort_by(f64::total_cmp);
-            let n = v.len();
-            if n % 2 == 1 {
-                v[n / 2]
-            } else {
-                (v[n / 2 - 1] + v[n / 2]) / 2.0
-            }
-        }),
+        "median" => per_cell(lanes, len, ignore_nodata, median_of),
         "variance" => per_cell(lanes, len, ignore_nodata, |v| sample_variance(v)),
         "sd" => per_cell(lanes, len, ignore_nodata, |v| sample_variance(v).sqrt()),
         _ => return None,

@@ -20,25 +20,10 @@ pub(crate) struct RemoteJob {
 
 const LOCAL: &str = "local";
 
-/// `from_node` references of an argument value (not inside callbacks).
-fn refs(v: &Value, out: &mut Vec<String>) {
-    match v {
-        Value::Object(o) => {
-            if let Some(Value::String(r)) = o.get("from_node") {
-                out.push(r.clone());
-            } else if !o.contains_key("process_graph") {
-                o.values().for_each(|x| refs(x, out));
-            }
-        }
-        Value::Array(a) => a.iter().for_each(|x| refs(x, out)),
-        _ => {}
-    }
-}
-
 fn node_refs(node: &Value) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(a) = node.get("arguments") {
-        refs(a, &mut out);
+        openeo_processes::from_nodes(a, &mut out);
     }
     out
 }

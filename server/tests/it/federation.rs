@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::server::{Server, header, http, wait_status};
+use crate::server::{Server, create_job, http, wait_status};
 
 fn branch(p: &str, band: &str) -> Value {
     json!({
@@ -19,12 +19,6 @@ fn branch(p: &str, band: &str) -> Value {
 fn graph(mut nodes: Value, result: &str, format: &str) -> Value {
     nodes["save"] = json!({"process_id": "save_result", "arguments": {"data": {"from_node": result}, "format": format}, "result": true});
     json!({"process": {"process_graph": nodes}})
-}
-
-fn create(s: &Server, t: &str, body: &Value) -> String {
-    let (st, _, h) = http("POST", &format!("{}/jobs", s.url), Some(body), Some(t), None);
-    assert_eq!(st, 201);
-    header(&h, "openeo-identifier").unwrap().to_string()
 }
 
 fn canonical(s: &Server, t: &str, id: &str) -> String {
@@ -55,12 +49,12 @@ fn main_job_waits_for_its_dependency_on_one_worker_slot() {
         "worker_slots = 1\ndependency_poll_seconds = 0.2\ndependency_max_wait_seconds = 60",
     );
     let t = s.token("alice", "secret");
-    let dep = create(&s, &t, &graph(branch("b", "B08"), "bmean", "GTiff"));
+    let dep = create_job(&s, &t, &graph(branch("b", "B08"), "bmean", "GTiff"));
     let url = canonical(&s, &t, &dep);
     let mut main_nodes = branch("a", "B04");
     main_nodes["stac"] = json!({"process_id": "load_stac", "arguments": {"url": url}});
     main_nodes["merge"] = json!({"process_id": "merge_cubes", "arguments": {"cube1": {"from_node": "amean"}, "cube2": {"from_node": "stac"}}});
-    let main = create(&s, &t, &graph(main_nodes, "merge", "GTiff"));
+    let main = create_job(&s, &t, &graph(main_nodes, "merge", "GTiff"));
     // the main job first: it must wait for the dependency without taking the only slot
     http("POST", &format!("{}/jobs/{main}/results", s.url), None, Some(&t), None);
     std::thread::sleep(std::time::Duration::from_millis(500));
@@ -104,9 +98,9 @@ fn a_failed_dependency_fails_the_main_job() {
         "l",
         "GTiff",
     );
-    let dep = create(&s, &t, &failing);
+    let dep = create_job(&s, &t, &failing);
     let url = canonical(&s, &t, &dep);
-    let main = create(
+    let main = create_job(
         &s,
         &t,
         &graph(
@@ -204,7 +198,7 @@ fn local_executor_runs_remote_branches_as_partial_jobs() {
         o.extend(r);
     }
     nodes["merge"] = json!({"process_id": "merge_cubes", "arguments": {"cube1": {"from_node": "amean"}, "cube2": {"from_node": "bmean"}}});
-    let job = create(&a, &t, &graph(nodes.clone(), "merge", "JSON"));
+    let job = create_job(&a, &t, &graph(nodes.clone(), "merge", "JSON"));
     http("POST", &format!("{}/jobs/{job}/results", a.url), None, Some(&t), None);
     let status = wait_status(&a, &t, &job, &["finished", "error"], 120);
     let (_, logs, _) = http("GET", &format!("{}/jobs/{job}/logs", a.url), None, Some(&t), None);

@@ -4,15 +4,7 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
-use crate::server::{Server, header, http, seed, wait_status};
-
-fn create(s: &Server, t: &str, body: &Value) -> String {
-    let (st, _, h) = http("POST", &format!("{}/jobs", s.url), Some(body), Some(t), None);
-    assert_eq!(st, 201);
-    let id = header(&h, "openeo-identifier").unwrap().to_string();
-    assert_eq!(header(&h, "location"), Some(format!("{}/jobs/{id}", s.url).as_str()));
-    id
-}
+use crate::server::{Server, create_job, header, http, seed, wait_status};
 
 #[test]
 fn lifecycle_isolation_and_signed_links() {
@@ -22,7 +14,7 @@ fn lifecycle_isolation_and_signed_links() {
     let mut body = seed();
     body["title"] = json!("seed");
     body["job_options"] = json!({"anything": true});
-    let id = create(&s, &t, &body);
+    let id = create_job(&s, &t, &body);
     let (_, j, _) = http("GET", &format!("{}/jobs/{id}", s.url), None, Some(&t), None);
     assert_eq!(
         (j["status"].as_str(), j["title"].as_str()),
@@ -110,7 +102,7 @@ fn failed_jobs_report_the_reason_and_links_expire() {
     let nodata = json!({"process": {"process_graph": {
         "l": {"process_id": "load_collection", "arguments": {"id": "SYNTH_S2_UTM", "temporal_extent": ["2030-01-01", "2030-02-01"]}},
         "s": {"process_id": "save_result", "arguments": {"data": {"from_node": "l"}, "format": "GTiff"}, "result": true}}}});
-    let id = create(&s, &t, &nodata);
+    let id = create_job(&s, &t, &nodata);
     http("POST", &format!("{}/jobs/{id}/results", s.url), None, Some(&t), None);
     assert_eq!(wait_status(&s, &t, &id, &["finished", "error"], 60), "error");
     let (st, e, _) = http("GET", &format!("{}/jobs/{id}/results", s.url), None, Some(&t), None);
@@ -127,7 +119,7 @@ fn failed_jobs_report_the_reason_and_links_expire() {
         "{logs}"
     );
 
-    let ok = create(&s, &t, &seed());
+    let ok = create_job(&s, &t, &seed());
     http("POST", &format!("{}/jobs/{ok}/results", s.url), None, Some(&t), None);
     assert_eq!(wait_status(&s, &t, &ok, &["finished", "error"], 60), "finished");
     let (_, res, _) = http("GET", &format!("{}/jobs/{ok}/results", s.url), None, Some(&t), None);
@@ -182,10 +174,10 @@ fn restart_keeps_results_and_marks_interrupted_jobs_and_cancel_stops() {
         "l": {"process_id": "load_collection", "arguments": {"id": "BIG", "temporal_extent": ["2022-01-01", "2022-01-02"],
               "spatial_extent": {"west": 600000, "south": 5199000, "east": 601000, "north": 5200000, "crs": 32632}}},
         "s": {"process_id": "save_result", "arguments": {"data": {"from_node": "l"}, "format": "netCDF"}, "result": true}}}});
-    let done = create(&s, &t, &small);
+    let done = create_job(&s, &t, &small);
     http("POST", &format!("{}/jobs/{done}/results", s.url), None, Some(&t), None);
     assert_eq!(wait_status(&s, &t, &done, &["finished", "error"], 60), "finished");
-    let slow = create(&s, &t, &slow_job());
+    let slow = create_job(&s, &t, &slow_job());
     http("POST", &format!("{}/jobs/{slow}/results", s.url), None, Some(&t), None);
     assert_eq!(
         wait_status(&s, &t, &slow, &["running", "finished", "error"], 30),
@@ -248,14 +240,19 @@ fn multi_file_results_link_signed_items() {
         "l": {"process_id": "load_collection", "arguments": {"id": "SYNTH_S2_UTM", "bands": ["B04"], "temporal_extent": ["2022-06-01", "2022-06-10"],
               "spatial_extent": {"west": 676000, "south": 5152800, "east": 676200, "north": 5153000, "crs": 32632}}},
         "s": {"process_id": "save_result", "arguments": {"data": {"from_node": "l"}, "format": "GTiff"}, "result": true}}}});
-    let id = create(&s, &t, &per_date);
+    let id = create_job(&s, &t, &per_date);
     http("POST", &format!("{}/jobs/{id}/results", s.url), None, Some(&t), None);
     assert_eq!(wait_status(&s, &t, &id, &["finished", "error"], 60), "finished");
     let (_, res, _) = http("GET", &format!("{}/jobs/{id}/results", s.url), None, Some(&t), None);
     let names: Vec<&String> = res["assets"].as_object().unwrap().keys().collect();
     assert_eq!(names, ["openEO_2022-06-02.tif", "openEO_2022-06-07.tif"]);
-    let items: Vec<&str> =
-        res["links"].as_array().unwrap().iter().filter(|l| l["rel"] == "item").map(|l| l["href"].as_str().unwrap()).collect();
+    let items: Vec<&str> = res["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["rel"] == "item")
+        .map(|l| l["href"].as_str().unwrap())
+        .collect();
     assert_eq!(items.len(), 2);
     let (st, item, _) = http("GET", items[1], None, None, None);
     assert_eq!(st, 200, "{item}");
@@ -269,5 +266,8 @@ fn multi_file_results_link_signed_items() {
         "s": {"process_id": "save_result", "arguments": {"data": {"from_node": "l"}, "format": "JSON"}, "result": true}}}});
     let (st, doc, _) = http("POST", &format!("{}/result", s.url), Some(&back), Some(&t), None);
     assert_eq!(st, 200, "{doc}");
-    assert_eq!(doc["coords"]["t"], json!(["2022-06-02T00:00:00Z", "2022-06-07T00:00:00Z"]));
+    assert_eq!(
+        doc["coords"]["t"],
+        json!(["2022-06-02T00:00:00Z", "2022-06-07T00:00:00Z"])
+    );
 }

@@ -180,3 +180,12 @@ pub(crate) fn wait_status(s: &Server, auth: &str, id: &str, wanted: &[&str], sec
 pub(crate) fn seed() -> Value {
     serde_json::from_str(&std::fs::read_to_string(repo("examples/seed_gtiff.json")).unwrap()).unwrap()
 }
+
+/// Creates a job (checking the 201 answer's `Location` and `OpenEO-Identifier`) and returns its id.
+pub(crate) fn create_job(s: &Server, t: &str, body: &Value) -> String {
+    let (st, _, h) = http("POST", &format!("{}/jobs", s.url), Some(body), Some(t), None);
+    assert_eq!(st, 201);
+    let id = header(&h, "openeo-identifier").unwrap().to_string();
+    assert_eq!(header(&h, "location"), Some(format!("{}/jobs/{id}", s.url).as_str()));
+    id
+}

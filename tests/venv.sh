@@ -1,0 +1,13 @@
+# Sourced by the Python test runners: `ensure_venv DIR PACKAGE==VERSION ...` creates (once) a venv in DIR with the
+# pinned packages, and re-creates it when the pins change.
+ensure_venv() {
+  local venv="$1"
+  shift
+  local stamp="$venv/.openeo-local-requirements"
+  if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$*" ]; then
+    echo "creating venv in $venv" >&2
+    python3 -m venv "$venv"
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check "$@"
+    echo "$*" >"$stamp"
+  fi
+}
