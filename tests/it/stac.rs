@@ -58,3 +58,28 @@ fn static_items_equal_load_collection() {
     assert_eq!(dc["coords"]["t"], json!(["2022-06-12T00:00:00Z"]));
     assert_eq!(dc["dimensions"], json!(["t", "bands", "y", "x"]));
 }
+
+#[test]
+fn stac_api_collection_items_are_searched() {
+    let dir = tempfile::tempdir().unwrap();
+    let fc = json!({"type": "FeatureCollection", "features": [item("a", "2022-06-02"), item("b", "2022-06-07")], "links": []});
+    std::fs::write(dir.path().join("items.json"), fc.to_string()).unwrap();
+    let collection = json!({"type": "Collection", "stac_version": "1.0.0", "id": "c", "description": "d", "license": "CC0-1.0",
+        "extent": {}, "links": [{"rel": "items", "href": "items.json"}]});
+    let path = dir.path().join("collection.json");
+    std::fs::write(&path, collection.to_string()).unwrap();
+    let extent = json!({"west": 676000, "south": 5152500, "east": 676500, "north": 5153000, "crs": 32632});
+    let g = mean_graph(
+        json!({"process_id": "load_stac", "arguments": {"url": path.to_str().unwrap(), "spatial_extent": extent,
+        "temporal_extent": ["2022-06-01", "2022-06-10"], "bands": ["B04"]}}),
+    );
+    let out = run(&g, &dir.path().join("o.json")).unwrap();
+    let d: serde_json::Value = serde_json::from_slice(&std::fs::read(&out[0]).unwrap()).unwrap();
+    let coll = mean_graph(
+        json!({"process_id": "load_collection", "arguments": {"id": "SYNTH_S2_UTM", "spatial_extent": extent,
+        "temporal_extent": ["2022-06-01", "2022-06-10"], "bands": ["B04"]}}),
+    );
+    let out2 = run(&coll, &dir.path().join("p.json")).unwrap();
+    let e: serde_json::Value = serde_json::from_slice(&std::fs::read(&out2[0]).unwrap()).unwrap();
+    assert_eq!(d["data"], e["data"]);
+}

@@ -26,7 +26,9 @@ pub fn fetch_text(url: &str) -> Result<String> {
             .read_to_string()
             .map_err(|e| http(e.to_string()))
     } else {
+        // a query (item-search parameters) means nothing for a file
         let path = url.strip_prefix("file://").unwrap_or(url);
+        let path = path.split('?').next().unwrap_or(path);
         std::fs::read_to_string(path).map_err(|source| Error::Io {
             path: path.into(),
             source,

@@ -39,7 +39,8 @@ pub(super) fn load_stac(args: &mut Args, _ctx: &Ctx) -> Result<Value> {
         _ => {}
     }
     let mut found = Vec::new();
-    collect(&doc, &url, &mut found, 0)?;
+    let search = Search::new(bbox.as_ref(), interval)?;
+    collect(&doc, &url, &search, &mut found, 0)?;
     let mut bands: Vec<BandInfo> = Vec::new();
     let mut refs = Vec::new();
     for f in found {
@@ -61,6 +62,56 @@ pub(super) fn load_stac(args: &mut Args, _ctx: &Ctx) -> Result<Value> {
     let collection = Collection::from_assets(&url, bands, refs)?;
     let cube = Cube::load(std::sync::Arc::new(collection), bbox, interval, wanted.as_deref())?;
     Ok(Value::Cube(Box::new(cube)))
+}
+
+/// The extents of the request, as STAC API item-search parameters (`bbox` in WGS84, `datetime` interval).
+struct Search {
+    bbox: Option<[f64; 4]>,
+    datetime: Option<String>,
+}
+
+impl Search {
+    fn new(
+        bbox: Option<&(openeo_engine::Bbox, openeo_engine::Crs)>,
+        interval: (Option<DateTime<Utc>>, Option<DateTime<Utc>>),
+    ) -> Result<Search> {
+        let bbox = match bbox {
+            Some((b, crs)) => {
+                let w = openeo_engine::transform_bbox(b, crs, &openeo_engine::crs_from_user("EPSG:4326")?)?;
+                Some([w.west, w.south, w.east, w.north])
+            }
+            None => None,
+        };
+        let end = |t: Option<DateTime<Utc>>| {
+            t.map_or("..".to_string(), |t| {
+                t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            })
+        };
+        let datetime =
+            (interval.0.is_some() || interval.1.is_some()).then(|| format!("{}/{}", end(interval.0), end(interval.1)));
+        Ok(Search { bbox, datetime })
+    }
+
+    /// `bbox=…&datetime=…&limit=100` (only the parts that are set).
+    fn query(&self) -> String {
+        let mut q = vec!["limit=100".to_string()];
+        if let Some([w, s, e, n]) = self.bbox {
+            q.push(format!("bbox={w},{s},{e},{n}"));
+        }
+        if let Some(d) = &self.datetime {
+            q.push(format!("datetime={d}"));
+        }
+        q.join("&")
+    }
+}
+
+/// Appends query parameters to a URL.
+fn with_query(url: &str, query: &str) -> String {
+    if url.contains('?') {
+        format!("{url}&{query}")
+    } else {
+        format!("{url}?{query}")
+    }
 }
 
 /// One band of one file.
@@ -186,7 +237,7 @@ fn links<'a>(doc: &'a Json, rel: &str) -> Vec<&'a str> {
 }
 
 /// Walks a STAC document: items, item collections, collections/catalogs with assets or item/child links.
-fn collect(doc: &Json, base: &str, out: &mut Vec<Found>, depth: usize) -> Result<()> {
+fn collect(doc: &Json, base: &str, search: &Search, out: &mut Vec<Found>, depth: usize) -> Result<()> {
     if depth > 3 {
         return Ok(());
     }
@@ -204,7 +255,7 @@ fn collect(doc: &Json, base: &str, out: &mut Vec<Found>, depth: usize) -> Result
             }
             if let Some(next) = links(doc, "next").first() {
                 let url = resolve(base, next);
-                collect(&fetch_json(&url)?, &url, out, depth + 1)?;
+                collect(&fetch_json(&url)?, &url, search, out, depth + 1)?;
             }
         }
         _ => {
@@ -222,12 +273,13 @@ fn collect(doc: &Json, base: &str, out: &mut Vec<Found>, depth: usize) -> Result
             }
             if out.is_empty() {
                 if let Some(items) = links(doc, "items").first() {
-                    let url = resolve(base, items);
-                    collect(&fetch_json(&url)?, &url, out, depth + 1)?;
+                    // a STAC API collection: search its items within the requested extents
+                    let url = with_query(&resolve(base, items), &search.query());
+                    collect(&fetch_json(&url)?, &url, search, out, depth + 1)?;
                 }
                 for child in links(doc, "child") {
                     let url = resolve(base, child);
-                    collect(&fetch_json(&url)?, &url, out, depth + 1)?;
+                    collect(&fetch_json(&url)?, &url, search, out, depth + 1)?;
                 }
             }
         }

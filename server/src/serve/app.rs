@@ -8,6 +8,8 @@ use axum::http::{HeaderName, Method, Uri};
 use axum::routing::get;
 use tower::Layer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 use super::{ApiError, AppState, ServerConfig, Signer};
 use crate::jobs::{Runner, Store};
@@ -44,6 +46,12 @@ pub fn app(state: AppState) -> Router {
         .nest("/openeo/1.2", api)
         .fallback(|| async { ApiError::new("NotFound", "no such endpoint") })
         .layer(cors)
+        // one structured log line per request: method, path, status, latency
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
         .with_state(state)
 }
 
