@@ -156,9 +156,7 @@ pub fn execute_to_memory(cube: &Cube, opts: &ExecOptions) -> Result<crate::Block
     Ok(crate::Block(full))
 }
 
-/// Closes every pool thread's cached datasets (after files were replaced).
+/// Closes the pooled datasets (after files were replaced).
 pub fn clear_dataset_caches() {
-    if let Ok(p) = pool() {
-        p.broadcast(|_| crate::io::gdal::clear_dataset_cache());
-    }
+    crate::io::gdal::clear_dataset_cache();
 }

@@ -1,8 +1,8 @@
 //! Everything that calls GDAL: dataset cache, header reads, CRS handling, window reads and the writers.
 //!
-//! Threading rule (GDAL's own): a dataset handle is used by one thread at a time. Every worker thread therefore keeps
-//! its own read-only datasets in a thread-local cache ([`with_dataset`]); this cache and the HDF5 error-printing
-//! switch ([`silence_hdf5_errors`]) are the only global state of the engine.
+//! Threading rule (GDAL's own): a dataset handle is used by one thread at a time. Read-only datasets live in a pool
+//! ([`with_dataset`]) from which a thread checks one out for the duration of a read; the pool and the HDF5
+//! error-printing switch ([`silence_hdf5_errors`]) are the only global state of the engine.
 #![allow(unsafe_code)]
 
 mod gtiff;
@@ -11,8 +11,8 @@ mod netcdf;
 mod read;
 mod srs;
 
-use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 
 use gdal::Dataset;
 
@@ -25,29 +25,36 @@ pub(crate) use srs::{crs_of, srs_of};
 
 use crate::{Error, Result};
 
-thread_local! {
-    static DATASETS: RefCell<HashMap<String, Dataset>> = RefCell::new(HashMap::new());
+/// Open read-only datasets by path, each checked out by one thread at a time.
+static DATASETS: OnceLock<Mutex<HashMap<String, Vec<Dataset>>>> = OnceLock::new();
+
+fn pool() -> std::sync::MutexGuard<'static, HashMap<String, Vec<Dataset>>> {
+    DATASETS
+        .get_or_init(|| Mutex::new(HashMap::new()))
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Runs `f` with this thread's open dataset for `path`, opening it on first use.
+/// Runs `f` with an open dataset for `path`: one from the pool when a thread returned one, else a new one. The
+/// dataset is used by this thread alone and goes back to the pool afterwards, so a file is open about once per
+/// thread that reads it at the same time rather than once per thread.
 pub(crate) fn with_dataset<T>(path: &str, f: impl FnOnce(&Dataset) -> Result<T>) -> Result<T> {
-    DATASETS.with(|cache| {
-        let mut cache = cache.borrow_mut();
-        if !cache.contains_key(path) {
+    let pooled = pool().get_mut(path).and_then(Vec::pop);
+    let ds = match pooled {
+        Some(ds) => ds,
+        None => {
             silence_hdf5_errors();
-            let ds = Dataset::open(path).map_err(Error::gdal(format!("opening {path}")))?;
-            cache.insert(path.to_string(), ds);
+            Dataset::open(path).map_err(Error::gdal(format!("opening {path}")))?
         }
-        match cache.get(path) {
-            Some(ds) => f(ds),
-            None => Err(Error::internal("dataset missing from cache after insertion")),
-        }
-    })
+    };
+    let out = f(&ds);
+    pool().entry(path.to_string()).or_default().push(ds);
+    out
 }
 
-/// Closes this thread's cached datasets (call on every pool thread when files may have changed).
+/// Closes the pooled datasets (call when files may have changed).
 pub(crate) fn clear_dataset_cache() {
-    DATASETS.with(|cache| cache.borrow_mut().clear());
+    pool().clear();
 }
 
 /// Sets process-wide GDAL options: the block cache size (MiB) and no directory listings on open.
