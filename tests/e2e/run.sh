@@ -7,10 +7,5 @@ venv="${OPENEO_E2E_VENV:-$HOME/.cache/openeo-local-e2e-venv}"
 requirements=(openeo==0.53.0 pytest==8.3.3 requests==2.32.3)
 source tests/venv.sh
 ensure_venv "$venv" "${requirements[@]}"
-target_dir="${CARGO_TARGET_DIR:-target}"
-bin="$target_dir/release/openeo-local"
-# `cargo test --release` (run before this in scripts/test.sh) leaves a fresh binary; build only when there is none
-[ -x "$bin" ] || cargo build --release -p openeo-server
-export OPENEO_LOCAL_BIN
-OPENEO_LOCAL_BIN="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
+export_binary
 exec "$venv/bin/python" -m pytest -p no:cacheprovider -ra tests/e2e "$@"

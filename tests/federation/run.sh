@@ -10,11 +10,6 @@ venv="${OPENEO_FED_VENV:-$HOME/.cache/openeo-local-fed-venv}"
 requirements=(openeo-aggregator==0.47.0a1 openeo==0.50.0 pytest==8.3.3 gunicorn==20.1.0 requests==2.32.3)
 source tests/venv.sh
 ensure_venv "$venv" "${requirements[@]}"
-target_dir="${CARGO_TARGET_DIR:-target}"
-bin="$target_dir/release/openeo-local"
-# `cargo test --release` (run before this in scripts/test.sh) leaves a fresh binary; build only when there is none
-[ -x "$bin" ] || cargo build --release -p openeo-server
-export OPENEO_LOCAL_BIN
-OPENEO_LOCAL_BIN="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
+export_binary
 export PATH="$venv/bin:$PATH"  # gunicorn
 exec "$venv/bin/python" -m pytest -p no:cacheprovider -ra tests/federation "$@"

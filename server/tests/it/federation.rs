@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::server::{Server, create_job, http, wait_status};
+use crate::server::{Server, canonical_link, create_job, http, wait_status};
 
 fn branch(p: &str, band: &str) -> Value {
     json!({
@@ -30,15 +30,7 @@ fn canonical(s: &Server, t: &str, id: &str) -> String {
         None,
     );
     assert_eq!(st, 200);
-    doc["links"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["rel"] == "canonical")
-        .unwrap()["href"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    canonical_link(&doc)
 }
 
 #[test]

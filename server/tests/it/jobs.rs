@@ -4,7 +4,7 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
-use crate::server::{Server, create_job, header, http, seed, wait_status};
+use crate::server::{Server, canonical_link, create_job, header, http, seed, wait_status};
 
 #[test]
 fn lifecycle_isolation_and_signed_links() {
@@ -30,15 +30,7 @@ fn lifecycle_isolation_and_signed_links() {
         None,
     );
     assert_eq!((st, partial["openeo:status"].as_str()), (200, Some("running")));
-    let canonical = partial["links"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["rel"] == "canonical")
-        .unwrap()["href"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let canonical = canonical_link(&partial);
     assert!(canonical.ends_with("?partial=true"));
     let (st, p2, _) = http("GET", &canonical, None, None, None);
     assert_eq!(

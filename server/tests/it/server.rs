@@ -189,3 +189,15 @@ pub(crate) fn create_job(s: &Server, t: &str, body: &Value) -> String {
     assert_eq!(header(&h, "location"), Some(format!("{}/jobs/{id}", s.url).as_str()));
     id
 }
+
+/// The `rel=canonical` href of a results document.
+pub(crate) fn canonical_link(doc: &Value) -> String {
+    let links = doc["links"].as_array().expect("links");
+    links
+        .iter()
+        .find(|l| l["rel"] == "canonical")
+        .expect("a canonical link")["href"]
+        .as_str()
+        .expect("href")
+        .to_string()
+}
