@@ -189,6 +189,125 @@ impl Handles {
     }
 }
 
+impl Handles {
+    /// A new netCDF-4 file with its root group and the data types the writer uses.
+    fn create(path: &Path) -> Result<Handles> {
+        super::silence_hdf5_errors();
+        let driver = DriverManager::get_driver_by_name("netCDF").map_err(Error::gdal("loading the netCDF driver"))?;
+        let name = cstr(&path.to_string_lossy())?;
+        let opts: gdal::cpl::CslStringList = ["FORMAT=NC4"].into_iter().collect();
+        // SAFETY: driver handle and strings are valid for the call; a null result is checked below.
+        let dataset = unsafe {
+            gdal_sys::GDALCreateMultiDimensional(driver.c_driver(), name.as_ptr(), ptr::null_mut(), opts.as_ptr())
+        };
+        let mut h = Handles {
+            dataset,
+            group: ptr::null_mut(),
+            dims: Vec::new(),
+            arrays: Vec::new(),
+            float32: ptr::null_mut(),
+            float64: ptr::null_mut(),
+            string: ptr::null_mut(),
+            uint16: ptr::null_mut(),
+        };
+        non_null(dataset, &format!("create {}", path.display()))?;
+        // SAFETY: dataset is valid; the returned handles are owned by `h` and released in its Drop.
+        unsafe {
+            h.group = non_null(gdal_sys::GDALDatasetGetRootGroup(dataset), "open the root group")?;
+            let t = |ty| non_null(gdal_sys::GDALExtendedDataTypeCreate(ty), "create a data type");
+            h.float32 = t(GDALDataType::GDT_Float32)?;
+            h.float64 = t(GDALDataType::GDT_Float64)?;
+            h.uint16 = t(GDALDataType::GDT_UInt16)?;
+            h.string = non_null(gdal_sys::GDALExtendedDataTypeCreateString(0), "create a data type")?;
+        }
+        h.text_attribute(None, "Conventions", "CF-1.9")?;
+        h.text_attribute(None, "source", "openeo-local")?;
+        Ok(h)
+    }
+
+    /// The `t` dimension and its CF coordinate variable.
+    fn time_coordinate(&mut self, times: &[chrono::DateTime<chrono::Utc>]) -> Result<GDALDimensionH> {
+        let d = self.dimension("t", "TEMPORAL", "", times.len())?;
+        // The netCDF driver links a coordinate variable to the dimension of the same name.
+        let arr = self.array("t", &[d], self.float64, &[])?;
+        let (units, values) = time_encoding(times);
+        for (k, v) in [
+            ("standard_name", "time"),
+            ("long_name", "time"),
+            ("axis", "T"),
+            ("units", units),
+            ("calendar", "standard"),
+        ] {
+            self.text_attribute(Some(arr), k, v)?;
+        }
+        self.write(arr, self.float64, &[0], &[values.len()], values.as_ptr().cast())?;
+        Ok(d)
+    }
+
+    /// The `y` and `x` dimensions with pixel-centre coordinates (degrees for EPSG:4326, metres otherwise).
+    fn spatial_coordinates(&mut self, grid: &crate::Grid) -> Result<[GDALDimensionH; 2]> {
+        let geographic = grid.crs.epsg() == Some(4326);
+        let ys: Vec<f64> = (0..grid.height).map(|j| grid.y_center(j)).collect();
+        let xs: Vec<f64> = (0..grid.width).map(|i| grid.x_center(i)).collect();
+        let (ny, uy) = if geographic {
+            ("latitude", "degrees_north")
+        } else {
+            ("projection_y_coordinate", "m")
+        };
+        let (nx, ux) = if geographic {
+            ("longitude", "degrees_east")
+        } else {
+            ("projection_x_coordinate", "m")
+        };
+        let mut out = Vec::new();
+        for (name, kind, values, std_name, units, axis) in [
+            ("y", "HORIZONTAL_Y", ys, ny, uy, "Y"),
+            ("x", "HORIZONTAL_X", xs, nx, ux, "X"),
+        ] {
+            let d = self.dimension(name, kind, "", values.len())?;
+            let arr = self.array(name, &[d], self.float64, &[])?;
+            for (k, v) in [("standard_name", std_name), ("units", units), ("axis", axis)] {
+                self.text_attribute(Some(arr), k, v)?;
+            }
+            self.write(arr, self.float64, &[0], &[values.len()], values.as_ptr().cast())?;
+            out.push(d);
+        }
+        Ok([out[0], out[1]])
+    }
+
+    /// One compressed, chunked variable per band with fill value and grid mapping.
+    fn variables(
+        &mut self,
+        bands: &[String],
+        dims: &[GDALDimensionH],
+        grid: &crate::Grid,
+        has_time: bool,
+        uint16: bool,
+    ) -> Result<Vec<GDALMDArrayH>> {
+        let srs = srs_of(&grid.crs)?;
+        let t_chunk = if has_time { "1," } else { "" };
+        let block = format!("BLOCKSIZE={t_chunk}{},{}", grid.height.min(512), grid.width.min(512));
+        let mut vars = Vec::new();
+        for band in bands {
+            let dtype = if uint16 { self.uint16 } else { self.float32 };
+            let arr = self.array(
+                &var_name(band),
+                dims,
+                dtype,
+                &["COMPRESS=DEFLATE".into(), "ZLEVEL=1".into(), block.clone()],
+            )?;
+            // SAFETY: valid array and SRS handles; GDAL copies the SRS.
+            unsafe {
+                gdal_sys::GDALMDArraySetNoDataValueAsDouble(arr, if uint16 { 0.0 } else { f64::NAN });
+                gdal_sys::GDALMDArraySetSpatialRef(arr, srs.to_c_hsrs());
+            }
+            self.text_attribute(Some(arr), "long_name", band)?;
+            vars.push(arr);
+        }
+        Ok(vars)
+    }
+}
+
 /// CF units for the time axis: whole days when every instant is at midnight, seconds otherwise.
 fn time_encoding(times: &[chrono::DateTime<chrono::Utc>]) -> (&'static str, Vec<f64>) {
     let midnight = times
@@ -238,130 +357,22 @@ impl NetcdfSink {
         let bands: Vec<String> = b_axis
             .map(|a| dims[a].labels().to_strings())
             .unwrap_or_else(|| vec!["var".into()]);
-        super::silence_hdf5_errors();
         let target = path.to_path_buf();
         let temp = temp_name(&target);
-        let driver = DriverManager::get_driver_by_name("netCDF").map_err(Error::gdal("loading the netCDF driver"))?;
-        let name = cstr(&temp.to_string_lossy())?;
-        let opts: gdal::cpl::CslStringList = ["FORMAT=NC4"].into_iter().collect();
-        // SAFETY: driver handle and strings are valid for the call; a null result is checked below.
-        let dataset = unsafe {
-            gdal_sys::GDALCreateMultiDimensional(driver.c_driver(), name.as_ptr(), ptr::null_mut(), opts.as_ptr())
-        };
-        let mut h = Handles {
-            dataset,
-            group: ptr::null_mut(),
-            dims: Vec::new(),
-            arrays: Vec::new(),
-            float32: ptr::null_mut(),
-            float64: ptr::null_mut(),
-            string: ptr::null_mut(),
-            uint16: ptr::null_mut(),
-        };
-        non_null(dataset, &format!("create {}", temp.display()))?;
-        // SAFETY: dataset is valid; the returned handles are owned by `h` and released in its Drop.
-        unsafe {
-            h.group = non_null(gdal_sys::GDALDatasetGetRootGroup(dataset), "open the root group")?;
-            h.float32 = non_null(
-                gdal_sys::GDALExtendedDataTypeCreate(GDALDataType::GDT_Float32),
-                "create a data type",
-            )?;
-            h.float64 = non_null(
-                gdal_sys::GDALExtendedDataTypeCreate(GDALDataType::GDT_Float64),
-                "create a data type",
-            )?;
-            h.string = non_null(gdal_sys::GDALExtendedDataTypeCreateString(0), "create a data type")?;
-            h.uint16 = non_null(
-                gdal_sys::GDALExtendedDataTypeCreate(GDALDataType::GDT_UInt16),
-                "create a data type",
-            )?;
-        }
-        h.text_attribute(None, "Conventions", "CF-1.9")?;
-        h.text_attribute(None, "source", "openeo-local")?;
-        let grid = meta.grid();
-        let geographic = grid.crs.epsg() == Some(4326);
+        let mut h = Handles::create(&temp)?;
         let mut var_dims = Vec::new();
         if let Some(times) = &times {
-            let d = h.dimension("t", "TEMPORAL", "", times.len())?;
-            // The netCDF driver links a coordinate variable to the dimension of the same name.
-            let arr = h.array("t", &[d], h.float64, &[])?;
-            let (units, values) = time_encoding(times);
-            h.text_attribute(Some(arr), "standard_name", "time")?;
-            h.text_attribute(Some(arr), "long_name", "time")?;
-            h.text_attribute(Some(arr), "axis", "T")?;
-            h.text_attribute(Some(arr), "units", units)?;
-            h.text_attribute(Some(arr), "calendar", "standard")?;
-            h.write(arr, h.float64, &[0], &[values.len()], values.as_ptr().cast())?;
-            var_dims.push(d);
+            var_dims.push(h.time_coordinate(times)?);
         }
-        for (name, kind, n, values, std_name, units, axis) in [
-            (
-                "y",
-                "HORIZONTAL_Y",
-                grid.height,
-                (0..grid.height).map(|j| grid.y_center(j)).collect::<Vec<_>>(),
-                if geographic {
-                    "latitude"
-                } else {
-                    "projection_y_coordinate"
-                },
-                if geographic { "degrees_north" } else { "m" },
-                "Y",
-            ),
-            (
-                "x",
-                "HORIZONTAL_X",
-                grid.width,
-                (0..grid.width).map(|i| grid.x_center(i)).collect::<Vec<_>>(),
-                if geographic {
-                    "longitude"
-                } else {
-                    "projection_x_coordinate"
-                },
-                if geographic { "degrees_east" } else { "m" },
-                "X",
-            ),
-        ] {
-            let d = h.dimension(name, kind, "", n)?;
-            let arr = h.array(name, &[d], h.float64, &[])?;
-            h.text_attribute(Some(arr), "standard_name", std_name)?;
-            h.text_attribute(Some(arr), "units", units)?;
-            h.text_attribute(Some(arr), "axis", axis)?;
-            h.write(arr, h.float64, &[0], &[n], values.as_ptr().cast())?;
-            var_dims.push(d);
-        }
-        let srs = srs_of(&grid.crs)?;
-        let block = format!(
-            "BLOCKSIZE={}{},{}",
-            if times.is_some() { "1," } else { "" },
-            grid.height.min(512),
-            grid.width.min(512)
-        );
-        let mut vars = Vec::new();
-        for band in &bands {
-            let dtype = if uint16 { h.uint16 } else { h.float32 };
-            let arr = h.array(
-                &var_name(band),
-                &var_dims,
-                dtype,
-                &["COMPRESS=DEFLATE".into(), "ZLEVEL=1".into(), block.clone()],
-            )?;
-            // SAFETY: valid array and SRS handles; GDAL copies the SRS.
-            unsafe {
-                gdal_sys::GDALMDArraySetNoDataValueAsDouble(arr, if uint16 { 0.0 } else { f64::NAN });
-                gdal_sys::GDALMDArraySetSpatialRef(arr, srs.to_c_hsrs());
-            }
-            h.text_attribute(Some(arr), "long_name", band)?;
-            vars.push(arr);
-        }
-        let time_first = match (t_axis, b_axis) {
-            (Some(t), Some(b)) => t < b,
-            _ => true,
-        };
+        var_dims.extend(h.spatial_coordinates(meta.grid())?);
+        let vars = h.variables(&bands, &var_dims, meta.grid(), times.is_some(), uint16)?;
         Ok(NetcdfSink {
             nt: times.as_ref().map_or(1, Vec::len),
             has_time: times.is_some(),
-            time_first,
+            time_first: match (t_axis, b_axis) {
+                (Some(t), Some(b)) => t < b,
+                _ => true,
+            },
             nb: bands.len(),
             uint16,
             vars,
