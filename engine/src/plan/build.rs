@@ -379,71 +379,7 @@ impl Cube {
                 });
             }
         }
-        // output labels per axis, and for each output label its index in a and in b (None = absent/broadcast)
-        let mut out_dims = Vec::new();
-        let mut maps: Vec<Vec<LabelSource>> = Vec::new();
-        for d in da {
-            let la = d.labels().to_strings();
-            let b_axis = db.iter().position(|x| x.name() == d.name());
-            let lb = b_axis.map(|i| db[i].labels().to_strings()).unwrap_or_default();
-            let labels = union_labels(d.labels(), b_axis.map(|i| db[i].labels()))?;
-            let strings = labels.to_strings();
-            maps.push(
-                strings
-                    .iter()
-                    .map(|s| {
-                        (
-                            la.iter().position(|x| x == s),
-                            lb.iter().position(|x| x == s),
-                            b_axis.is_none(),
-                        )
-                    })
-                    .collect(),
-            );
-            out_dims.push(d.with_labels(labels));
-        }
-        let lens: Vec<usize> = out_dims.iter().map(Dimension::len).collect();
-        let a_lens: Vec<usize> = da.iter().map(Dimension::len).collect();
-        let b_axes: Vec<Option<usize>> = da
-            .iter()
-            .map(|d| db.iter().position(|x| x.name() == d.name()))
-            .collect();
-        let b_lens: Vec<usize> = db.iter().map(Dimension::len).collect();
-        let total: usize = lens.iter().product();
-        let mut sources = Vec::with_capacity(total);
-        let mut overlap = None;
-        for flat in 0..total {
-            let idx = crate::io::gdal::unravel(flat, &lens);
-            let mut ia = Some(0usize);
-            let mut ib_idx = vec![0usize; db.len()];
-            let mut ib_ok = true;
-            for (ax, &i) in idx.iter().enumerate() {
-                let (pa, pb, broadcast) = maps[ax][i];
-                ia = match (ia, pa) {
-                    (Some(acc), Some(p)) => Some(acc * a_lens[ax] + p),
-                    _ => None,
-                };
-                if let Some(bax) = b_axes[ax] {
-                    match pb {
-                        Some(p) => ib_idx[bax] = p,
-                        None => ib_ok = false,
-                    }
-                } else if !broadcast {
-                    ib_ok = false;
-                }
-            }
-            let ib = ib_ok.then(|| ib_idx.iter().zip(&b_lens).fold(0, |acc, (&i, &n)| acc * n + i));
-            if ia.is_some() && ib.is_some() && overlap.is_none() {
-                overlap = Some(
-                    idx.iter()
-                        .zip(&out_dims)
-                        .map(|(&i, d)| format!("{}={}", d.name(), d.labels().to_strings()[i]))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                );
-            }
-            sources.push((ia, ib));
-        }
+        let (out_dims, sources, overlap) = merge_layout(da, db)?;
         if let (Some(o), None) = (&overlap, &resolver) {
             return Err(Error::OverlapResolverMissing { overlap: o.clone() });
         }
@@ -458,6 +394,80 @@ impl Cube {
             })),
         })
     }
+}
+
+/// Output of [`merge_layout`].
+type MergeLayout = (Vec<Dimension>, Vec<(Option<usize>, Option<usize>)>, Option<String>);
+
+/// The merged dimensions, and for every output flat index its flat index in cube 1 and in cube 2 (`None` where
+/// that cube has no value), plus a description of the first overlapping cell.
+#[allow(clippy::type_complexity)]
+fn merge_layout(
+    da: &[Dimension],
+    db: &[Dimension],
+) -> Result<(Vec<Dimension>, Vec<(Option<usize>, Option<usize>)>, Option<String>)> {
+    // output labels per axis, and for each output label its index in a and in b (None = absent/broadcast)
+    let mut out_dims = Vec::new();
+    let mut maps: Vec<Vec<LabelSource>> = Vec::new();
+    for d in da {
+        let la = d.labels().to_strings();
+        let b_axis = db.iter().position(|x| x.name() == d.name());
+        let lb = b_axis.map(|i| db[i].labels().to_strings()).unwrap_or_default();
+        let labels = union_labels(d.labels(), b_axis.map(|i| db[i].labels()))?;
+        maps.push(
+            labels
+                .to_strings()
+                .iter()
+                .map(|s| {
+                    (
+                        la.iter().position(|x| x == s),
+                        lb.iter().position(|x| x == s),
+                        b_axis.is_none(),
+                    )
+                })
+                .collect(),
+        );
+        out_dims.push(d.with_labels(labels));
+    }
+    let lens: Vec<usize> = out_dims.iter().map(Dimension::len).collect();
+    let a_lens: Vec<usize> = da.iter().map(Dimension::len).collect();
+    let b_axes: Vec<Option<usize>> = da
+        .iter()
+        .map(|d| db.iter().position(|x| x.name() == d.name()))
+        .collect();
+    let b_lens: Vec<usize> = db.iter().map(Dimension::len).collect();
+    let total: usize = lens.iter().product();
+    let mut sources = Vec::with_capacity(total);
+    let mut overlap = None;
+    for flat in 0..total {
+        let idx = crate::io::gdal::unravel(flat, &lens);
+        let mut ia = Some(0usize);
+        let mut ib_idx = vec![0usize; db.len()];
+        let mut ib_ok = true;
+        for (ax, &i) in idx.iter().enumerate() {
+            let (pa, pb, broadcast) = maps[ax][i];
+            ia = match (ia, pa) {
+                (Some(acc), Some(p)) => Some(acc * a_lens[ax] + p),
+                _ => None,
+            };
+            match (b_axes[ax], pb) {
+                (Some(bax), Some(p)) => ib_idx[bax] = p,
+                (Some(_), None) => ib_ok = false,
+                (None, _) => ib_ok &= broadcast,
+            }
+        }
+        let ib = ib_ok.then(|| ib_idx.iter().zip(&b_lens).fold(0, |acc, (&i, &n)| acc * n + i));
+        if ia.is_some() && ib.is_some() && overlap.is_none() {
+            let cell: Vec<String> = idx
+                .iter()
+                .zip(&out_dims)
+                .map(|(&i, d)| format!("{}={}", d.name(), d.labels().to_strings()[i]))
+                .collect();
+            overlap = Some(cell.join(", "));
+        }
+        sources.push((ia, ib));
+    }
+    Ok((out_dims, sources, overlap))
 }
 
 /// For one output label: its index in cube 1, its index in cube 2, and whether cube 2 lacks the dimension.
