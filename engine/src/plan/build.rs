@@ -401,11 +401,7 @@ type MergeLayout = (Vec<Dimension>, Vec<(Option<usize>, Option<usize>)>, Option<
 
 /// The merged dimensions, and for every output flat index its flat index in cube 1 and in cube 2 (`None` where
 /// that cube has no value), plus a description of the first overlapping cell.
-#[allow(clippy::type_complexity)]
-fn merge_layout(
-    da: &[Dimension],
-    db: &[Dimension],
-) -> Result<(Vec<Dimension>, Vec<(Option<usize>, Option<usize>)>, Option<String>)> {
+fn merge_layout(da: &[Dimension], db: &[Dimension]) -> Result<MergeLayout> {
     // output labels per axis, and for each output label its index in a and in b (None = absent/broadcast)
     let mut out_dims = Vec::new();
     let mut maps: Vec<Vec<LabelSource>> = Vec::new();
