@@ -36,27 +36,7 @@ impl GtiffSink {
         }
         let time_axis = time_axes.first().copied();
         let names = file_names(meta, time_axis, path);
-        // band layout: flat index over non-spatial dims -> (file, band)
-        let lens: Vec<usize> = dims.iter().map(|d| d.len()).collect();
-        let total: usize = lens.iter().product();
-        let mut layout = Vec::with_capacity(total);
-        let mut band_labels: Vec<String> = Vec::new();
-        for flat in 0..total {
-            let idx = unravel(flat, &lens);
-            let file = time_axis.map_or(0, |a| idx[a]);
-            let mut band = 0usize;
-            let mut label = Vec::new();
-            for (a, d) in dims.iter().enumerate() {
-                if Some(a) != time_axis {
-                    band = band * d.len() + idx[a];
-                    label.push(d.labels().to_strings().get(idx[a]).cloned().unwrap_or_default());
-                }
-            }
-            if file == 0 {
-                band_labels.push(label.join("_"));
-            }
-            layout.push((file, band + 1));
-        }
+        let (layout, band_labels) = band_layout(meta, time_axis);
         let band_count = band_labels.len().max(1);
         let times = time_axis.and_then(|a| match dims[a].labels() {
             Labels::Time(t) => Some(t.clone()),
@@ -113,6 +93,31 @@ impl GtiffSink {
             compress,
         })
     }
+}
+
+/// Where each flat non-spatial index of a block goes: (file = time index, 1-based band = the other dimensions
+/// row-major), and the band labels of one file (other dimensions' labels joined by `_`).
+fn band_layout(meta: &CubeMeta, time_axis: Option<usize>) -> (Vec<(usize, usize)>, Vec<String>) {
+    let dims = meta.dims();
+    let lens: Vec<usize> = dims.iter().map(|d| d.len()).collect();
+    let total: usize = lens.iter().product();
+    let mut layout = Vec::with_capacity(total);
+    let mut band_labels = Vec::new();
+    for flat in 0..total {
+        let idx = unravel(flat, &lens);
+        let file = time_axis.map_or(0, |a| idx[a]);
+        let mut band = 0usize;
+        let mut label = Vec::new();
+        for (a, d) in dims.iter().enumerate().filter(|(a, _)| Some(*a) != time_axis) {
+            band = band * d.len() + idx[a];
+            label.push(d.labels().to_strings().get(idx[a]).cloned().unwrap_or_default());
+        }
+        if file == 0 {
+            band_labels.push(label.join("_"));
+        }
+        layout.push((file, band + 1));
+    }
+    (layout, band_labels)
 }
 
 /// Row-major multi-index of `flat` for dimension lengths `lens`.
