@@ -9,7 +9,6 @@ import sys
 import json
 import os
 import subprocess
-import time
 from pathlib import Path
 
 import openeo
@@ -17,7 +16,7 @@ import pytest
 import requests
 from openeo.rest import OpenEoApiError
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from rasters import assert_same_raster, free_port  # noqa: E402
+from pytest_support import assert_same_raster, free_port, terminate, wait_ready  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(
@@ -55,26 +54,10 @@ def server(tmp_path_factory):
         )
     root = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"server exited with {proc.returncode}:\n{log_path.read_text()}")
-            try:
-                if requests.get(f"{root}/.well-known/openeo", timeout=1).ok:
-                    break
-            except requests.ConnectionError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"server not ready after 20 s:\n{log_path.read_text()}")
-            time.sleep(0.2)
+        wait_ready(proc, f"{root}/.well-known/openeo", log_path, "server", seconds=20)
         yield f"{root}/openeo/1.2"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        terminate(proc)
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,7 @@ import openeo
 import pytest
 import requests
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from rasters import assert_same_raster, free_port  # noqa: E402
+from pytest_support import assert_same_raster, free_port, terminate, wait_ready  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 TESTDATA = REPO / "testdata"
@@ -52,32 +52,6 @@ JOB_SECONDS = 120
 # ---------------------------------------------------------------- processes
 
 
-
-
-def wait_ready(proc, url, log_path, what):
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"{what} exited with {proc.returncode}:\n{log_path.read_text()}")
-        try:
-            if requests.get(url, timeout=2).ok:
-                return
-        except requests.RequestException:
-            pass
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} not ready after {STARTUP_SECONDS} s:\n{log_path.read_text()}")
-        time.sleep(0.2)
-
-
-def terminate(proc):
-    if proc is None or proc.poll() is not None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def collections_toml(ids) -> str:
@@ -191,7 +165,7 @@ def aggregator(members, tmp_path_factory):
         )
     root = f"http://127.0.0.1:{port}/openeo/1.2"
     try:
-        wait_ready(proc, f"{root}/", log_path, "aggregator")
+        wait_ready(proc, f"{root}/", log_path, "aggregator", STARTUP_SECONDS)
         yield root
     finally:
         terminate(proc)
@@ -290,6 +264,16 @@ def member_job_for(member, pjob_id, sjob_prefix):
 # ---------------------------------------------------------------- tests
 
 
+def assert_job_matches_local_run(job, cube, tmp_path):
+    """Starts the aggregator job, waits for it, and compares its netCDF with `openeo-local run` of the same graph."""
+    job.start_job()
+    status = wait_job(job)
+    assert status == "finished", f"{status}: {[e['message'] for e in job.logs()]}"
+    out = download_rasters(job, tmp_path / "job", ".nc")
+    expected = local_run(cube.flat_graph(), tmp_path / "expected.nc")
+    assert_same_raster(out, expected, ["B04", "B08"])
+
+
 def test_merged_collection_listing(conn, aggregator):
     listing = requests.get(f"{aggregator}/collections", timeout=30).json()
     by_id = {c["id"]: c for c in listing["collections"]}
@@ -360,12 +344,7 @@ def test_cross_backend_deep_split_seed(conn, members, tmp_path):
     assert dependency["status"] == "created" and main["status"] == "created"
     assert_joined_with_load_stac(members["b1"], main["id"], members["b2"], dependency["id"])
 
-    job.start_job()
-    status = wait_job(job)
-    assert status == "finished", f"{status}: {[e['message'] for e in job.logs()]}"
-    out = download_rasters(job, tmp_path / "job", ".nc")
-    expected = local_run(cube.flat_graph(), tmp_path / "expected.nc")
-    assert_same_raster(out, expected, ["B04", "B08"])
+    assert_job_matches_local_run(job, cube, tmp_path)
 
 
 def test_cross_backend_simple_split_same_member(conn, members, tmp_path):
@@ -393,12 +372,7 @@ def test_cross_backend_simple_split_same_member(conn, members, tmp_path):
     assert_joined_with_load_stac(members["b1"], main["id"], members["b1"], dependency["id"])
     assert not [j for j in members["b2"].jobs() if pjob_id in (j.get("title") or "")]
 
-    job.start_job()
-    status = wait_job(job)
-    assert status == "finished", f"{status}: {[e['message'] for e in job.logs()]}"
-    out = download_rasters(job, tmp_path / "job", ".nc")
-    expected = local_run(cube.flat_graph(), tmp_path / "expected.nc")
-    assert_same_raster(out, expected, ["B04", "B08"])
+    assert_job_matches_local_run(job, cube, tmp_path)
 
 
 def test_failing_dependency_fails_main_job(conn, members):

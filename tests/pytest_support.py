@@ -1,15 +1,48 @@
-"""Helpers shared by the Python test suites: free loopback ports and raster comparison with GDAL's CLI tools."""
+"""Shared by the Python test suites: free loopback ports, waiting for and stopping servers, and raster comparison
+with GDAL's CLI tools."""
 import json
 import math
 import socket
 import subprocess
+import time
 from pathlib import Path
+
+import pytest
+import requests
 
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def wait_ready(proc, url, log_path, what, seconds=30):
+    """Waits until `url` answers 2xx; fails the test with the log when `proc` exits or `seconds` pass."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if proc.poll() is not None:
+            pytest.fail(f"{what} exited with {proc.returncode}:\n{log_path.read_text()}")
+        try:
+            if requests.get(url, timeout=2).ok:
+                return
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} not ready after {seconds} s:\n{log_path.read_text()}")
+        time.sleep(0.2)
+
+
+def terminate(proc):
+    """Stops a process politely, then firmly."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def band_xyz(path: Path, band: str) -> str:
