@@ -130,5 +130,7 @@ pub fn run_graph(
     output: &Path,
     opts: &ExecOptions,
 ) -> Result<RunOutput, RunError> {
-    write_results(plan_graph(graph, catalog, udps)?, output, opts)
+    let eval = plan_graph(graph, catalog, udps)?;
+    tracing::debug!("process graph planned");
+    write_results(eval, output, opts)
 }

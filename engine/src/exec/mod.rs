@@ -107,6 +107,7 @@ pub fn execute(cube: &Cube, sink: Box<dyn TileSink>, opts: &ExecOptions) -> Resu
                 tx.send((*w, b)).map_err(|_| Error::internal("the writer stopped"))
             })
         });
+        tracing::debug!("all tiles computed");
         let written = writer
             .join()
             .map_err(|_| Error::internal("the writer thread panicked"))?;
@@ -158,5 +159,5 @@ pub fn execute_to_memory(cube: &Cube, opts: &ExecOptions) -> Result<crate::Block
 
 /// Closes the pooled datasets (after files were replaced).
 pub fn clear_dataset_caches() {
-    crate::io::gdal::clear_dataset_cache();
+    crate::io::clear_caches();
 }

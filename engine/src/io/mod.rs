@@ -1,12 +1,21 @@
-//! Raster I/O: reading assets through GDAL and writing results (GeoTIFF/COG, netCDF).
+//! Raster I/O: reading assets (local tiled GeoTIFFs directly, everything else through GDAL) and writing results (GeoTIFF/COG, netCDF).
 //!
 //! Readers are functions over an [`crate::Asset`]; writers implement [`TileSink`], which receives finished tiles in any
 //! order from the executor and produces the output files when finished.
 
 pub(crate) mod gdal;
 mod http;
+mod read;
+mod tiled_tiff;
 
 pub use http::fetch_text;
+pub(crate) use read::read_asset;
+
+/// Forgets open files and parsed headers (call when files may have changed).
+pub(crate) fn clear_caches() {
+    gdal::clear_dataset_cache();
+    tiled_tiff::clear();
+}
 
 use std::path::{Path, PathBuf};
 

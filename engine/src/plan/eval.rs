@@ -4,7 +4,7 @@
 use ndarray::{ArrayD, Axis, IxDyn};
 
 use super::{Cube, Load, Merge, Node};
-use crate::io::gdal::read_asset;
+use crate::io::read_asset;
 use crate::{Block, Error, Grid, Result, Window};
 
 /// Per-evaluation context: cancellation.

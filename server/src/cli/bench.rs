@@ -109,6 +109,10 @@ pub(crate) fn bench(a: &BenchArgs) -> Result<(), RunError> {
                 let gpath = data.join(format!("graph-{collection}-{format}.json"));
                 std::fs::write(&gpath, graph.to_string()).map_err(|e| fail(e.to_string()))?;
                 let out = data.join(format!("out-{collection}.{ext}"));
+                // every run writes a new file, as a job does (replacing a file costs the file system extra work)
+                if out.exists() {
+                    std::fs::remove_file(&out).map_err(|e| fail(e.to_string()))?;
+                }
                 let t0 = Instant::now();
                 let res = std::process::Command::new(&exe)
                     .arg("run")

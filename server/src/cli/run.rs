@@ -56,11 +56,13 @@ pub(crate) fn run(a: &RunArgs) -> Result<(), RunError> {
         )
     })?;
     openeo_engine::init_gdal(a.engine.gdal_cache).map_err(|e| err("Internal", e.to_string()))?;
+    tracing::debug!("GDAL initialised");
     let catalog = load_catalog(a.engine.config.as_deref()).map_err(|e| RunError {
         code: "Internal".into(),
         message: e.to_string(),
         client: false,
     })?;
+    tracing::debug!("catalog loaded");
     let bar = ProgressBar::new(0);
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} tiles {elapsed}")
@@ -79,6 +81,7 @@ pub(crate) fn run(a: &RunArgs) -> Result<(), RunError> {
         }
     }
     let out = run_graph(&graph, Arc::new(catalog), None, &a.output, &opts)?;
+    tracing::debug!("results written");
     bar.finish_and_clear();
     for (f, _) in &out.files {
         println!("{}", f.display());

@@ -54,6 +54,8 @@ impl GtiffSink {
             format!("BLOCKXSIZE={block}"),
             format!("BLOCKYSIZE={block}"),
             format!("COMPRESS={}", compress.gdal_name()),
+            // each band's blocks are written on their own, without waiting for the other bands
+            "INTERLEAVE=BAND".into(),
             "NUM_THREADS=ALL_CPUS".into(),
             "BIGTIFF=IF_SAFER".into(),
         ]);

@@ -8,7 +8,6 @@
 mod gtiff;
 mod info;
 mod netcdf;
-mod read;
 mod srs;
 
 use std::collections::HashMap;
@@ -19,7 +18,6 @@ use gdal::Dataset;
 pub(crate) use gtiff::{GtiffSink, temp_name, unravel};
 pub use info::{GdalInfo, read_info};
 pub(crate) use netcdf::NetcdfSink;
-pub(crate) use read::read_asset;
 pub use srs::{crs_from_user, transform_bbox, transform_points};
 pub(crate) use srs::{crs_of, srs_of};
 
@@ -55,6 +53,41 @@ pub(crate) fn with_dataset<T>(path: &str, f: impl FnOnce(&Dataset) -> Result<T>)
 /// Closes the pooled datasets (call when files may have changed).
 pub(crate) fn clear_dataset_cache() {
     pool().clear();
+}
+
+/// Reads the rectangle `(col, row, width, height)` of the asset's band through GDAL into `buf` (exactly
+/// `width * height` values) as f32, with the asset's nodata turned into NaN.
+///
+/// # Errors
+/// GDAL failing to open or read the asset.
+pub(crate) fn read_band_rect(
+    asset: &crate::Asset,
+    (col, row, width, height): (usize, usize, usize, usize),
+    buf: &mut [f32],
+) -> Result<()> {
+    with_dataset(&asset.path, |ds| {
+        let band = ds
+            .rasterband(asset.band)
+            .map_err(Error::gdal(format!("opening band {} of {}", asset.band, asset.path)))?;
+        band.read_into_slice::<f32>(
+            (col as isize, row as isize),
+            (width, height),
+            (width, height),
+            buf,
+            None,
+        )
+        .map_err(Error::gdal(format!("reading {} band {}", asset.path, asset.band)))?;
+        if let Some(nd) = asset.nodata {
+            let nd = nd as f32;
+            if !nd.is_nan() {
+                // a branch-free select, so the loop vectorises
+                for v in buf.iter_mut() {
+                    *v = if *v == nd { f32::NAN } else { *v };
+                }
+            }
+        }
+        Ok(())
+    })
 }
 
 /// Sets process-wide GDAL options: the block cache size (MiB) and no directory listings on open.

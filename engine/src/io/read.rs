@@ -1,8 +1,8 @@
 //! Reading one band of one asset onto a window of a target grid: a direct window read when the asset shares the
 //! target's pixel lattice, nearest-neighbour warping otherwise. Nodata becomes NaN.
 
-use super::{transform_points, with_dataset};
-use crate::{Asset, Error, Grid, Result, Window};
+use super::{gdal, tiled_tiff};
+use crate::{Asset, Error, Grid, Result, Window, transform_points};
 
 /// Reads `asset` onto `window` of `target` into `out` (row-major, `window.cells()` values).
 ///
@@ -34,31 +34,15 @@ fn read_rect(asset: &Asset, col: usize, row: usize, width: usize, height: usize)
     Ok(buf)
 }
 
-/// As [`read_rect`], into `buf` (exactly `width * height` values).
+/// As [`read_rect`], into `buf` (exactly `width * height` values): local tiled GeoTIFFs directly, anything else
+/// through GDAL.
 fn read_rect_into(asset: &Asset, col: usize, row: usize, width: usize, height: usize, buf: &mut [f32]) -> Result<()> {
-    with_dataset(&asset.path, |ds| {
-        let band = ds
-            .rasterband(asset.band)
-            .map_err(Error::gdal(format!("opening band {} of {}", asset.band, asset.path)))?;
-        band.read_into_slice::<f32>(
-            (col as isize, row as isize),
-            (width, height),
-            (width, height),
-            buf,
-            None,
-        )
-        .map_err(Error::gdal(format!("reading {} band {}", asset.path, asset.band)))?;
-        if let Some(nd) = asset.nodata {
-            let nd = nd as f32;
-            if !nd.is_nan() {
-                // a branch-free select, so the loop vectorises
-                for v in buf.iter_mut() {
-                    *v = if *v == nd { f32::NAN } else { *v };
-                }
-            }
+    match tiled_tiff::open(&asset.path) {
+        Some(t) if t.size() == (asset.grid.width, asset.grid.height) && asset.band <= t.bands() => {
+            t.read_rect(asset.band, (col, row, width, height), asset.nodata, buf)
         }
-        Ok(())
-    })
+        _ => gdal::read_band_rect(asset, (col, row, width, height), buf),
+    }
 }
 
 fn put(dst: &mut f32, v: f32, fill_only_missing: bool) {

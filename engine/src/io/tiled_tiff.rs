@@ -1,0 +1,560 @@
+//! Direct tile reads of local tiled GeoTIFFs (COGs): tile bytes come from positional reads on one shared file handle
+//! and are inflated with libdeflate, outside GDAL's block cache and dataset handles, so any number of threads
+//! decode tiles of one file at once and an open file costs a handle and its tile index, nothing more.
+//!
+//! Covered are the layouts COGs of imagery use: tiled, uncompressed or DEFLATE, no or horizontal predictor, one
+//! sample per pixel (or separate planes), UInt8 / UInt16 / Int16 / Float32. For any other file [`open`] returns
+//! `None` and the caller reads through GDAL; the values are the same either way (the tests compare both).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::BufReader;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use tiff::decoder::Decoder;
+use tiff::tags::Tag;
+
+use crate::{Error, Result};
+
+/// The sample types read directly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SampleType {
+    U8,
+    U16,
+    I16,
+    F32,
+}
+
+impl SampleType {
+    fn size(self) -> usize {
+        match self {
+            SampleType::U8 => 1,
+            SampleType::U16 | SampleType::I16 => 2,
+            SampleType::F32 => 4,
+        }
+    }
+}
+
+/// The tile index and encoding of the first (full-resolution) image of a tiled TIFF.
+#[derive(Debug)]
+pub(crate) struct TiledTiff {
+    path: PathBuf,
+    file: File,
+    width: usize,
+    height: usize,
+    tile_width: usize,
+    tile_height: usize,
+    /// Number of bands stored as separate planes (1 for single-band files).
+    planes: usize,
+    offsets: Vec<u64>,
+    byte_counts: Vec<u64>,
+    sample: SampleType,
+    deflate: bool,
+    predictor: bool,
+    big_endian: bool,
+    /// The value of tiles that are not stored: the file's nodata tag, else 0 (as GDAL reads them).
+    missing: f32,
+}
+
+/// Parsed files by path (`None`: read through GDAL).
+static OPENED: OnceLock<Mutex<HashMap<String, Option<Arc<TiledTiff>>>>> = OnceLock::new();
+
+fn opened() -> std::sync::MutexGuard<'static, HashMap<String, Option<Arc<TiledTiff>>>> {
+    OPENED
+        .get_or_init(|| Mutex::new(HashMap::new()))
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The directly readable tiled TIFF at `path` (a local file name), parsed once; `None` for anything else
+/// (other formats, GDAL dataset names, `/vsi…` paths, layouts listed in the module documentation as not covered).
+pub(crate) fn open(path: &str) -> Option<Arc<TiledTiff>> {
+    if let Some(known) = opened().get(path) {
+        return known.clone();
+    }
+    let parsed = if path.starts_with("/vsi") {
+        None
+    } else {
+        TiledTiff::parse(Path::new(path)).map(Arc::new)
+    };
+    opened().insert(path.to_string(), parsed.clone());
+    parsed
+}
+
+/// Forgets the parsed files (call when files may have changed).
+pub(crate) fn clear() {
+    opened().clear();
+}
+
+thread_local! {
+    /// Per worker thread: the compressed bytes of a tile, its decoded bytes, and the inflater.
+    static SCRATCH: RefCell<(Vec<u8>, Vec<u8>, libdeflater::Decompressor)> =
+        RefCell::new((Vec::new(), Vec::new(), libdeflater::Decompressor::new()));
+}
+
+impl TiledTiff {
+    fn parse(path: &Path) -> Option<TiledTiff> {
+        let file = File::open(path).ok()?;
+        let mut dec = Decoder::new(BufReader::new(file.try_clone().ok()?)).ok()?;
+        let mut tag = |t: Tag| dec.find_tag_unsigned::<u64>(t).ok().flatten();
+        let width = tag(Tag::ImageWidth)? as usize;
+        let height = tag(Tag::ImageLength)? as usize;
+        let tile_width = tag(Tag::TileWidth)? as usize;
+        let tile_height = tag(Tag::TileLength)? as usize;
+        let samples = tag(Tag::SamplesPerPixel).unwrap_or(1) as usize;
+        let planar = tag(Tag::PlanarConfiguration).unwrap_or(1);
+        let reduced = tag(Tag::NewSubfileType).unwrap_or(0) & 1 == 1;
+        let deflate = match tag(Tag::Compression).unwrap_or(1) {
+            1 => false,
+            8 | 32946 => true,
+            _ => return None,
+        };
+        let predictor = match tag(Tag::Predictor).unwrap_or(1) {
+            1 => false,
+            2 => true,
+            _ => return None,
+        };
+        // per-sample tags: one value per band, all the same here
+        let mut uniform = |t: Tag, default: u64| match dec.find_tag_unsigned_vec::<u64>(t).ok().flatten() {
+            None => Some(default),
+            Some(v) => v.first().copied().filter(|f| v.iter().all(|x| x == f)),
+        };
+        let format = uniform(Tag::SampleFormat, 1)?;
+        let bits = uniform(Tag::BitsPerSample, 1)?;
+        let sample = match (format, bits) {
+            (1, 8) => SampleType::U8,
+            (1, 16) => SampleType::U16,
+            (2, 16) => SampleType::I16,
+            (3, 32) if !predictor => SampleType::F32,
+            _ => return None,
+        };
+        if reduced || tile_width == 0 || tile_height == 0 || (samples != 1 && planar != 2) {
+            return None;
+        }
+        let offsets = dec.find_tag_unsigned_vec::<u64>(Tag::TileOffsets).ok().flatten()?;
+        let byte_counts = dec.find_tag_unsigned_vec::<u64>(Tag::TileByteCounts).ok().flatten()?;
+        let big_endian = matches!(dec.byte_order(), tiff::tags::ByteOrder::BigEndian);
+        // GDAL's nodata tag, an ASCII number
+        let missing = match dec.find_tag(Tag::Unknown(42113)).ok().flatten() {
+            Some(tiff::decoder::ifd::Value::Ascii(s)) => s.trim().parse::<f64>().ok()? as f32,
+            _ => 0.0,
+        };
+        let tiff = TiledTiff {
+            path: path.to_path_buf(),
+            file,
+            width,
+            height,
+            tile_width,
+            tile_height,
+            planes: samples,
+            offsets,
+            byte_counts,
+            sample,
+            deflate,
+            predictor,
+            big_endian,
+            missing,
+        };
+        let expected = tiff.tiles_across() * tiff.tiles_down() * tiff.planes;
+        (tiff.offsets.len() == expected && tiff.byte_counts.len() == expected).then_some(tiff)
+    }
+
+    fn tiles_across(&self) -> usize {
+        self.width.div_ceil(self.tile_width)
+    }
+
+    fn tiles_down(&self) -> usize {
+        self.height.div_ceil(self.tile_height)
+    }
+
+    /// Width and height of the image.
+    pub(crate) fn size(&self) -> (usize, usize) {
+        (self.width, self.height)
+    }
+
+    /// Number of bands.
+    pub(crate) fn bands(&self) -> usize {
+        self.planes
+    }
+
+    /// Reads the rectangle of `width × height` pixels at (`col`, `row`) of 1-based `band` into `out` (row-major,
+    /// `width` values per row) as f32, with `nodata` turned into NaN. Tiles that are not stored (sparse files) read
+    /// as the file's nodata value, or 0 without one, as GDAL reads them.
+    ///
+    /// # Errors
+    /// The rectangle or band outside the image, a failing read, or a tile that does not inflate to its size.
+    pub(crate) fn read_rect(
+        &self,
+        band: usize,
+        (col, row, width, height): (usize, usize, usize, usize),
+        nodata: Option<f64>,
+        out: &mut [f32],
+    ) -> Result<()> {
+        if band == 0 || band > self.planes || col + width > self.width || row + height > self.height {
+            return Err(Error::internal(format!(
+                "read of band {band} at {col},{row} ({width}×{height}) outside {}",
+                self.path.display()
+            )));
+        }
+        if out.len() != width * height {
+            return Err(Error::internal("output buffer does not match the rectangle"));
+        }
+        if width == 0 || height == 0 {
+            return Ok(());
+        }
+        let nodata = nodata.map(|v| v as f32);
+        let (tw, th) = (self.tile_width, self.tile_height);
+        SCRATCH.with_borrow_mut(|(raw, decoded, inflater)| {
+            for ty in row / th..=(row + height - 1) / th {
+                for tx in col / tw..=(col + width - 1) / tw {
+                    let index = (band - 1) * self.tiles_across() * self.tiles_down() + ty * self.tiles_across() + tx;
+                    let stored = self.load_tile(index, raw, decoded, inflater)?;
+                    // the part of the rectangle inside this tile, in tile coordinates
+                    let (c0, c1) = (col.max(tx * tw) - tx * tw, (col + width).min((tx + 1) * tw) - tx * tw);
+                    let (r0, r1) = (row.max(ty * th) - ty * th, (row + height).min((ty + 1) * th) - ty * th);
+                    for r in r0..r1 {
+                        let dst_row = ty * th + r - row;
+                        let dst_col = tx * tw + c0 - col;
+                        let dst = &mut out[dst_row * width + dst_col..dst_row * width + dst_col + (c1 - c0)];
+                        if stored {
+                            let bytes = &decoded[r * tw * self.sample.size()..(r + 1) * tw * self.sample.size()];
+                            self.convert_row(bytes, c0, dst, nodata);
+                        } else {
+                            dst.fill(if Some(self.missing) == nodata {
+                                f32::NAN
+                            } else {
+                                self.missing
+                            });
+                        }
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Reads and inflates tile `index` into `decoded`; false for a tile that is not stored.
+    fn load_tile(
+        &self,
+        index: usize,
+        raw: &mut Vec<u8>,
+        decoded: &mut Vec<u8>,
+        inflater: &mut libdeflater::Decompressor,
+    ) -> Result<bool> {
+        let (offset, count) = (self.offsets[index], self.byte_counts[index] as usize);
+        if offset == 0 || count == 0 {
+            return Ok(false);
+        }
+        let size = self.tile_width * self.tile_height * self.sample.size();
+        let io = |source| Error::Io {
+            path: self.path.clone(),
+            source,
+        };
+        decoded.resize(size, 0);
+        if !self.deflate {
+            // an uncompressed tile may be stored shorter than a full tile at the image's edge
+            let n = count.min(size);
+            self.file.read_exact_at(&mut decoded[..n], offset).map_err(io)?;
+            decoded[n..].fill(0);
+            self.to_little_endian(decoded);
+            return Ok(true);
+        }
+        raw.resize(count, 0);
+        self.file.read_exact_at(raw, offset).map_err(io)?;
+        let n = inflater
+            .zlib_decompress(raw, decoded)
+            .map_err(|e| Error::internal(format!("tile {index} of {} does not inflate: {e}", self.path.display())))?;
+        if n != size {
+            return Err(Error::internal(format!(
+                "tile {index} of {} inflates to {n} bytes instead of {size}",
+                self.path.display()
+            )));
+        }
+        self.to_little_endian(decoded);
+        Ok(true)
+    }
+
+    /// Swaps the samples of a big-endian file's decoded tile, so rows are always read as little-endian.
+    fn to_little_endian(&self, decoded: &mut [u8]) {
+        if self.big_endian && self.sample.size() > 1 {
+            for sample in decoded.chunks_exact_mut(self.sample.size()) {
+                sample.reverse();
+            }
+        }
+    }
+
+    /// Converts the samples from column `c0` of one decoded little-endian tile row (all its bytes) into `dst`.
+    fn convert_row(&self, bytes: &[u8], c0: usize, dst: &mut [f32], nodata: Option<f32>) {
+        // without a predictor the samples before `c0` are not needed
+        let (bytes, c0) = if self.predictor {
+            (bytes, c0)
+        } else {
+            (&bytes[c0 * self.sample.size()..], 0)
+        };
+        match self.sample {
+            SampleType::U8 => self.convert(bytes.iter().copied(), c0, dst, nodata, u8::wrapping_add, f32::from),
+            SampleType::U16 => {
+                let samples = bytes.chunks_exact(2).map(|b| u16::from_le_bytes([b[0], b[1]]));
+                self.convert(samples, c0, dst, nodata, u16::wrapping_add, f32::from);
+            }
+            SampleType::I16 => {
+                let samples = bytes.chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]]));
+                self.convert(samples, c0, dst, nodata, i16::wrapping_add, f32::from);
+            }
+            SampleType::F32 => {
+                let samples = bytes
+                    .chunks_exact(4)
+                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+                self.convert(samples, c0, dst, nodata, |_, v| v, |v| v);
+            }
+        }
+    }
+
+    /// Writes `f32` of the samples from position `c0` on into `dst`, undoing the horizontal predictor (a running
+    /// sum along the row with `add`, so the samples before `c0` are summed too) when the file uses it.
+    fn convert<T: Copy + Default>(
+        &self,
+        samples: impl Iterator<Item = T>,
+        c0: usize,
+        dst: &mut [f32],
+        nodata: Option<f32>,
+        add: impl Fn(T, T) -> T,
+        to_f32: impl Fn(T) -> f32,
+    ) {
+        let nd = nodata.unwrap_or(f32::NAN);
+        // a branch-free select, so the loops vectorise
+        let value = |v: T| {
+            let v = to_f32(v);
+            if v == nd { f32::NAN } else { v }
+        };
+        if self.predictor {
+            let mut acc = T::default();
+            let mut samples = samples;
+            for s in samples.by_ref().take(c0) {
+                acc = add(acc, s);
+            }
+            for (d, s) in dst.iter_mut().zip(samples) {
+                acc = add(acc, s);
+                *d = value(acc);
+            }
+        } else {
+            for (d, s) in dst.iter_mut().zip(samples) {
+                *d = value(s);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use gdal::raster::{Buffer, GdalType, RasterCreationOptions};
+    use gdal::{Dataset, DriverManager};
+
+    use super::*;
+    use crate::{Asset, Crs, Grid};
+
+    const W: usize = 300;
+    const H: usize = 200;
+
+    /// Pseudo-random values with runs (so DEFLATE and the predictor have something to do) and some nodata.
+    fn value(b: usize, x: usize, y: usize) -> f64 {
+        let h = (x * 7919 + y * 104_729 + b * 1299) % 1000;
+        if h < 30 {
+            0.0
+        } else {
+            (x / 3 + 2 * y + 11 * b) as f64 + (h % 17) as f64
+        }
+    }
+
+    /// Writes a `bands`-band GeoTIFF of type `T` with the creation `options`, through GDAL; `cog` converts it.
+    fn write<T: GdalType + Copy>(
+        dir: &Path,
+        name: &str,
+        bands: usize,
+        options: &[&str],
+        cog: bool,
+        cast: impl Fn(f64) -> T,
+    ) -> String {
+        let plain = dir.join(format!("{name}.plain.tif"));
+        let opts = RasterCreationOptions::from_iter(options.iter().map(|s| s.to_string()));
+        let driver = DriverManager::get_driver_by_name("GTiff").unwrap();
+        let mut ds = driver
+            .create_with_band_type_with_options::<T, _>(&plain, W, H, bands, &opts)
+            .unwrap();
+        ds.set_geo_transform(&[500_000.0, 10.0, 0.0, 5_000_000.0, 0.0, -10.0])
+            .unwrap();
+        for b in 0..bands {
+            let data: Vec<T> = (0..W * H).map(|i| cast(value(b, i % W, i / W))).collect();
+            let mut band = ds.rasterband(b + 1).unwrap();
+            band.write((0, 0), (W, H), &mut Buffer::new((W, H), data)).unwrap();
+        }
+        drop(ds);
+        if !cog {
+            return plain.to_string_lossy().to_string();
+        }
+        let out = dir.join(format!("{name}.tif"));
+        let cog_driver = DriverManager::get_driver_by_name("COG").unwrap();
+        let copts = RasterCreationOptions::from_iter(["COMPRESS=DEFLATE", "BLOCKSIZE=128", "PREDICTOR=YES"]);
+        Dataset::open(&plain)
+            .unwrap()
+            .create_copy(&cog_driver, &out, &copts)
+            .unwrap();
+        out.to_string_lossy().to_string()
+    }
+
+    fn asset(path: &str, band: usize, nodata: Option<f64>) -> Asset {
+        Asset {
+            path: path.into(),
+            band,
+            grid: Grid {
+                crs: Crs::new(String::new(), None),
+                transform: [500_000.0, 10.0, 0.0, 5_000_000.0, 0.0, -10.0],
+                width: W,
+                height: H,
+            },
+            nodata,
+        }
+    }
+
+    /// Reads several rectangles (inside one tile, across tiles, at the right and bottom edges, the whole image)
+    /// directly and through GDAL and requires the same values.
+    fn same_as_gdal(path: &str, bands: usize, nodata: Option<f64>) {
+        let tiff = open(path).unwrap_or_else(|| panic!("{path} should be read directly"));
+        for band in 1..=bands {
+            let a = asset(path, band, nodata);
+            for rect in [
+                (0, 0, W, H),
+                (5, 7, 20, 11),
+                (60, 60, 100, 90),
+                (W - 37, H - 21, 37, 21),
+                (63, 0, 2, H),
+            ] {
+                let mut direct = vec![0f32; rect.2 * rect.3];
+                let mut via_gdal = vec![0f32; rect.2 * rect.3];
+                tiff.read_rect(band, rect, nodata, &mut direct).unwrap();
+                crate::io::gdal::read_band_rect(&a, rect, &mut via_gdal).unwrap();
+                let differ = direct
+                    .iter()
+                    .zip(&via_gdal)
+                    .filter(|(d, g)| d.to_bits() != g.to_bits() && !(d.is_nan() && g.is_nan()))
+                    .count();
+                assert_eq!(differ, 0, "{path} band {band} rect {rect:?}");
+                assert!(
+                    direct.iter().any(|v| v.is_nan()) == nodata.is_some(),
+                    "{path}: nodata handling"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn direct_reads_equal_gdal_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let tiled = ["TILED=YES", "BLOCKXSIZE=64", "BLOCKYSIZE=32"];
+        let with = |extra: &[&'static str]| [&tiled[..], extra].concat();
+        let u16s = |v: f64| v as u16;
+        let cases = [
+            (
+                write(
+                    d,
+                    "u16_deflate_pred",
+                    1,
+                    &with(&["COMPRESS=DEFLATE", "PREDICTOR=2"]),
+                    false,
+                    u16s,
+                ),
+                1,
+            ),
+            (write(d, "u16_none_big", 1, &with(&["ENDIANNESS=BIG"]), false, u16s), 1),
+            (
+                write(
+                    d,
+                    "u16_pred_big",
+                    1,
+                    &with(&["COMPRESS=DEFLATE", "PREDICTOR=2", "ENDIANNESS=BIG"]),
+                    false,
+                    u16s,
+                ),
+                1,
+            ),
+            (
+                write(d, "i16", 1, &with(&["COMPRESS=DEFLATE", "PREDICTOR=2"]), false, |v| {
+                    if v == 0.0 { 0 } else { (v - 300.0) as i16 }
+                }),
+                1,
+            ),
+            (
+                write(d, "u8", 1, &with(&["COMPRESS=DEFLATE", "PREDICTOR=2"]), false, |v| {
+                    v as u8
+                }),
+                1,
+            ),
+            (
+                write(
+                    d,
+                    "bands",
+                    3,
+                    &with(&["COMPRESS=DEFLATE", "INTERLEAVE=BAND"]),
+                    false,
+                    u16s,
+                ),
+                3,
+            ),
+            (write(d, "cog", 1, &["COMPRESS=DEFLATE"], true, u16s), 1),
+        ];
+        for (path, bands) in &cases {
+            same_as_gdal(path, *bands, Some(0.0));
+            same_as_gdal(path, *bands, None);
+        }
+        let f32s = write(d, "f32", 1, &with(&["COMPRESS=DEFLATE"]), false, |v| {
+            if v == 0.0 { f32::NAN } else { v as f32 / 7.0 }
+        });
+        same_as_gdal(&f32s, 1, Some(f64::NAN));
+    }
+
+    #[test]
+    fn missing_tiles_read_as_nodata() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sparse.tif");
+        let opts = RasterCreationOptions::from_iter(["TILED=YES", "BLOCKXSIZE=64", "BLOCKYSIZE=64", "SPARSE_OK=TRUE"]);
+        let driver = DriverManager::get_driver_by_name("GTiff").unwrap();
+        let ds = driver
+            .create_with_band_type_with_options::<u16, _>(&path, W, H, 1, &opts)
+            .unwrap();
+        let mut band = ds.rasterband(1).unwrap();
+        band.set_no_data_value(Some(9.0)).unwrap();
+        band.write((64, 64), (64, 64), &mut Buffer::new((64, 64), vec![5u16; 64 * 64]))
+            .unwrap();
+        drop(ds);
+        let path = path.to_string_lossy().to_string();
+        same_as_gdal(&path, 1, Some(9.0));
+        let tiff = open(&path).unwrap();
+        let mut out = vec![0f32; W * H];
+        tiff.read_rect(1, (0, 0, W, H), Some(9.0), &mut out).unwrap();
+        assert!(out[..64].iter().all(|v| v.is_nan()), "a missing tile is nodata");
+        assert_eq!(out[64 * W + 64], 5.0);
+        tiff.read_rect(1, (0, 0, W, H), None, &mut out).unwrap();
+        assert_eq!(out[0], 9.0, "a missing tile holds the file's nodata value");
+    }
+
+    #[test]
+    fn other_layouts_are_left_to_gdal() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let u16s = |v: f64| v as u16;
+        for (name, bands, options) in [
+            ("lzw", 1, vec!["TILED=YES", "COMPRESS=LZW"]),
+            ("striped", 1, vec![]),
+            ("pixel_interleaved", 2, vec!["TILED=YES", "INTERLEAVE=PIXEL"]),
+        ] {
+            let path = write(d, name, bands, &options, false, u16s);
+            assert!(open(&path).is_none(), "{name} is not read directly");
+        }
+        assert!(open(&d.join("missing.tif").to_string_lossy()).is_none());
+        assert!(open("/vsicurl/http://127.0.0.1:9/x.tif").is_none());
+    }
+}
