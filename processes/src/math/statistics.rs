@@ -234,16 +234,14 @@ impl Streaming {
             count,
             lanes,
         } = self;
+        let mean = matches!(kind, Streamable::Mean);
+        // branch-free per cell, so the loop vectorises
         acc.iter()
             .zip(&count)
             .map(|(&a, &c)| {
-                if c == 0 || (c < lanes && !ignore_nodata) {
-                    f32::NAN
-                } else if let Streamable::Mean = kind {
-                    (a / f64::from(c)) as f32
-                } else {
-                    a as f32
-                }
+                let missing = c == 0 || (c < lanes && !ignore_nodata);
+                let v = if mean { a / f64::from(c.max(1)) } else { a };
+                if missing { f32::NAN } else { v as f32 }
             })
             .collect()
     }
