@@ -1,10 +1,13 @@
-//! Raster I/O: reading assets (local tiled GeoTIFFs directly, everything else through GDAL) and writing results (GeoTIFF/COG, netCDF).
+//! Raster I/O: reading assets (local tiled GeoTIFFs and netCDF-4 variables directly, everything else through GDAL)
+//! and writing results (GeoTIFF/COG, netCDF).
 //!
 //! Readers are functions over an [`crate::Asset`]; writers implement [`TileSink`], which receives finished tiles in any
 //! order from the executor and produces the output files when finished.
 
+mod codec;
 pub(crate) mod gdal;
 mod http;
+mod netcdf_chunks;
 mod read;
 mod tiled_tiff;
 
@@ -15,6 +18,7 @@ pub(crate) use read::read_asset;
 pub(crate) fn clear_caches() {
     gdal::clear_dataset_cache();
     tiled_tiff::clear();
+    netcdf_chunks::clear();
 }
 
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! Reading one band of one asset onto a window of a target grid: a direct window read when the asset shares the
 //! target's pixel lattice, nearest-neighbour warping otherwise. Nodata becomes NaN.
 
-use super::{gdal, tiled_tiff};
+use super::{gdal, netcdf_chunks, tiled_tiff};
 use crate::{Asset, Error, Grid, Result, Window, transform_points};
 
 /// Reads `asset` onto `window` of `target` into `out` (row-major, `window.cells()` values).
@@ -34,15 +34,20 @@ fn read_rect(asset: &Asset, col: usize, row: usize, width: usize, height: usize)
     Ok(buf)
 }
 
-/// As [`read_rect`], into `buf` (exactly `width * height` values): local tiled GeoTIFFs directly, anything else
-/// through GDAL.
+/// As [`read_rect`], into `buf` (exactly `width * height` values): local tiled GeoTIFFs and netCDF-4 variables
+/// directly, anything else through GDAL.
 fn read_rect_into(asset: &Asset, col: usize, row: usize, width: usize, height: usize, buf: &mut [f32]) -> Result<()> {
-    match tiled_tiff::open(&asset.path) {
-        Some(t) if t.size() == (asset.grid.width, asset.grid.height) && asset.band <= t.bands() => {
-            t.read_rect(asset.band, (col, row, width, height), asset.nodata, buf)
+    let rect = (col, row, width, height);
+    if asset.path.starts_with("NETCDF:") {
+        if let Some(v) = netcdf_chunks::open(&asset.path, &asset.grid).filter(|v| asset.band <= v.bands()) {
+            return v.read_rect(asset.band, rect, asset.nodata, buf);
         }
-        _ => gdal::read_band_rect(asset, (col, row, width, height), buf),
+    } else if let Some(t) = tiled_tiff::open(&asset.path)
+        .filter(|t| t.size() == (asset.grid.width, asset.grid.height) && asset.band <= t.bands())
+    {
+        return t.read_rect(asset.band, rect, asset.nodata, buf);
     }
+    gdal::read_band_rect(asset, rect, buf)
 }
 
 fn put(dst: &mut f32, v: f32, fill_only_missing: bool) {

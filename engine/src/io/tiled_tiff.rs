@@ -6,7 +6,6 @@
 //! sample per pixel (or separate planes), UInt8 / UInt16 / Int16 / Float32. For any other file [`open`] returns
 //! `None` and the caller reads through GDAL; the values are the same either way (the tests compare both).
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::BufReader;
@@ -17,26 +16,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use tiff::decoder::Decoder;
 use tiff::tags::Tag;
 
+use super::codec::{SampleType, Scratch, inflate, row_to_f32, swap_bytes, with_scratch};
 use crate::{Error, Result};
-
-/// The sample types read directly.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum SampleType {
-    U8,
-    U16,
-    I16,
-    F32,
-}
-
-impl SampleType {
-    fn size(self) -> usize {
-        match self {
-            SampleType::U8 => 1,
-            SampleType::U16 | SampleType::I16 => 2,
-            SampleType::F32 => 4,
-        }
-    }
-}
 
 /// The tile index and encoding of the first (full-resolution) image of a tiled TIFF.
 #[derive(Debug)]
@@ -87,12 +68,6 @@ pub(crate) fn open(path: &str) -> Option<Arc<TiledTiff>> {
 /// Forgets the parsed files (call when files may have changed).
 pub(crate) fn clear() {
     opened().clear();
-}
-
-thread_local! {
-    /// Per worker thread: the compressed bytes of a tile, its decoded bytes, and the inflater.
-    static SCRATCH: RefCell<(Vec<u8>, Vec<u8>, libdeflater::Decompressor)> =
-        RefCell::new((Vec::new(), Vec::new(), libdeflater::Decompressor::new()));
 }
 
 impl TiledTiff {
@@ -207,21 +182,22 @@ impl TiledTiff {
         }
         let nodata = nodata.map(|v| v as f32);
         let (tw, th) = (self.tile_width, self.tile_height);
-        SCRATCH.with_borrow_mut(|(raw, decoded, inflater)| {
+        let row_bytes = tw * self.sample.size();
+        with_scratch(|scratch| {
             for ty in row / th..=(row + height - 1) / th {
                 for tx in col / tw..=(col + width - 1) / tw {
                     let index = (band - 1) * self.tiles_across() * self.tiles_down() + ty * self.tiles_across() + tx;
-                    let stored = self.load_tile(index, raw, decoded, inflater)?;
+                    let stored = self.load_tile(index, scratch)?;
                     // the part of the rectangle inside this tile, in tile coordinates
                     let (c0, c1) = (col.max(tx * tw) - tx * tw, (col + width).min((tx + 1) * tw) - tx * tw);
                     let (r0, r1) = (row.max(ty * th) - ty * th, (row + height).min((ty + 1) * th) - ty * th);
                     for r in r0..r1 {
-                        let dst_row = ty * th + r - row;
-                        let dst_col = tx * tw + c0 - col;
-                        let dst = &mut out[dst_row * width + dst_col..dst_row * width + dst_col + (c1 - c0)];
+                        let start = (ty * th + r - row) * width + tx * tw + c0 - col;
+                        let dst = &mut out[start..start + (c1 - c0)];
                         if stored {
-                            let bytes = &decoded[r * tw * self.sample.size()..(r + 1) * tw * self.sample.size()];
-                            self.convert_row(bytes, c0, dst, nodata);
+                            let bytes = &scratch.decoded[r * row_bytes..(r + 1) * row_bytes];
+                            let size = self.sample.size();
+                            row_to_f32(self.sample, &bytes[c0 * size..c1 * size], dst, nodata);
                         } else {
                             dst.fill(if Some(self.missing) == nodata {
                                 f32::NAN
@@ -236,14 +212,9 @@ impl TiledTiff {
         })
     }
 
-    /// Reads and inflates tile `index` into `decoded`; false for a tile that is not stored.
-    fn load_tile(
-        &self,
-        index: usize,
-        raw: &mut Vec<u8>,
-        decoded: &mut Vec<u8>,
-        inflater: &mut libdeflater::Decompressor,
-    ) -> Result<bool> {
+    /// Reads and decodes tile `index` into `scratch.decoded` as little-endian samples without predictor; false for
+    /// a tile that is not stored.
+    fn load_tile(&self, index: usize, scratch: &mut Scratch) -> Result<bool> {
         let (offset, count) = (self.offsets[index], self.byte_counts[index] as usize);
         if offset == 0 || count == 0 {
             return Ok(false);
@@ -253,96 +224,49 @@ impl TiledTiff {
             path: self.path.clone(),
             source,
         };
-        decoded.resize(size, 0);
-        if !self.deflate {
+        let decoded = &mut scratch.decoded;
+        if self.deflate {
+            scratch.raw.resize(count, 0);
+            self.file.read_exact_at(&mut scratch.raw, offset).map_err(io)?;
+            inflate(&mut scratch.inflater, &scratch.raw, decoded, size)
+                .map_err(|e| Error::internal(format!("tile {index} of {} {e}", self.path.display())))?;
+        } else {
             // an uncompressed tile may be stored shorter than a full tile at the image's edge
+            decoded.resize(size, 0);
             let n = count.min(size);
             self.file.read_exact_at(&mut decoded[..n], offset).map_err(io)?;
             decoded[n..].fill(0);
-            self.to_little_endian(decoded);
-            return Ok(true);
         }
-        raw.resize(count, 0);
-        self.file.read_exact_at(raw, offset).map_err(io)?;
-        let n = inflater
-            .zlib_decompress(raw, decoded)
-            .map_err(|e| Error::internal(format!("tile {index} of {} does not inflate: {e}", self.path.display())))?;
-        if n != size {
-            return Err(Error::internal(format!(
-                "tile {index} of {} inflates to {n} bytes instead of {size}",
-                self.path.display()
-            )));
+        if self.big_endian {
+            swap_bytes(self.sample, decoded);
         }
-        self.to_little_endian(decoded);
+        if self.predictor {
+            self.undo_predictor(decoded);
+        }
         Ok(true)
     }
 
-    /// Swaps the samples of a big-endian file's decoded tile, so rows are always read as little-endian.
-    fn to_little_endian(&self, decoded: &mut [u8]) {
-        if self.big_endian && self.sample.size() > 1 {
-            for sample in decoded.chunks_exact_mut(self.sample.size()) {
-                sample.reverse();
-            }
-        }
-    }
-
-    /// Converts the samples from column `c0` of one decoded little-endian tile row (all its bytes) into `dst`.
-    fn convert_row(&self, bytes: &[u8], c0: usize, dst: &mut [f32], nodata: Option<f32>) {
-        // without a predictor the samples before `c0` are not needed
-        let (bytes, c0) = if self.predictor {
-            (bytes, c0)
-        } else {
-            (&bytes[c0 * self.sample.size()..], 0)
-        };
-        match self.sample {
-            SampleType::U8 => self.convert(bytes.iter().copied(), c0, dst, nodata, u8::wrapping_add, f32::from),
-            SampleType::U16 => {
-                let samples = bytes.chunks_exact(2).map(|b| u16::from_le_bytes([b[0], b[1]]));
-                self.convert(samples, c0, dst, nodata, u16::wrapping_add, f32::from);
-            }
-            SampleType::I16 => {
-                let samples = bytes.chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]]));
-                self.convert(samples, c0, dst, nodata, i16::wrapping_add, f32::from);
-            }
-            SampleType::F32 => {
-                let samples = bytes
-                    .chunks_exact(4)
-                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]));
-                self.convert(samples, c0, dst, nodata, |_, v| v, |v| v);
-            }
-        }
-    }
-
-    /// Writes `f32` of the samples from position `c0` on into `dst`, undoing the horizontal predictor (a running
-    /// sum along the row with `add`, so the samples before `c0` are summed too) when the file uses it.
-    fn convert<T: Copy + Default>(
-        &self,
-        samples: impl Iterator<Item = T>,
-        c0: usize,
-        dst: &mut [f32],
-        nodata: Option<f32>,
-        add: impl Fn(T, T) -> T,
-        to_f32: impl Fn(T) -> f32,
-    ) {
-        let nd = nodata.unwrap_or(f32::NAN);
-        // a branch-free select, so the loops vectorise
-        let value = |v: T| {
-            let v = to_f32(v);
-            if v == nd { f32::NAN } else { v }
-        };
-        if self.predictor {
-            let mut acc = T::default();
-            let mut samples = samples;
-            for s in samples.by_ref().take(c0) {
-                acc = add(acc, s);
-            }
-            for (d, s) in dst.iter_mut().zip(samples) {
-                acc = add(acc, s);
-                *d = value(acc);
-            }
-        } else {
-            for (d, s) in dst.iter_mut().zip(samples) {
-                *d = value(s);
+    /// Undoes horizontal differencing: each sample becomes the running (wrapping) sum of its row.
+    fn undo_predictor(&self, decoded: &mut [u8]) {
+        let row_bytes = self.tile_width * self.sample.size();
+        for row in decoded.chunks_exact_mut(row_bytes) {
+            match self.sample {
+                SampleType::U8 => {
+                    let mut acc = 0u8;
+                    for b in row.iter_mut() {
+                        acc = acc.wrapping_add(*b);
+                        *b = acc;
+                    }
+                }
+                // Int16 differences wrap the same way as UInt16 ones
+                SampleType::U16 | SampleType::I16 => {
+                    let mut acc = 0u16;
+                    for b in row.chunks_exact_mut(2) {
+                        acc = acc.wrapping_add(u16::from_le_bytes([b[0], b[1]]));
+                        b.copy_from_slice(&acc.to_le_bytes());
+                    }
+                }
+                SampleType::F32 | SampleType::F64 => {}
             }
         }
     }
