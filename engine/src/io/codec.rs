@@ -2,6 +2,40 @@
 //! per-thread scratch buffers with a libdeflate inflater, and the conversion of decoded rows to f32.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// Headers parsed once per name; `None` remembers a file that is left to GDAL.
+pub(crate) struct Parsed<T>(OnceLock<Mutex<HashMap<String, Option<Arc<T>>>>>);
+
+impl<T> Parsed<T> {
+    /// An empty registry (for a `static`).
+    pub(crate) const fn new() -> Parsed<T> {
+        Parsed(OnceLock::new())
+    }
+
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Option<Arc<T>>>> {
+        self.0
+            .get_or_init(|| Mutex::new(HashMap::new()))
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The header of `name`, parsed by `parse` the first time it is asked for.
+    pub(crate) fn get(&self, name: &str, parse: impl FnOnce() -> Option<T>) -> Option<Arc<T>> {
+        if let Some(known) = self.map().get(name) {
+            return known.clone();
+        }
+        let parsed = parse().map(Arc::new);
+        self.map().insert(name.to_string(), parsed.clone());
+        parsed
+    }
+
+    /// Forgets every parsed header.
+    pub(crate) fn clear(&self) {
+        self.map().clear();
+    }
+}
 
 /// The sample types read directly (anything else is read through GDAL).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,4 +130,44 @@ pub(crate) fn row_to_f32(sample: SampleType, bytes: &[u8], dst: &mut [f32], noda
             put(d, v as f32);
         }),
     }
+}
+
+/// Checks a read request of 1-based `band` and `rect` `(col, row, width, height)` into `out_len` values against a
+/// file of `bands` bands and `size` `(columns, rows)`.
+pub(crate) fn check_request(
+    path: &std::path::Path,
+    band: usize,
+    (col, row, width, height): (usize, usize, usize, usize),
+    out_len: usize,
+    bands: usize,
+    (columns, rows): (usize, usize),
+) -> crate::Result<()> {
+    if band == 0 || band > bands || col + width > columns || row + height > rows || out_len != width * height {
+        return Err(crate::Error::internal(format!(
+            "read of band {band} at {col},{row} ({width}×{height}) into {out_len} values outside {}",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Reads `rect` of `asset` with `direct` and through GDAL, requires the same values (NaN equals NaN) and returns
+/// them, for testing the direct readers.
+#[cfg(test)]
+pub(crate) fn same_as_gdal(
+    asset: &crate::Asset,
+    rect: (usize, usize, usize, usize),
+    direct: impl FnOnce(&mut [f32]) -> crate::Result<()>,
+) -> Vec<f32> {
+    let mut ours = vec![0f32; rect.2 * rect.3];
+    let mut theirs = ours.clone();
+    direct(&mut ours).unwrap();
+    super::gdal::read_band_rect(asset, rect, &mut theirs).unwrap();
+    let differ = ours
+        .iter()
+        .zip(&theirs)
+        .filter(|(x, y)| x.to_bits() != y.to_bits() && !(x.is_nan() && y.is_nan()))
+        .count();
+    assert_eq!(differ, 0, "{} band {} rect {rect:?}", asset.path, asset.band);
+    ours
 }

@@ -10,15 +10,14 @@
 //! both).
 #![allow(unsafe_code)]
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 
 use hdf5::types::{FloatSize, IntSize, TypeDescriptor};
 
-use super::codec::{SampleType, Scratch, inflate, row_to_f32, swap_bytes, with_scratch};
+use super::codec::{Parsed, SampleType, Scratch, check_request, inflate, row_to_f32, swap_bytes, with_scratch};
 use crate::{Error, Grid, Result};
 
 /// Largest chunk index read directly.
@@ -54,31 +53,20 @@ pub(crate) struct ChunkedVariable {
     bottom_up: bool,
 }
 
-/// Parsed variables by dataset name (`None`: read through GDAL).
-static OPENED: OnceLock<Mutex<HashMap<String, Option<Arc<ChunkedVariable>>>>> = OnceLock::new();
-
-fn opened() -> std::sync::MutexGuard<'static, HashMap<String, Option<Arc<ChunkedVariable>>>> {
-    OPENED
-        .get_or_init(|| Mutex::new(HashMap::new()))
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
+/// Parsed variables by dataset name.
+static OPENED: Parsed<ChunkedVariable> = Parsed::new();
 
 /// The directly readable variable named by GDAL dataset name `name` (`NETCDF:"file":var`) whose GDAL grid is
 /// `grid`, parsed once; `None` for anything else.
 pub(crate) fn open(name: &str, grid: &Grid) -> Option<Arc<ChunkedVariable>> {
-    if let Some(known) = opened().get(name) {
-        return known.clone();
-    }
-    let parsed = split_name(name).and_then(|(file, var)| ChunkedVariable::parse(Path::new(file), var, grid));
-    let parsed = parsed.map(Arc::new);
-    opened().insert(name.to_string(), parsed.clone());
-    parsed
+    OPENED.get(name, || {
+        split_name(name).and_then(|(file, var)| ChunkedVariable::parse(Path::new(file), var, grid))
+    })
 }
 
 /// Forgets the parsed variables (call when files may have changed).
 pub(crate) fn clear() {
-    opened().clear();
+    OPENED.clear();
 }
 
 /// File and variable of `NETCDF:"file":var`.
@@ -154,12 +142,14 @@ impl ChunkedVariable {
         out: &mut [f32],
     ) -> Result<()> {
         let [bands, rows, cols] = self.shape;
-        if band == 0 || band > bands || col + width > cols || row + height > rows || out.len() != width * height {
-            return Err(Error::internal(format!(
-                "read of band {band} at {col},{row} ({width}×{height}) outside {}",
-                self.path.display()
-            )));
-        }
+        check_request(
+            &self.path,
+            band,
+            (col, row, width, height),
+            out.len(),
+            bands,
+            (cols, rows),
+        )?;
         if width == 0 || height == 0 {
             return Ok(());
         }
@@ -318,6 +308,7 @@ mod tests {
 
     use super::*;
     use crate::Asset;
+    use crate::io::codec::same_as_gdal;
 
     const T: usize = 3;
     const H: usize = 50;
@@ -395,7 +386,7 @@ mod tests {
     }
 
     /// Reads rectangles of every band of `var` directly and through GDAL and requires the same values.
-    fn same_as_gdal(nc: &Path, var: &str, nodata: Option<f64>) {
+    fn reads_like_gdal(nc: &Path, var: &str, nodata: Option<f64>) {
         let name = format!("NETCDF:\"{}\":{var}", nc.display());
         let info = crate::read_info(&name).unwrap();
         let (w, h) = (info.grid.width, info.grid.height);
@@ -415,16 +406,7 @@ mod tests {
                 (31, 0, 2, h),
                 (0, 15, w, 2),
             ] {
-                let mut direct = vec![0f32; rect.2 * rect.3];
-                let mut via_gdal = vec![0f32; rect.2 * rect.3];
-                v.read_rect(band, rect, nodata, &mut direct).unwrap();
-                crate::io::gdal::read_band_rect(&asset, rect, &mut via_gdal).unwrap();
-                let differ = direct
-                    .iter()
-                    .zip(&via_gdal)
-                    .filter(|(d, g)| d.to_bits() != g.to_bits() && !(d.is_nan() && g.is_nan()))
-                    .count();
-                assert_eq!(differ, 0, "{name} band {band} rect {rect:?}");
+                same_as_gdal(&asset, rect, |out| v.read_rect(band, rect, nodata, out));
             }
         }
     }
@@ -441,10 +423,10 @@ mod tests {
                 ("c", None),
                 ("f", Some(f64::NAN)),
             ] {
-                same_as_gdal(&nc, var, nodata);
+                reads_like_gdal(&nc, var, nodata);
             }
-            same_as_gdal(&nc, "e", Some(7.0));
-            same_as_gdal(&nc, "e", None);
+            reads_like_gdal(&nc, "e", Some(7.0));
+            reads_like_gdal(&nc, "e", None);
             let name = |var: &str| format!("NETCDF:\"{}\":{var}", nc.display());
             let grid = crate::read_info(&name("a")).unwrap().grid;
             let a = open(&name("a"), &grid).unwrap();
@@ -465,7 +447,7 @@ mod tests {
     #[test]
     fn real_and_generated_files_are_read_directly() {
         let olci = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/olci/olci_c2rcc_northsea_201701.nc");
-        same_as_gdal(&olci, "conc_chl", Some(f64::NAN));
+        reads_like_gdal(&olci, "conc_chl", Some(f64::NAN));
         let dir = tempfile::tempdir().unwrap();
         let spec = crate::SyntheticSpec {
             name: "G".into(),
@@ -483,7 +465,7 @@ mod tests {
             netcdf: true,
         };
         crate::generate(&spec, dir.path()).unwrap();
-        same_as_gdal(&dir.path().join("G.nc"), "B04", Some(0.0));
+        reads_like_gdal(&dir.path().join("G.nc"), "B04", Some(0.0));
     }
 
     #[test]

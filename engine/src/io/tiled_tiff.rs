@@ -6,17 +6,16 @@
 //! sample per pixel (or separate planes), UInt8 / UInt16 / Int16 / Float32. For any other file [`open`] returns
 //! `None` and the caller reads through GDAL; the values are the same either way (the tests compare both).
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::BufReader;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 
 use tiff::decoder::Decoder;
 use tiff::tags::Tag;
 
-use super::codec::{SampleType, Scratch, inflate, row_to_f32, swap_bytes, with_scratch};
+use super::codec::{Parsed, SampleType, Scratch, check_request, inflate, row_to_f32, swap_bytes, with_scratch};
 use crate::{Error, Result};
 
 /// The tile index and encoding of the first (full-resolution) image of a tiled TIFF.
@@ -40,34 +39,22 @@ pub(crate) struct TiledTiff {
     missing: f32,
 }
 
-/// Parsed files by path (`None`: read through GDAL).
-static OPENED: OnceLock<Mutex<HashMap<String, Option<Arc<TiledTiff>>>>> = OnceLock::new();
-
-fn opened() -> std::sync::MutexGuard<'static, HashMap<String, Option<Arc<TiledTiff>>>> {
-    OPENED
-        .get_or_init(|| Mutex::new(HashMap::new()))
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
+/// Parsed files by path.
+static OPENED: Parsed<TiledTiff> = Parsed::new();
 
 /// The directly readable tiled TIFF at `path` (a local file name), parsed once; `None` for anything else
 /// (other formats, GDAL dataset names, `/vsi…` paths, layouts listed in the module documentation as not covered).
 pub(crate) fn open(path: &str) -> Option<Arc<TiledTiff>> {
-    if let Some(known) = opened().get(path) {
-        return known.clone();
-    }
-    let parsed = if path.starts_with("/vsi") {
-        None
-    } else {
-        TiledTiff::parse(Path::new(path)).map(Arc::new)
-    };
-    opened().insert(path.to_string(), parsed.clone());
-    parsed
+    OPENED.get(path, || {
+        (!path.starts_with("/vsi"))
+            .then(|| TiledTiff::parse(Path::new(path)))
+            .flatten()
+    })
 }
 
 /// Forgets the parsed files (call when files may have changed).
 pub(crate) fn clear() {
-    opened().clear();
+    OPENED.clear();
 }
 
 impl TiledTiff {
@@ -168,15 +155,15 @@ impl TiledTiff {
         nodata: Option<f64>,
         out: &mut [f32],
     ) -> Result<()> {
-        if band == 0 || band > self.planes || col + width > self.width || row + height > self.height {
-            return Err(Error::internal(format!(
-                "read of band {band} at {col},{row} ({width}×{height}) outside {}",
-                self.path.display()
-            )));
-        }
-        if out.len() != width * height {
-            return Err(Error::internal("output buffer does not match the rectangle"));
-        }
+        let size = (self.width, self.height);
+        check_request(
+            &self.path,
+            band,
+            (col, row, width, height),
+            out.len(),
+            self.planes,
+            size,
+        )?;
         if width == 0 || height == 0 {
             return Ok(());
         }
@@ -278,6 +265,7 @@ mod tests {
     use gdal::{Dataset, DriverManager};
 
     use super::*;
+    use crate::io::codec::same_as_gdal;
     use crate::{Asset, Crs, Grid};
 
     const W: usize = 300;
@@ -345,7 +333,7 @@ mod tests {
 
     /// Reads several rectangles (inside one tile, across tiles, at the right and bottom edges, the whole image)
     /// directly and through GDAL and requires the same values.
-    fn same_as_gdal(path: &str, bands: usize, nodata: Option<f64>) {
+    fn reads_like_gdal(path: &str, bands: usize, nodata: Option<f64>) {
         let tiff = open(path).unwrap_or_else(|| panic!("{path} should be read directly"));
         for band in 1..=bands {
             let a = asset(path, band, nodata);
@@ -356,16 +344,7 @@ mod tests {
                 (W - 37, H - 21, 37, 21),
                 (63, 0, 2, H),
             ] {
-                let mut direct = vec![0f32; rect.2 * rect.3];
-                let mut via_gdal = vec![0f32; rect.2 * rect.3];
-                tiff.read_rect(band, rect, nodata, &mut direct).unwrap();
-                crate::io::gdal::read_band_rect(&a, rect, &mut via_gdal).unwrap();
-                let differ = direct
-                    .iter()
-                    .zip(&via_gdal)
-                    .filter(|(d, g)| d.to_bits() != g.to_bits() && !(d.is_nan() && g.is_nan()))
-                    .count();
-                assert_eq!(differ, 0, "{path} band {band} rect {rect:?}");
+                let direct = same_as_gdal(&a, rect, |out| tiff.read_rect(band, rect, nodata, out));
                 assert!(
                     direct.iter().any(|v| v.is_nan()) == nodata.is_some(),
                     "{path}: nodata handling"
@@ -431,13 +410,13 @@ mod tests {
             (write(d, "cog", 1, &["COMPRESS=DEFLATE"], true, u16s), 1),
         ];
         for (path, bands) in &cases {
-            same_as_gdal(path, *bands, Some(0.0));
-            same_as_gdal(path, *bands, None);
+            reads_like_gdal(path, *bands, Some(0.0));
+            reads_like_gdal(path, *bands, None);
         }
         let f32s = write(d, "f32", 1, &with(&["COMPRESS=DEFLATE"]), false, |v| {
             if v == 0.0 { f32::NAN } else { v as f32 / 7.0 }
         });
-        same_as_gdal(&f32s, 1, Some(f64::NAN));
+        reads_like_gdal(&f32s, 1, Some(f64::NAN));
     }
 
     #[test]
@@ -455,7 +434,7 @@ mod tests {
             .unwrap();
         drop(ds);
         let path = path.to_string_lossy().to_string();
-        same_as_gdal(&path, 1, Some(9.0));
+        reads_like_gdal(&path, 1, Some(9.0));
         let tiff = open(&path).unwrap();
         let mut out = vec![0f32; W * H];
         tiff.read_rect(1, (0, 0, W, H), Some(9.0), &mut out).unwrap();
