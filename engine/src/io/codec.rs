@@ -85,6 +85,33 @@ pub(crate) fn with_scratch<T>(f: impl FnOnce(&mut Scratch) -> T) -> T {
     SCRATCH.with_borrow_mut(f)
 }
 
+/// Largest tile or chunk read directly, in decoded bytes (larger ones are left to GDAL).
+pub(crate) const MAX_BLOCK_BYTES: usize = 64 << 20;
+
+/// Reads `count` stored bytes at `offset` of `file` (named `path`) into `raw`. A count far beyond what a DEFLATE
+/// stream of a `decoded`-byte block can take marks a corrupt index and is refused before anything is allocated.
+pub(crate) fn read_stored(
+    path: &std::path::Path,
+    file: &std::fs::File,
+    (offset, count): (u64, u64),
+    decoded: usize,
+    raw: &mut Vec<u8>,
+) -> crate::Result<()> {
+    use std::os::unix::fs::FileExt;
+    let count = usize::try_from(count).unwrap_or(usize::MAX);
+    if count > decoded + decoded / 8 + 4096 {
+        return Err(crate::Error::internal(format!(
+            "{} stores a block of {count} bytes for {decoded} decoded bytes: a corrupt index",
+            path.display()
+        )));
+    }
+    raw.resize(count, 0);
+    file.read_exact_at(raw, offset).map_err(|source| crate::Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
 /// Inflates zlib-wrapped `raw` into `decoded`, which must come out exactly `size` bytes long.
 pub(crate) fn inflate(
     inflater: &mut libdeflater::Decompressor,
@@ -170,4 +197,39 @@ pub(crate) fn same_as_gdal(
         .count();
     assert_eq!(differ, 0, "{} band {} rect {rect:?}", asset.path, asset.band);
     ours
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn corrupt_block_sizes_are_refused_before_allocating() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.bin");
+        std::fs::write(&path, [1u8, 2, 3, 4]).unwrap();
+        let file = std::fs::File::open(&path).unwrap();
+        let mut raw = Vec::new();
+        let err = read_stored(&path, &file, (0, u64::MAX), 1 << 20, &mut raw).unwrap_err();
+        assert!(err.to_string().contains("corrupt index"), "{err}");
+        assert!(raw.capacity() < 1 << 20);
+        // a block beyond the end of the file is an I/O error naming the file
+        let err = read_stored(&path, &file, (2, 100), 1 << 20, &mut raw).unwrap_err();
+        assert!(err.to_string().contains("f.bin"), "{err}");
+        read_stored(&path, &file, (1, 2), 16, &mut raw).unwrap();
+        assert_eq!(raw, [2, 3]);
+    }
+
+    #[test]
+    fn rows_convert_with_nodata_as_nan() {
+        let mut dst = [0f32; 3];
+        row_to_f32(SampleType::I16, &[0x18, 0xfc, 0, 0, 7, 0], &mut dst, Some(0.0));
+        assert_eq!(dst[0], -1000.0);
+        assert!(dst[1].is_nan());
+        assert_eq!(dst[2], 7.0);
+        let mut bytes = 2.5f64.to_be_bytes();
+        swap_bytes(SampleType::F64, &mut bytes);
+        row_to_f32(SampleType::F64, &bytes, &mut dst[..1], None);
+        assert_eq!(dst[0], 2.5);
+    }
 }

@@ -11,13 +11,15 @@
 #![allow(unsafe_code)]
 
 use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use hdf5::types::{FloatSize, IntSize, TypeDescriptor};
 
-use super::codec::{Parsed, SampleType, Scratch, check_request, inflate, row_to_f32, swap_bytes, with_scratch};
+use super::codec::{
+    MAX_BLOCK_BYTES, Parsed, SampleType, Scratch, check_request, inflate, read_stored, row_to_f32, swap_bytes,
+    with_scratch,
+};
 use crate::{Error, Grid, Result};
 
 /// Largest chunk index read directly.
@@ -36,7 +38,6 @@ struct StoredChunk {
 #[derive(Debug)]
 pub(crate) struct ChunkedVariable {
     path: PathBuf,
-    file: File,
     /// Bands (the first dimension of a 3-D variable, 1 otherwise), rows, columns.
     shape: [usize; 3],
     chunk: [usize; 3],
@@ -88,6 +89,7 @@ impl ChunkedVariable {
         if shape[1] != grid.height || shape[2] != grid.width || chunk.contains(&0) {
             return None;
         }
+        let elements = chunk.iter().try_fold(1usize, |n, &c| n.checked_mul(c))?;
         let (mut shuffle, mut deflate) = (None, None);
         for (i, f) in ds.filters().iter().enumerate() {
             match f {
@@ -105,13 +107,15 @@ impl ChunkedVariable {
             TypeDescriptor::Float(FloatSize::U8) => SampleType::F64,
             _ => return None,
         };
+        if elements.saturating_mul(sample.size()) > MAX_BLOCK_BYTES {
+            return None;
+        }
         let big_endian = matches!(dtype.byte_order(), hdf5::datatype::ByteOrder::BigEndian);
         let fill = ds.dcpl().ok()?.fill_value_as::<f64>().unwrap_or(0.0) as f32;
         let bottom_up = rows_bottom_up(&h5, grid)?;
         let chunks = chunk_index(&ds, shape, chunk)?;
         Some(ChunkedVariable {
             path: path.to_path_buf(),
-            file: File::open(path).ok()?,
             shape,
             chunk,
             chunks,
@@ -162,11 +166,16 @@ impl ChunkedVariable {
         } else {
             (row, row + height)
         };
+        // opened per read rather than kept open, so a catalog of any size never runs out of file handles
+        let file = File::open(&self.path).map_err(|source| Error::Io {
+            path: self.path.clone(),
+            source,
+        })?;
         with_scratch(|scratch| {
             for cy in s0 / cr..=(s1 - 1) / cr {
                 for cx in col / cc..=(col + width - 1) / cc {
                     let index = ((b / cb) * rows.div_ceil(cr) + cy) * cols.div_ceil(cc) + cx;
-                    let stored = self.load_chunk(index, scratch)?;
+                    let stored = self.load_chunk(&file, index, scratch)?;
                     let (c0, c1) = (col.max(cx * cc), (col + width).min((cx + 1) * cc));
                     for s in s0.max(cy * cr)..s1.min((cy + 1) * cr) {
                         let out_row = if self.bottom_up { rows - 1 - s - row } else { s - row };
@@ -192,7 +201,7 @@ impl ChunkedVariable {
 
     /// Reads and decodes chunk `index` into `scratch.decoded` as little-endian samples; false for a chunk never
     /// written.
-    fn load_chunk(&self, index: usize, scratch: &mut Scratch) -> Result<bool> {
+    fn load_chunk(&self, file: &File, index: usize, scratch: &mut Scratch) -> Result<bool> {
         let Some(c) = self.chunks.get(index).copied().flatten() else {
             return Ok(false);
         };
@@ -200,13 +209,7 @@ impl ChunkedVariable {
         let bytes = elements * self.sample.size();
         let applied = |position: Option<usize>| position.is_some_and(|p| c.filter_mask & (1 << p) == 0);
         let broken = |e: String| Error::internal(format!("chunk {index} of {} {e}", self.path.display()));
-        scratch.raw.resize(c.size as usize, 0);
-        self.file
-            .read_exact_at(&mut scratch.raw, c.address)
-            .map_err(|source| Error::Io {
-                path: self.path.clone(),
-                source,
-            })?;
+        read_stored(&self.path, file, (c.address, c.size), bytes, &mut scratch.raw)?;
         if applied(self.deflate) {
             inflate(&mut scratch.inflater, &scratch.raw, &mut scratch.decoded, bytes).map_err(broken)?;
         } else if scratch.raw.len() == bytes {

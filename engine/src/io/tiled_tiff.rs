@@ -8,21 +8,22 @@
 
 use std::fs::File;
 use std::io::BufReader;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use tiff::decoder::Decoder;
 use tiff::tags::Tag;
 
-use super::codec::{Parsed, SampleType, Scratch, check_request, inflate, row_to_f32, swap_bytes, with_scratch};
+use super::codec::{
+    MAX_BLOCK_BYTES, Parsed, SampleType, Scratch, check_request, inflate, read_stored, row_to_f32, swap_bytes,
+    with_scratch,
+};
 use crate::{Error, Result};
 
 /// The tile index and encoding of the first (full-resolution) image of a tiled TIFF.
 #[derive(Debug)]
 pub(crate) struct TiledTiff {
     path: PathBuf,
-    file: File,
     width: usize,
     height: usize,
     tile_width: usize,
@@ -59,8 +60,7 @@ pub(crate) fn clear() {
 
 impl TiledTiff {
     fn parse(path: &Path) -> Option<TiledTiff> {
-        let file = File::open(path).ok()?;
-        let mut dec = Decoder::new(BufReader::new(file.try_clone().ok()?)).ok()?;
+        let mut dec = Decoder::new(BufReader::new(File::open(path).ok()?)).ok()?;
         let mut tag = |t: Tag| dec.find_tag_unsigned::<u64>(t).ok().flatten();
         let width = tag(Tag::ImageWidth)? as usize;
         let height = tag(Tag::ImageLength)? as usize;
@@ -93,7 +93,8 @@ impl TiledTiff {
             (3, 32) if !predictor => SampleType::F32,
             _ => return None,
         };
-        if reduced || tile_width == 0 || tile_height == 0 || (samples != 1 && planar != 2) {
+        let tile_bytes = tile_width.saturating_mul(tile_height).saturating_mul(sample.size());
+        if reduced || tile_bytes == 0 || tile_bytes > MAX_BLOCK_BYTES || (samples != 1 && planar != 2) {
             return None;
         }
         let offsets = dec.find_tag_unsigned_vec::<u64>(Tag::TileOffsets).ok().flatten()?;
@@ -106,7 +107,6 @@ impl TiledTiff {
         };
         let tiff = TiledTiff {
             path: path.to_path_buf(),
-            file,
             width,
             height,
             tile_width,
@@ -170,11 +170,16 @@ impl TiledTiff {
         let nodata = nodata.map(|v| v as f32);
         let (tw, th) = (self.tile_width, self.tile_height);
         let row_bytes = tw * self.sample.size();
+        // opened per read rather than kept open, so a catalog of any size never runs out of file handles
+        let file = File::open(&self.path).map_err(|source| Error::Io {
+            path: self.path.clone(),
+            source,
+        })?;
         with_scratch(|scratch| {
             for ty in row / th..=(row + height - 1) / th {
                 for tx in col / tw..=(col + width - 1) / tw {
                     let index = (band - 1) * self.tiles_across() * self.tiles_down() + ty * self.tiles_across() + tx;
-                    let stored = self.load_tile(index, scratch)?;
+                    let stored = self.load_tile(&file, index, scratch)?;
                     // the part of the rectangle inside this tile, in tile coordinates
                     let (c0, c1) = (col.max(tx * tw) - tx * tw, (col + width).min((tx + 1) * tw) - tx * tw);
                     let (r0, r1) = (row.max(ty * th) - ty * th, (row + height).min((ty + 1) * th) - ty * th);
@@ -201,27 +206,22 @@ impl TiledTiff {
 
     /// Reads and decodes tile `index` into `scratch.decoded` as little-endian samples without predictor; false for
     /// a tile that is not stored.
-    fn load_tile(&self, index: usize, scratch: &mut Scratch) -> Result<bool> {
-        let (offset, count) = (self.offsets[index], self.byte_counts[index] as usize);
+    fn load_tile(&self, file: &File, index: usize, scratch: &mut Scratch) -> Result<bool> {
+        let (offset, count) = (self.offsets[index], self.byte_counts[index]);
         if offset == 0 || count == 0 {
             return Ok(false);
         }
         let size = self.tile_width * self.tile_height * self.sample.size();
-        let io = |source| Error::Io {
-            path: self.path.clone(),
-            source,
-        };
+        read_stored(&self.path, file, (offset, count), size, &mut scratch.raw)?;
         let decoded = &mut scratch.decoded;
         if self.deflate {
-            scratch.raw.resize(count, 0);
-            self.file.read_exact_at(&mut scratch.raw, offset).map_err(io)?;
             inflate(&mut scratch.inflater, &scratch.raw, decoded, size)
                 .map_err(|e| Error::internal(format!("tile {index} of {} {e}", self.path.display())))?;
         } else {
             // an uncompressed tile may be stored shorter than a full tile at the image's edge
+            let n = scratch.raw.len().min(size);
             decoded.resize(size, 0);
-            let n = count.min(size);
-            self.file.read_exact_at(&mut decoded[..n], offset).map_err(io)?;
+            decoded[..n].copy_from_slice(&scratch.raw[..n]);
             decoded[n..].fill(0);
         }
         if self.big_endian {
