@@ -9,7 +9,8 @@ use gdal::raster::{Buffer, RasterCreationOptions};
 use gdal::{DriverManager, Metadata};
 use rayon::prelude::*;
 
-use crate::io::gdal::{NetcdfSink, srs_of};
+use crate::io::gdal::srs_of;
+use crate::io::netcdf_sink::NetcdfSink;
 use crate::{BandInfo, Block, Crs, CubeMeta, Dimension, Error, Grid, Labels, Result, TileSink, Window};
 
 /// What to generate.

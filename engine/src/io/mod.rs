@@ -8,6 +8,7 @@ mod codec;
 pub(crate) mod gdal;
 mod http;
 mod netcdf_chunks;
+pub(crate) mod netcdf_sink;
 mod read;
 mod tiled_tiff;
 
@@ -100,6 +101,6 @@ pub trait TileSink: Send {
 pub fn create_sink(meta: &CubeMeta, path: &Path, format: OutputFormat) -> Result<Box<dyn TileSink>> {
     match format {
         OutputFormat::GTiff { cog, compress } => Ok(Box::new(gdal::GtiffSink::create(meta, path, cog, compress)?)),
-        OutputFormat::NetCdf => Ok(Box::new(gdal::NetcdfSink::create(meta, path, false)?)),
+        OutputFormat::NetCdf => Ok(Box::new(netcdf_sink::NetcdfSink::create(meta, path, false)?)),
     }
 }

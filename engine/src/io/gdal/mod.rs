@@ -17,7 +17,7 @@ use gdal::Dataset;
 
 pub(crate) use gtiff::{GtiffSink, temp_name, unravel};
 pub use info::{GdalInfo, read_info};
-pub(crate) use netcdf::NetcdfSink;
+pub(crate) use netcdf::{NetcdfLayout, create_netcdf};
 pub use srs::{crs_from_user, transform_bbox, transform_points};
 pub(crate) use srs::{crs_of, srs_of};
 

@@ -1,6 +1,7 @@
-//! CF netCDF-4 writer through GDAL's multidimensional API: coordinates `t` (when present), `y`, `x`, one Float32
-//! variable per band with `_FillValue` NaN and a grid-mapping variable, so GDAL and xarray read the CRS back.
-//! Tiles are written in place as they arrive; the file is renamed to its final name when complete.
+//! The structure of CF netCDF-4 output, made through GDAL's multidimensional API: coordinates `t` (when present),
+//! `y`, `x`, one chunked, compressed Float32 variable per band with `_FillValue` NaN and a grid-mapping variable, so
+//! GDAL and xarray read the CRS back. The file is closed with no data written; [`crate::io::netcdf_sink`] writes
+//! the tiles into it.
 
 use std::ffi::{CString, c_void};
 use std::path::{Path, PathBuf};
@@ -12,29 +13,28 @@ use gdal_sys::{GDALDataType, GDALDatasetH, GDALDimensionH, GDALExtendedDataTypeH
 
 use super::gtiff::temp_name;
 use super::srs_of;
-use crate::{Block, CubeMeta, DimensionKind, Error, Labels, Result, TileSink, Window};
+use crate::{CubeMeta, DimensionKind, Error, Labels, Result};
 
-/// Writes a cube as one netCDF file; see [`crate::create_sink`].
-pub(crate) struct NetcdfSink {
-    handles: Handles,
-    /// Variables, in band order.
-    vars: Vec<GDALMDArrayH>,
-    /// Store UInt16 with fill value 0 instead of Float32 with NaN.
-    uint16: bool,
+/// A netCDF file created with its coordinates and empty variables, and how blocks map onto its variables.
+#[derive(Debug)]
+pub(crate) struct NetcdfLayout {
+    /// The file, under its temporary name.
+    pub(crate) temp: PathBuf,
+    /// The final name.
+    pub(crate) target: PathBuf,
+    /// Variable names, in band order.
+    pub(crate) vars: Vec<String>,
+    /// Variables hold UInt16 with fill value 0 instead of Float32 with NaN.
+    pub(crate) uint16: bool,
     /// Length of the time axis (1 when the cube has none).
-    nt: usize,
-    has_time: bool,
+    pub(crate) nt: usize,
+    /// Whether the variables have a `t` dimension.
+    pub(crate) has_time: bool,
     /// True when time comes before bands in the block layout.
-    time_first: bool,
-    nb: usize,
-    temp: PathBuf,
-    target: PathBuf,
+    pub(crate) time_first: bool,
+    /// Rows and columns of one chunk.
+    pub(crate) chunk: (usize, usize),
 }
-
-// SAFETY: the GDAL handles are owned exclusively by this sink and used by one thread at a time (the executor's
-// writer thread); GDAL allows moving a dataset and its objects between threads when access is not concurrent.
-#[allow(unsafe_code)]
-unsafe impl Send for NetcdfSink {}
 
 /// Every GDAL object created for the file, released in reverse order before the dataset is closed.
 struct Handles {
@@ -283,11 +283,11 @@ impl Handles {
         grid: &crate::Grid,
         has_time: bool,
         uint16: bool,
-    ) -> Result<Vec<GDALMDArrayH>> {
+        (rows, cols): (usize, usize),
+    ) -> Result<()> {
         let srs = srs_of(&grid.crs)?;
         let t_chunk = if has_time { "1," } else { "" };
-        let block = format!("BLOCKSIZE={t_chunk}{},{}", grid.height.min(512), grid.width.min(512));
-        let mut vars = Vec::new();
+        let block = format!("BLOCKSIZE={t_chunk}{rows},{cols}");
         for band in bands {
             let dtype = if uint16 { self.uint16 } else { self.float32 };
             let arr = self.array(
@@ -302,9 +302,8 @@ impl Handles {
                 gdal_sys::GDALMDArraySetSpatialRef(arr, srs.to_c_hsrs());
             }
             self.text_attribute(Some(arr), "long_name", band)?;
-            vars.push(arr);
         }
-        Ok(vars)
+        Ok(())
     }
 }
 
@@ -339,103 +338,50 @@ fn var_name(label: &str) -> String {
     }
 }
 
-impl NetcdfSink {
-    /// Creates the file (under a temporary name) with coordinates, variables and grid mapping for `meta`.
-    pub(crate) fn create(meta: &CubeMeta, path: &Path, uint16: bool) -> Result<NetcdfSink> {
-        let dims = meta.dims();
-        if dims.iter().any(|d| d.kind() == DimensionKind::Other) || dims.len() > 2 {
-            return Err(Error::Unsupported {
-                message: "netCDF output supports the dimensions t, bands, y, x only".into(),
-            });
-        }
-        let t_axis = meta.axes_of_kind(DimensionKind::Temporal).first().copied();
-        let b_axis = meta.axes_of_kind(DimensionKind::Bands).first().copied();
-        let times = t_axis.and_then(|a| match dims[a].labels() {
-            Labels::Time(t) => Some(t.clone()),
-            _ => None,
+/// Creates the file `path` (under a temporary name) with coordinates, empty variables and grid mapping for `meta`,
+/// and closes it.
+///
+/// # Errors
+/// [`Error::Unsupported`] for cubes with other dimensions than t, bands, y, x; GDAL failing to create the file.
+pub(crate) fn create_netcdf(meta: &CubeMeta, path: &Path, uint16: bool) -> Result<NetcdfLayout> {
+    let dims = meta.dims();
+    if dims.iter().any(|d| d.kind() == DimensionKind::Other) || dims.len() > 2 {
+        return Err(Error::Unsupported {
+            message: "netCDF output supports the dimensions t, bands, y, x only".into(),
         });
-        let bands: Vec<String> = b_axis
-            .map(|a| dims[a].labels().to_strings())
-            .unwrap_or_else(|| vec!["var".into()]);
-        let target = path.to_path_buf();
-        let temp = temp_name(&target);
-        let mut h = Handles::create(&temp)?;
-        let mut var_dims = Vec::new();
-        if let Some(times) = &times {
-            var_dims.push(h.time_coordinate(times)?);
-        }
-        var_dims.extend(h.spatial_coordinates(meta.grid())?);
-        let vars = h.variables(&bands, &var_dims, meta.grid(), times.is_some(), uint16)?;
-        Ok(NetcdfSink {
-            nt: times.as_ref().map_or(1, Vec::len),
-            has_time: times.is_some(),
-            time_first: match (t_axis, b_axis) {
-                (Some(t), Some(b)) => t < b,
-                _ => true,
-            },
-            nb: bands.len(),
-            uint16,
-            vars,
-            handles: h,
-            temp,
-            target,
-        })
     }
-}
-
-impl TileSink for NetcdfSink {
-    fn write_tile(&mut self, window: &Window, block: &Block) -> Result<()> {
-        let cells = window.cells();
-        let data = block.values();
-        let mut buf = vec![0f32; self.nt * cells];
-        for (b, &var) in self.vars.iter().enumerate() {
-            for t in 0..self.nt {
-                let flat = if self.time_first {
-                    t * self.nb + b
-                } else {
-                    b * self.nt + t
-                };
-                let src = data
-                    .get(flat * cells..(flat + 1) * cells)
-                    .ok_or_else(|| Error::internal("block smaller than expected"))?;
-                buf[t * cells..(t + 1) * cells].copy_from_slice(src);
-            }
-            let (y, x) = (window.y0 as u64, window.x0 as u64);
-            let (start, count) = if self.has_time {
-                (vec![0, y, x], vec![self.nt, window.height, window.width])
-            } else {
-                (vec![y, x], vec![window.height, window.width])
-            };
-            if self.uint16 {
-                let ints: Vec<u16> = buf
-                    .iter()
-                    .map(|v| {
-                        if v.is_nan() {
-                            0
-                        } else {
-                            v.round().clamp(0.0, 65535.0) as u16
-                        }
-                    })
-                    .collect();
-                self.handles
-                    .write(var, self.handles.uint16, &start, &count, ints.as_ptr().cast())?;
-            } else {
-                self.handles
-                    .write(var, self.handles.float32, &start, &count, buf.as_ptr().cast())?;
-            }
-        }
-        Ok(())
+    let t_axis = meta.axes_of_kind(DimensionKind::Temporal).first().copied();
+    let b_axis = meta.axes_of_kind(DimensionKind::Bands).first().copied();
+    let times = t_axis.and_then(|a| match dims[a].labels() {
+        Labels::Time(t) => Some(t.clone()),
+        _ => None,
+    });
+    let bands: Vec<String> = b_axis
+        .map(|a| dims[a].labels().to_strings())
+        .unwrap_or_else(|| vec!["var".into()]);
+    let target = path.to_path_buf();
+    let temp = temp_name(&target);
+    let grid = meta.grid();
+    let chunk = (grid.height.min(512), grid.width.min(512));
+    let mut h = Handles::create(&temp)?;
+    let mut var_dims = Vec::new();
+    if let Some(times) = &times {
+        var_dims.push(h.time_coordinate(times)?);
     }
-
-    fn finish(self: Box<Self>) -> Result<Vec<PathBuf>> {
-        let NetcdfSink {
-            handles, temp, target, ..
-        } = *self;
-        drop(handles);
-        std::fs::rename(&temp, &target).map_err(|source| Error::Io {
-            path: target.clone(),
-            source,
-        })?;
-        Ok(vec![target])
-    }
+    var_dims.extend(h.spatial_coordinates(grid)?);
+    h.variables(&bands, &var_dims, grid, times.is_some(), uint16, chunk)?;
+    drop(h);
+    Ok(NetcdfLayout {
+        temp,
+        target,
+        vars: bands.iter().map(|b| var_name(b)).collect(),
+        uint16,
+        nt: times.as_ref().map_or(1, Vec::len),
+        has_time: times.is_some(),
+        time_first: match (t_axis, b_axis) {
+            (Some(t), Some(b)) => t < b,
+            _ => true,
+        },
+        chunk,
+    })
 }

@@ -1,0 +1,324 @@
+//! Writing tiles into the netCDF file made by [`super::gdal::create_netcdf`]: a tile that covers whole chunks is
+//! encoded (shuffle + DEFLATE, as the variables declare) on several threads and stored with HDF5's direct chunk
+//! write, so compression is not limited to one core; any other tile goes through HDF5's own (serial) write path.
+//! The file is renamed to its final name when complete.
+#![allow(unsafe_code)]
+
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+
+use super::gdal::{NetcdfLayout, create_netcdf};
+use crate::{Block, CubeMeta, Error, Result, TileSink, Window};
+
+/// Writes a cube as one netCDF file; see [`crate::create_sink`].
+pub(crate) struct NetcdfSink {
+    layout: NetcdfLayout,
+    /// Open while writing; closed by `finish`.
+    file: Option<hdf5::File>,
+    datasets: Vec<hdf5::Dataset>,
+    shuffle: bool,
+    /// Image rows and columns.
+    size: (usize, usize),
+}
+
+/// One chunk to encode: variable, time index and its values in row-major order, edge chunks padded.
+struct ChunkJob {
+    var: usize,
+    t: usize,
+    values: Vec<f32>,
+}
+
+fn h5_error(what: &str) -> impl FnOnce(hdf5::Error) -> Error + '_ {
+    move |e| Error::internal(format!("HDF5 failed to {what}: {e}"))
+}
+
+impl NetcdfSink {
+    /// Creates the file for `meta` (UInt16 variables with fill value 0 when `uint16`, else Float32 with NaN).
+    ///
+    /// # Errors
+    /// Unsupported cubes, or the file not being creatable.
+    pub(crate) fn create(meta: &CubeMeta, path: &std::path::Path, uint16: bool) -> Result<NetcdfSink> {
+        let layout = create_netcdf(meta, path, uint16)?;
+        let file = hdf5::File::open_rw(&layout.temp).map_err(h5_error("reopen the netCDF file"))?;
+        let datasets = (layout.vars.iter())
+            .map(|v| file.dataset(v).map_err(h5_error("open a variable")))
+            .collect::<Result<Vec<_>>>()?;
+        let filters = datasets.first().map(hdf5::Dataset::filters).unwrap_or_default();
+        // what the variables were created with: shuffle, then DEFLATE
+        let shuffle = filters.contains(&hdf5::filters::Filter::Shuffle);
+        if !filters
+            .iter()
+            .all(|f| matches!(f, hdf5::filters::Filter::Shuffle | hdf5::filters::Filter::Deflate(_)))
+        {
+            return Err(Error::internal(format!("unexpected netCDF filters {filters:?}")));
+        }
+        let grid = meta.grid();
+        Ok(NetcdfSink {
+            layout,
+            file: Some(file),
+            datasets,
+            shuffle,
+            size: (grid.height, grid.width),
+        })
+    }
+
+    /// The values of variable `var` at time `t` in `block` (`window.cells()` of them).
+    fn plane<'a>(&self, block: &'a Block, window: &Window, var: usize, t: usize) -> Result<&'a [f32]> {
+        let (nt, nb) = (self.layout.nt, self.layout.vars.len());
+        let flat = if self.layout.time_first {
+            t * nb + var
+        } else {
+            var * nt + t
+        };
+        let cells = window.cells();
+        block
+            .values()
+            .get(flat * cells..(flat + 1) * cells)
+            .ok_or_else(|| Error::internal("block smaller than expected"))
+    }
+
+    /// True when `window` covers exactly one chunk (edge chunks: up to the image's edge).
+    fn is_one_chunk(&self, w: &Window) -> bool {
+        let ((ch, cw), (rows, cols)) = (self.layout.chunk, self.size);
+        w.x0.is_multiple_of(cw)
+            && w.y0.is_multiple_of(ch)
+            && (w.width == cw || (w.width < cw && w.x0 + w.width == cols))
+            && (w.height == ch || (w.height < ch && w.y0 + w.height == rows))
+    }
+
+    /// Encodes one chunk as the variables store it: UInt16 (NaN → 0, rounded, clamped) or Float32, little-endian,
+    /// shuffled when the variables shuffle, then zlib-compressed at level 1.
+    fn encode(&self, values: &[f32]) -> Result<Vec<u8>> {
+        let bytes: Vec<u8> = if self.layout.uint16 {
+            values.iter().flat_map(|&v| to_u16(v).to_le_bytes()).collect()
+        } else {
+            values.iter().flat_map(|v| v.to_le_bytes()).collect()
+        };
+        let size = if self.layout.uint16 { 2 } else { 4 };
+        let bytes = if self.shuffle {
+            let n = values.len();
+            let mut shuffled = vec![0u8; bytes.len()];
+            for (k, sample) in bytes.chunks_exact(size).enumerate() {
+                for (j, &b) in sample.iter().enumerate() {
+                    shuffled[j * n + k] = b;
+                }
+            }
+            shuffled
+        } else {
+            bytes
+        };
+        let level = libdeflater::CompressionLvl::new(1).map_err(|_| Error::internal("compression level"))?;
+        let mut compressor = libdeflater::Compressor::new(level);
+        let mut out = vec![0u8; compressor.zlib_compress_bound(bytes.len())];
+        let n = compressor
+            .zlib_compress(&bytes, &mut out)
+            .map_err(|e| Error::internal(format!("compressing a netCDF chunk: {e}")))?;
+        out.truncate(n);
+        Ok(out)
+    }
+
+    /// Stores an encoded chunk of variable `var` at time `t` whose first pixel is (`y0`, `x0`).
+    fn write_chunk(&self, var: usize, t: usize, (y0, x0): (usize, usize), data: &[u8]) -> Result<()> {
+        let full = [t as u64, y0 as u64, x0 as u64];
+        let offset = if self.layout.has_time { &full[..] } else { &full[1..] };
+        let id = self.datasets[var].id();
+        // SAFETY: `id` is an open chunked dataset of rank `offset.len()`, `offset` is chunk-aligned and `data` is a
+        // complete encoded chunk for its filter pipeline (filter mask 0: all filters applied); the call runs under
+        // the hdf5 crate's global lock.
+        let status = hdf5::sync::sync(|| unsafe {
+            hdf5_metno_sys::h5d::H5Dwrite_chunk(
+                id,
+                hdf5_metno_sys::h5p::H5P_DEFAULT,
+                0,
+                offset.as_ptr(),
+                data.len(),
+                data.as_ptr().cast(),
+            )
+        });
+        if status < 0 {
+            return Err(Error::internal(format!(
+                "HDF5 failed to write a chunk of {}",
+                self.layout.vars[var]
+            )));
+        }
+        Ok(())
+    }
+
+    /// Writes a tile that does not cover exactly one chunk through HDF5's own write path.
+    fn write_region(&self, window: &Window, block: &Block) -> Result<()> {
+        let (y, x) = (window.y0, window.x0);
+        let (h, w) = (window.height, window.width);
+        for var in 0..self.layout.vars.len() {
+            for t in 0..self.layout.nt {
+                let plane = self.plane(block, window, var, t)?;
+                let ds = &self.datasets[var];
+                let written =
+                    match (self.layout.uint16, self.layout.has_time) {
+                        (true, true) => region(plane, h, w, to_u16)
+                            .and_then(|a| ds.write_slice(&a, ndarray::s![t, y..y + h, x..x + w])),
+                        (true, false) => region(plane, h, w, to_u16)
+                            .and_then(|a| ds.write_slice(&a, ndarray::s![y..y + h, x..x + w])),
+                        (false, true) => region(plane, h, w, |v| v)
+                            .and_then(|a| ds.write_slice(&a, ndarray::s![t, y..y + h, x..x + w])),
+                        (false, false) => {
+                            region(plane, h, w, |v| v).and_then(|a| ds.write_slice(&a, ndarray::s![y..y + h, x..x + w]))
+                        }
+                    };
+                written.map_err(h5_error("write netCDF data"))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A UInt16 sample for a value: NaN → 0 (the fill value), else rounded and clamped.
+fn to_u16(v: f32) -> u16 {
+    if v.is_nan() {
+        0
+    } else {
+        v.round().clamp(0.0, 65535.0) as u16
+    }
+}
+
+/// `plane` as an `h × w` array of `T`.
+fn region<T>(plane: &[f32], h: usize, w: usize, f: impl Fn(f32) -> T) -> hdf5::Result<ndarray::Array2<T>> {
+    ndarray::Array2::from_shape_vec((h, w), plane.iter().map(|&v| f(v)).collect())
+        .map_err(|e| hdf5::Error::from(e.to_string().as_str()))
+}
+
+impl TileSink for NetcdfSink {
+    fn write_tile(&mut self, window: &Window, block: &Block) -> Result<()> {
+        if !self.is_one_chunk(window) {
+            return self.write_region(window, block);
+        }
+        let (ch, cw) = self.layout.chunk;
+        let fill = if self.layout.uint16 { 0.0 } else { f32::NAN };
+        let mut jobs = Vec::new();
+        for var in 0..self.layout.vars.len() {
+            for t in 0..self.layout.nt {
+                let plane = self.plane(block, window, var, t)?;
+                // edge chunks are stored whole: pad with the fill value
+                let mut values = vec![fill; ch * cw];
+                for (r, row) in plane.chunks_exact(window.width).enumerate() {
+                    values[r * cw..r * cw + window.width].copy_from_slice(row);
+                }
+                jobs.push(ChunkJob { var, t, values });
+            }
+        }
+        // encode on the global pool (not the engine's, whose threads may be waiting for this writer)
+        let encoded: Vec<Vec<u8>> = jobs.par_iter().map(|j| self.encode(&j.values)).collect::<Result<_>>()?;
+        for (job, data) in jobs.iter().zip(&encoded) {
+            self.write_chunk(job.var, job.t, (window.y0, window.x0), data)?;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self: Box<Self>) -> Result<Vec<PathBuf>> {
+        self.datasets.clear();
+        if let Some(file) = self.file.take() {
+            file.close().map_err(h5_error("close the netCDF file"))?;
+        }
+        let target = self.layout.target.clone();
+        std::fs::rename(&self.layout.temp, &target).map_err(|source| Error::Io {
+            path: target.clone(),
+            source,
+        })?;
+        Ok(vec![target])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+    use crate::{Asset, BandInfo, Dimension, Grid, Labels};
+
+    const W: usize = 700;
+    const H: usize = 600;
+
+    fn value(var: usize, t: usize, x: usize, y: usize) -> f32 {
+        if (x * 7 + y * 13 + var + t) % 41 == 0 {
+            f32::NAN
+        } else {
+            (x + 3 * y + 100 * var + 1000 * t) as f32
+        }
+    }
+
+    /// Writes 2 bands × 3 dates in tiles of `side` px and reads every variable and date back through GDAL.
+    fn round_trip(side: usize, uint16: bool) {
+        let dir = tempfile::tempdir().unwrap();
+        let grid = Grid {
+            crs: crate::crs_from_user("EPSG:32632").unwrap(),
+            transform: [600_000.0, 10.0, 0.0, 5_200_000.0, 0.0, -10.0],
+            width: W,
+            height: H,
+        };
+        let times = (1..=3)
+            .map(|d| Utc.with_ymd_and_hms(2022, 1, d, 0, 0, 0).unwrap())
+            .collect();
+        let dims = vec![
+            Dimension::new("t", Labels::Time(times)),
+            Dimension::new(
+                "bands",
+                Labels::Bands(vec![BandInfo::named("B04"), BandInfo::named("B08")]),
+            ),
+        ];
+        let meta = CubeMeta::new(dims, grid.clone());
+        let path = dir.path().join("out.nc");
+        let mut sink: Box<dyn TileSink> = Box::new(NetcdfSink::create(&meta, &path, uint16).unwrap());
+        for y0 in (0..H).step_by(side) {
+            for x0 in (0..W).step_by(side) {
+                let w = Window {
+                    x0,
+                    y0,
+                    width: side.min(W - x0),
+                    height: side.min(H - y0),
+                };
+                let mut data = Vec::new();
+                for t in 0..3 {
+                    for var in 0..2 {
+                        for y in y0..y0 + w.height {
+                            data.extend((x0..x0 + w.width).map(|x| value(var, t, x, y)));
+                        }
+                    }
+                }
+                sink.write_tile(&w, &Block::new(vec![3, 2, w.height, w.width], data).unwrap())
+                    .unwrap();
+            }
+        }
+        assert_eq!(sink.finish().unwrap(), vec![path.clone()]);
+        for (var, name) in ["B04", "B08"].iter().enumerate() {
+            for t in 0..3 {
+                let asset = Asset {
+                    path: format!("NETCDF:\"{}\":{name}", path.display()),
+                    band: t + 1,
+                    grid: grid.clone(),
+                    nodata: Some(if uint16 { 0.0 } else { f64::NAN }),
+                };
+                let mut out = vec![0f32; W * H];
+                crate::io::gdal::read_band_rect(&asset, (0, 0, W, H), &mut out).unwrap();
+                for (i, &got) in out.iter().enumerate() {
+                    let want = value(var, t, i % W, i / W);
+                    let same = got == want || (got.is_nan() && want.is_nan());
+                    assert!(
+                        same,
+                        "{name} t{t} pixel {i}: {got} instead of {want} (tiles of {side}, uint16 {uint16})"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn whole_chunk_tiles_round_trip() {
+        round_trip(512, false);
+        round_trip(512, true);
+    }
+
+    #[test]
+    fn tiles_smaller_than_chunks_round_trip() {
+        round_trip(256, false);
+    }
+}
