@@ -239,7 +239,7 @@ mod tests {
     const H: usize = 600;
 
     fn value(var: usize, t: usize, x: usize, y: usize) -> f32 {
-        if (x * 7 + y * 13 + var + t) % 41 == 0 {
+        if (x * 7 + y * 13 + var + t).is_multiple_of(41) {
             f32::NAN
         } else {
             (x + 3 * y + 100 * var + 1000 * t) as f32
