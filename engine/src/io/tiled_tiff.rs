@@ -420,6 +420,24 @@ mod tests {
     }
 
     #[test]
+    fn the_real_sentinel2_sample_is_read_directly() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/s2/S2L2A_T32TPS_20220612_B04.tif");
+        let path = path.to_string_lossy().to_string();
+        let info = crate::read_info(&path).unwrap();
+        let tiff = open(&path).expect("a DEFLATE COG is read directly");
+        let (w, h) = tiff.size();
+        let a = Asset {
+            path: path.clone(),
+            band: 1,
+            grid: info.grid,
+            nodata: Some(0.0),
+        };
+        for rect in [(0, 0, w, h), (250, 250, 20, 20), (w - 3, h - 5, 3, 5)] {
+            same_as_gdal(&a, rect, |out| tiff.read_rect(1, rect, Some(0.0), out));
+        }
+    }
+
+    #[test]
     fn missing_tiles_read_as_nodata() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sparse.tif");
