@@ -59,14 +59,12 @@ impl SampleType {
     }
 }
 
-/// Per-thread buffers: compressed bytes, decoded bytes, a spare buffer for reordering, and the inflater.
+/// Per-thread buffers: compressed bytes, decoded bytes, and the inflater.
 pub(crate) struct Scratch {
     /// Stored (compressed) bytes of a tile or chunk.
     pub(crate) raw: Vec<u8>,
     /// Its decoded bytes.
     pub(crate) decoded: Vec<u8>,
-    /// Room for a reordering step (unshuffling).
-    pub(crate) spare: Vec<u8>,
     /// The DEFLATE decoder.
     pub(crate) inflater: libdeflater::Decompressor,
 }
@@ -75,7 +73,6 @@ thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch {
         raw: Vec::new(),
         decoded: Vec::new(),
-        spare: Vec::new(),
         inflater: libdeflater::Decompressor::new(),
     });
 }
@@ -156,6 +153,48 @@ pub(crate) fn row_to_f32(sample: SampleType, bytes: &[u8], dst: &mut [f32], noda
             let v = f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
             put(d, v as f32);
         }),
+    }
+}
+
+/// Converts `dst.len()` samples from element `at` of a shuffled block (the first bytes of all its `elements`
+/// samples, then all second bytes, …, in the stored byte order) to f32 in `dst`, `nodata` becoming NaN: unshuffling
+/// and converting in one pass over just the samples needed.
+pub(crate) fn shuffled_to_f32(
+    sample: SampleType,
+    block: &[u8],
+    (elements, at): (usize, usize),
+    big_endian: bool,
+    dst: &mut [f32],
+    nodata: Option<f32>,
+) {
+    let n = sample.size();
+    let len = dst.len();
+    // the plane holding byte `j` of the little-endian representation
+    let plane = |j: usize| {
+        let p = if big_endian { n - 1 - j } else { j };
+        &block[p * elements + at..p * elements + at + len]
+    };
+    let nd = nodata.unwrap_or(f32::NAN);
+    let put = |d: &mut f32, v: f32| *d = if v == nd { f32::NAN } else { v };
+    match sample {
+        SampleType::U8 => dst.iter_mut().zip(plane(0)).for_each(|(d, &b)| put(d, f32::from(b))),
+        SampleType::U16 => (dst.iter_mut().zip(plane(0)).zip(plane(1)))
+            .for_each(|((d, &l), &h)| put(d, f32::from(u16::from_le_bytes([l, h])))),
+        SampleType::I16 => (dst.iter_mut().zip(plane(0)).zip(plane(1)))
+            .for_each(|((d, &l), &h)| put(d, f32::from(i16::from_le_bytes([l, h])))),
+        SampleType::F32 => {
+            let (b0, b1, b2, b3) = (plane(0), plane(1), plane(2), plane(3));
+            for (i, d) in dst.iter_mut().enumerate() {
+                put(d, f32::from_le_bytes([b0[i], b1[i], b2[i], b3[i]]));
+            }
+        }
+        SampleType::F64 => {
+            let planes: Vec<&[u8]> = (0..8).map(plane).collect();
+            for (i, d) in dst.iter_mut().enumerate() {
+                let bytes: [u8; 8] = std::array::from_fn(|j| planes[j][i]);
+                put(d, f64::from_le_bytes(bytes) as f32);
+            }
+        }
     }
 }
 

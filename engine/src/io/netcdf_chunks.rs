@@ -17,8 +17,8 @@ use std::sync::Arc;
 use hdf5::types::{FloatSize, IntSize, TypeDescriptor};
 
 use super::codec::{
-    MAX_BLOCK_BYTES, Parsed, SampleType, Scratch, check_request, inflate, read_stored, row_to_f32, swap_bytes,
-    with_scratch,
+    MAX_BLOCK_BYTES, Parsed, SampleType, Scratch, check_request, inflate, read_stored, row_to_f32, shuffled_to_f32,
+    swap_bytes, with_scratch,
 };
 use crate::{Error, Grid, Result};
 
@@ -160,6 +160,7 @@ impl ChunkedVariable {
         let nodata = nodata.map(|v| v as f32);
         let [cb, cr, cc] = self.chunk;
         let (b, size) = (band - 1, self.sample.size());
+        let elements = cb * cr * cc;
         // the stored rows holding the requested ones
         let (s0, s1) = if self.bottom_up {
             (rows - row - height, rows - row)
@@ -180,17 +181,20 @@ impl ChunkedVariable {
                     for s in s0.max(cy * cr)..s1.min((cy + 1) * cr) {
                         let out_row = if self.bottom_up { rows - 1 - s - row } else { s - row };
                         let dst = &mut out[out_row * width + c0 - col..out_row * width + c1 - col];
-                        if stored {
-                            // element offset of (band, stored row, first column) inside the chunk
-                            let at = ((b % cb) * cr + s - cy * cr) * cc + c0 - cx * cc;
-                            row_to_f32(
-                                self.sample,
-                                &scratch.decoded[at * size..(at + c1 - c0) * size],
-                                dst,
-                                nodata,
-                            );
-                        } else {
-                            dst.fill(if Some(self.fill) == nodata { f32::NAN } else { self.fill });
+                        // element offset of (band, stored row, first column) inside the chunk
+                        let at = ((b % cb) * cr + s - cy * cr) * cc + c0 - cx * cc;
+                        let decoded = &scratch.decoded;
+                        match stored {
+                            Stored::Plain => {
+                                row_to_f32(self.sample, &decoded[at * size..(at + c1 - c0) * size], dst, nodata);
+                            }
+                            Stored::Shuffled => {
+                                let place = (elements, at);
+                                shuffled_to_f32(self.sample, decoded, place, self.big_endian, dst, nodata);
+                            }
+                            Stored::Missing => {
+                                dst.fill(if Some(self.fill) == nodata { f32::NAN } else { self.fill });
+                            }
                         }
                     }
                 }
@@ -199,11 +203,11 @@ impl ChunkedVariable {
         })
     }
 
-    /// Reads and decodes chunk `index` into `scratch.decoded` as little-endian samples; false for a chunk never
-    /// written.
-    fn load_chunk(&self, file: &File, index: usize, scratch: &mut Scratch) -> Result<bool> {
+    /// Reads and decodes chunk `index` into `scratch.decoded`: little-endian samples, or still shuffled (in the
+    /// stored byte order) when the shuffle filter applies.
+    fn load_chunk(&self, file: &File, index: usize, scratch: &mut Scratch) -> Result<Stored> {
         let Some(c) = self.chunks.get(index).copied().flatten() else {
-            return Ok(false);
+            return Ok(Stored::Missing);
         };
         let elements = self.chunk.iter().product::<usize>();
         let bytes = elements * self.sample.size();
@@ -217,22 +221,27 @@ impl ChunkedVariable {
         } else {
             return Err(broken(format!("holds {} bytes instead of {bytes}", scratch.raw.len())));
         }
-        if applied(self.shuffle) {
-            // shuffled: all first bytes of the samples, then all second bytes, …
-            let n = self.sample.size();
-            scratch.spare.resize(bytes, 0);
-            for (k, sample) in scratch.spare.chunks_exact_mut(n).enumerate() {
-                for (j, byte) in sample.iter_mut().enumerate() {
-                    *byte = scratch.decoded[j * elements + k];
-                }
-            }
-            std::mem::swap(&mut scratch.spare, &mut scratch.decoded);
-        }
-        if self.big_endian {
+        // a shuffled chunk stays shuffled: `read_rect` unshuffles only the samples it needs
+        if self.big_endian && !applied(self.shuffle) {
             swap_bytes(self.sample, &mut scratch.decoded);
         }
-        Ok(true)
+        Ok(if applied(self.shuffle) {
+            Stored::Shuffled
+        } else {
+            Stored::Plain
+        })
     }
+}
+
+/// What [`ChunkedVariable::load_chunk`] left in the scratch buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stored {
+    /// Little-endian samples.
+    Plain,
+    /// Shuffled samples in the stored byte order.
+    Shuffled,
+    /// Nothing: the chunk was never written.
+    Missing,
 }
 
 /// Whether the file stores rows south to north: its y coordinate variable (a 1-D variable whose values are the
@@ -339,7 +348,9 @@ mod tests {
         );
         cdl += " ushort a(t, y, x) ;\n  a:_FillValue = 0US ;\n  a:_ChunkSizes = 2, 16, 32 ;\n  a:_Shuffle = \"true\" ;\n  a:_DeflateLevel = 4 ;\n";
         cdl +=
-            " short b(t, y, x) ;\n  b:_FillValue = -1s ;\n  b:_ChunkSizes = 1, 20, 20 ;\n  b:_Endianness = \"big\" ;\n";
+            " short b(t, y, x) ;\n  b:_FillValue = -1s ;\n  b:_ChunkSizes = 1, 20, 20 ;\n  b:_Shuffle = \"true\" ;\n";
+        cdl += "  b:_Endianness = \"big\" ;\n";
+        cdl += " ushort h(t, y, x) ;\n  h:_ChunkSizes = 3, 10, 70 ;\n  h:_Endianness = \"big\" ;\n";
         cdl += " double c(y, x) ;\n  c:_ChunkSizes = 25, 35 ;\n  c:_DeflateLevel = 1 ;\n";
         cdl += " float f(t, y, x) ;\n  f:_FillValue = NaNf ;\n  f:_ChunkSizes = 1, 50, 70 ;\n  f:_Shuffle = \"true\" ;\n  f:_DeflateLevel = 9 ;\n";
         cdl += " ushort e(t, y, x) ;\n  e:_FillValue = 7US ;\n  e:_ChunkSizes = 1, 16, 16 ;\n";
@@ -361,6 +372,7 @@ mod tests {
             })
         );
         let _ = writeln!(cdl, " b = {} ;", cube(&|t, i| (value(t, i) as i64 - 500).to_string()));
+        let _ = writeln!(cdl, " h = {} ;", cube(&|t, i| value(t, i).to_string()));
         let _ = writeln!(
             cdl,
             " c = {} ;",
@@ -422,6 +434,7 @@ mod tests {
             for (var, nodata) in [
                 ("a", Some(0.0)),
                 ("a", None),
+                ("h", None),
                 ("b", Some(-1.0)),
                 ("c", None),
                 ("f", Some(f64::NAN)),
@@ -439,7 +452,12 @@ mod tests {
                 (Some(0), Some(1), [2, 16, 32]),
                 "filters and chunks"
             );
-            assert!(open(&name("b"), &grid).unwrap().big_endian, "byte order");
+            let b = open(&name("b"), &grid).unwrap();
+            assert!(
+                b.big_endian && b.shuffle.is_some() && b.deflate.is_none(),
+                "b: big-endian, shuffled"
+            );
+            assert!(open(&name("h"), &grid).unwrap().big_endian, "h: big-endian");
             assert!(
                 open(&name("e"), &grid).unwrap().chunks.iter().all(Option::is_none),
                 "e is never written"
