@@ -22,13 +22,6 @@ pub(crate) struct NetcdfSink {
     size: (usize, usize),
 }
 
-/// One chunk to encode: variable, time index and its values in row-major order, edge chunks padded.
-struct ChunkJob {
-    var: usize,
-    t: usize,
-    values: Vec<f32>,
-}
-
 fn h5_error(what: &str) -> impl FnOnce(hdf5::Error) -> Error + '_ {
     move |e| Error::internal(format!("HDF5 failed to {what}: {e}"))
 }
@@ -85,6 +78,17 @@ impl NetcdfSink {
             && w.y0.is_multiple_of(ch)
             && (w.width == cw || (w.width < cw && w.x0 + w.width == cols))
             && (w.height == ch || (w.height < ch && w.y0 + w.height == rows))
+    }
+
+    /// The values of a tile as one whole chunk: edge chunks are stored whole, padded with the fill value.
+    fn padded(&self, plane: &[f32], window: &Window) -> Vec<f32> {
+        let (ch, cw) = self.layout.chunk;
+        let fill = if self.layout.uint16 { 0.0 } else { f32::NAN };
+        let mut values = vec![fill; ch * cw];
+        for (r, row) in plane.chunks_exact(window.width).enumerate() {
+            values[r * cw..r * cw + window.width].copy_from_slice(row);
+        }
+        values
     }
 
     /// Encodes one chunk as the variables store it: UInt16 (NaN → 0, rounded, clamped) or Float32, little-endian,
@@ -192,24 +196,18 @@ impl TileSink for NetcdfSink {
         if !self.is_one_chunk(window) {
             return self.write_region(window, block);
         }
-        let (ch, cw) = self.layout.chunk;
-        let fill = if self.layout.uint16 { 0.0 } else { f32::NAN };
-        let mut jobs = Vec::new();
-        for var in 0..self.layout.vars.len() {
-            for t in 0..self.layout.nt {
-                let plane = self.plane(block, window, var, t)?;
-                // edge chunks are stored whole: pad with the fill value
-                let mut values = vec![fill; ch * cw];
-                for (r, row) in plane.chunks_exact(window.width).enumerate() {
-                    values[r * cw..r * cw + window.width].copy_from_slice(row);
-                }
-                jobs.push(ChunkJob { var, t, values });
+        let chunks: Vec<(usize, usize)> = (0..self.layout.vars.len())
+            .flat_map(|var| (0..self.layout.nt).map(move |t| (var, t)))
+            .collect();
+        // encoded on the global pool (not the engine's, whose threads may be waiting for this writer), a few at a
+        // time so the writer never holds more than one encoded chunk per thread
+        for batch in chunks.chunks(rayon::current_num_threads().max(1)) {
+            let encoded = (batch.par_iter())
+                .map(|&(var, t)| self.encode(&self.padded(self.plane(block, window, var, t)?, window)))
+                .collect::<Result<Vec<_>>>()?;
+            for (&(var, t), data) in batch.iter().zip(&encoded) {
+                self.write_chunk(var, t, (window.y0, window.x0), data)?;
             }
-        }
-        // encode on the global pool (not the engine's, whose threads may be waiting for this writer)
-        let encoded: Vec<Vec<u8>> = jobs.par_iter().map(|j| self.encode(&j.values)).collect::<Result<_>>()?;
-        for (job, data) in jobs.iter().zip(&encoded) {
-            self.write_chunk(job.var, job.t, (window.y0, window.x0), data)?;
         }
         Ok(())
     }
