@@ -151,28 +151,31 @@ impl NetcdfSink {
 
     /// Writes a tile that does not cover exactly one chunk through HDF5's own write path.
     fn write_region(&self, window: &Window, block: &Block) -> Result<()> {
-        let (y, x) = (window.y0, window.x0);
-        let (h, w) = (window.height, window.width);
         for var in 0..self.layout.vars.len() {
             for t in 0..self.layout.nt {
                 let plane = self.plane(block, window, var, t)?;
-                let ds = &self.datasets[var];
-                let written =
-                    match (self.layout.uint16, self.layout.has_time) {
-                        (true, true) => region(plane, h, w, to_u16)
-                            .and_then(|a| ds.write_slice(&a, ndarray::s![t, y..y + h, x..x + w])),
-                        (true, false) => region(plane, h, w, to_u16)
-                            .and_then(|a| ds.write_slice(&a, ndarray::s![y..y + h, x..x + w])),
-                        (false, true) => region(plane, h, w, |v| v)
-                            .and_then(|a| ds.write_slice(&a, ndarray::s![t, y..y + h, x..x + w])),
-                        (false, false) => {
-                            region(plane, h, w, |v| v).and_then(|a| ds.write_slice(&a, ndarray::s![y..y + h, x..x + w]))
-                        }
-                    };
+                let written = if self.layout.uint16 {
+                    self.write_plane(var, t, window, plane.iter().map(|&v| to_u16(v)).collect())
+                } else {
+                    self.write_plane(var, t, window, plane.to_vec())
+                };
                 written.map_err(h5_error("write netCDF data"))?;
             }
         }
         Ok(())
+    }
+
+    /// Writes the `window` of variable `var` at time `t` from its values in row-major order.
+    fn write_plane<T: hdf5::H5Type>(&self, var: usize, t: usize, window: &Window, values: Vec<T>) -> hdf5::Result<()> {
+        let (y, x, h, w) = (window.y0, window.x0, window.height, window.width);
+        let a =
+            ndarray::Array2::from_shape_vec((h, w), values).map_err(|e| hdf5::Error::from(e.to_string().as_str()))?;
+        let ds = &self.datasets[var];
+        if self.layout.has_time {
+            ds.write_slice(&a, ndarray::s![t, y..y + h, x..x + w])
+        } else {
+            ds.write_slice(&a, ndarray::s![y..y + h, x..x + w])
+        }
     }
 }
 
@@ -183,12 +186,6 @@ fn to_u16(v: f32) -> u16 {
     } else {
         v.round().clamp(0.0, 65535.0) as u16
     }
-}
-
-/// `plane` as an `h × w` array of `T`.
-fn region<T>(plane: &[f32], h: usize, w: usize, f: impl Fn(f32) -> T) -> hdf5::Result<ndarray::Array2<T>> {
-    ndarray::Array2::from_shape_vec((h, w), plane.iter().map(|&v| f(v)).collect())
-        .map_err(|e| hdf5::Error::from(e.to_string().as_str()))
 }
 
 impl TileSink for NetcdfSink {
