@@ -198,23 +198,35 @@ pub(crate) fn shuffled_to_f32(
     }
 }
 
-/// Checks a read request of 1-based `band` and `rect` `(col, row, width, height)` into `out_len` values against a
-/// file of `bands` bands and `size` `(columns, rows)`.
-pub(crate) fn check_request(
+/// Starts a read of 1-based `band` and `rect` `(col, row, width, height)` into `out_len` values from the file `path`
+/// of `bands` bands and `size` `(columns, rows)`: checks the request and opens the file, or gives `None` for an
+/// empty rectangle. Files are opened per read rather than kept open, so a catalog of any size never runs out of file
+/// handles.
+///
+/// # Errors
+/// A request outside the file, or the file not opening.
+pub(crate) fn begin_read(
     path: &std::path::Path,
     band: usize,
     (col, row, width, height): (usize, usize, usize, usize),
     out_len: usize,
     bands: usize,
     (columns, rows): (usize, usize),
-) -> crate::Result<()> {
+) -> crate::Result<Option<std::fs::File>> {
     if band == 0 || band > bands || col + width > columns || row + height > rows || out_len != width * height {
         return Err(crate::Error::internal(format!(
             "read of band {band} at {col},{row} ({width}×{height}) into {out_len} values outside {}",
             path.display()
         )));
     }
-    Ok(())
+    if width == 0 || height == 0 {
+        return Ok(None);
+    }
+    let file = std::fs::File::open(path).map_err(|source| crate::Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(Some(file))
 }
 
 /// Reads `rect` of `asset` with `direct` and through GDAL, requires the same values (NaN equals NaN) and returns

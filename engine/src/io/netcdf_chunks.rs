@@ -17,7 +17,7 @@ use std::sync::Arc;
 use hdf5::types::{FloatSize, IntSize, TypeDescriptor};
 
 use super::codec::{
-    MAX_BLOCK_BYTES, Parsed, SampleType, Scratch, check_request, inflate, read_stored, row_to_f32, shuffled_to_f32,
+    MAX_BLOCK_BYTES, Parsed, SampleType, Scratch, begin_read, inflate, read_stored, row_to_f32, shuffled_to_f32,
     swap_bytes, with_scratch,
 };
 use crate::{Error, Grid, Result};
@@ -146,17 +146,17 @@ impl ChunkedVariable {
         out: &mut [f32],
     ) -> Result<()> {
         let [bands, rows, cols] = self.shape;
-        check_request(
+        let Some(file) = begin_read(
             &self.path,
             band,
             (col, row, width, height),
             out.len(),
             bands,
             (cols, rows),
-        )?;
-        if width == 0 || height == 0 {
+        )?
+        else {
             return Ok(());
-        }
+        };
         let nodata = nodata.map(|v| v as f32);
         let [cb, cr, cc] = self.chunk;
         let (b, size) = (band - 1, self.sample.size());
@@ -167,11 +167,6 @@ impl ChunkedVariable {
         } else {
             (row, row + height)
         };
-        // opened per read rather than kept open, so a catalog of any size never runs out of file handles
-        let file = File::open(&self.path).map_err(|source| Error::Io {
-            path: self.path.clone(),
-            source,
-        })?;
         with_scratch(|scratch| {
             for cy in s0 / cr..=(s1 - 1) / cr {
                 for cx in col / cc..=(col + width - 1) / cc {

@@ -15,7 +15,7 @@ use tiff::decoder::Decoder;
 use tiff::tags::Tag;
 
 use super::codec::{
-    MAX_BLOCK_BYTES, Parsed, SampleType, Scratch, check_request, inflate, read_stored, row_to_f32, swap_bytes,
+    MAX_BLOCK_BYTES, Parsed, SampleType, Scratch, begin_read, inflate, read_stored, row_to_f32, swap_bytes,
     with_scratch,
 };
 use crate::{Error, Result};
@@ -156,25 +156,20 @@ impl TiledTiff {
         out: &mut [f32],
     ) -> Result<()> {
         let size = (self.width, self.height);
-        check_request(
+        let Some(file) = begin_read(
             &self.path,
             band,
             (col, row, width, height),
             out.len(),
             self.planes,
             size,
-        )?;
-        if width == 0 || height == 0 {
+        )?
+        else {
             return Ok(());
-        }
+        };
         let nodata = nodata.map(|v| v as f32);
         let (tw, th) = (self.tile_width, self.tile_height);
         let row_bytes = tw * self.sample.size();
-        // opened per read rather than kept open, so a catalog of any size never runs out of file handles
-        let file = File::open(&self.path).map_err(|source| Error::Io {
-            path: self.path.clone(),
-            source,
-        })?;
         with_scratch(|scratch| {
             for ty in row / th..=(row + height - 1) / th {
                 for tx in col / tw..=(col + width - 1) / tw {
