@@ -7,4 +7,5 @@ cargo fmt --all --check
 cargo clippy --release --workspace --all-targets -- -D warnings
 cargo test --release --workspace
 tests/e2e/run.sh
+tests/hostile/run.sh
 tests/federation/run.sh
