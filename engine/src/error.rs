@@ -34,6 +34,23 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// A document or asset a user named could not be read (network failure, HTTP error status, missing file, size
+    /// or time cap).
+    #[error("cannot read {location}: {message}")]
+    Fetch {
+        /// The URL or path.
+        location: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The outbound policy does not allow reading a URL or path a user named.
+    #[error("{location} is refused: {reason}")]
+    Refused {
+        /// The URL or path.
+        location: String,
+        /// Which rule refuses it.
+        reason: String,
+    },
     /// The collection configuration is invalid.
     #[error("invalid collection configuration: {message}")]
     Config {

@@ -117,6 +117,7 @@ impl Error {
                 E::Invalid { .. } => "ProcessParameterInvalid",
                 E::Unsupported { .. } => "FeatureUnsupported",
                 E::Canceled => "Canceled",
+                E::Fetch { .. } | E::Refused { .. } => "ProcessParameterInvalid",
                 E::Gdal { .. } | E::Io { .. } | E::Config { .. } | E::Http { .. } | E::Internal { .. } => "Internal",
             },
         }

@@ -29,7 +29,7 @@ pub struct GdalInfo {
 /// GDAL failing to open the file, or a raster without geotransform.
 pub fn read_info(path: &str) -> Result<GdalInfo> {
     super::silence_hdf5_errors();
-    let ds = Dataset::open(path).map_err(Error::gdal(format!("opening {path}")))?;
+    let ds = super::open_read_only(path)?;
     let subdatasets = subdatasets(&ds);
     let (width, height) = ds.raster_size();
     let transform = ds.geo_transform().unwrap_or([0.0, 1.0, 0.0, 0.0, 0.0, 1.0]);

@@ -42,12 +42,31 @@ pub(crate) fn with_dataset<T>(path: &str, f: impl FnOnce(&Dataset) -> Result<T>)
         Some(ds) => ds,
         None => {
             silence_hdf5_errors();
-            Dataset::open(path).map_err(Error::gdal(format!("opening {path}")))?
+            open_read_only(path)?
         }
     };
     let out = f(&ds);
     pool().entry(path.to_string()).or_default().push(ds);
     out
+}
+
+/// Opens a dataset for reading. Remote files (`/vsicurl…`, named by users' STAC documents) are opened with the
+/// GeoTIFF driver only, so a remote file cannot make GDAL open further files (as a VRT could).
+///
+/// # Errors
+/// GDAL failing to open the file.
+pub(crate) fn open_read_only(path: &str) -> Result<Dataset> {
+    let opened = if path.starts_with("/vsicurl") {
+        let options = gdal::DatasetOptions {
+            open_flags: gdal::GdalOpenFlags::GDAL_OF_RASTER | gdal::GdalOpenFlags::GDAL_OF_READONLY,
+            allowed_drivers: Some(&["GTiff"]),
+            ..gdal::DatasetOptions::default()
+        };
+        Dataset::open_ex(path, options)
+    } else {
+        Dataset::open(path)
+    };
+    opened.map_err(Error::gdal(format!("opening {path}")))
 }
 
 /// Closes the pooled datasets (call when files may have changed).
