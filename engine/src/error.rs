@@ -26,14 +26,6 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// An HTTP request failed.
-    #[error("cannot fetch {url}: {message}")]
-    Http {
-        /// The URL.
-        url: String,
-        /// What went wrong.
-        message: String,
-    },
     /// A document or asset a user named could not be read (network failure, HTTP error status, missing file, size
     /// or time cap).
     #[error("cannot read {location}: {message}")]

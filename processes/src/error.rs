@@ -118,7 +118,7 @@ impl Error {
                 E::Unsupported { .. } => "FeatureUnsupported",
                 E::Canceled => "Canceled",
                 E::Fetch { .. } | E::Refused { .. } => "ProcessParameterInvalid",
-                E::Gdal { .. } | E::Io { .. } | E::Config { .. } | E::Http { .. } | E::Internal { .. } => "Internal",
+                E::Gdal { .. } | E::Io { .. } | E::Config { .. } | E::Internal { .. } => "Internal",
             },
         }
     }

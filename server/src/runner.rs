@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use openeo_engine::{Catalog, ExecOptions};
+use openeo_engine::{Catalog, ExecOptions, OutboundPolicy};
 use openeo_processes::{
     Ctx, Evaluation, ProcessGraph, Registry, SaveRequest, UdpLookup, Value, evaluate, format_file_info, value_json,
     write_json, write_save,
@@ -39,6 +39,7 @@ pub struct RunOutput {
 }
 
 /// Evaluates `graph` into plans (no pixel is read): everything that can be known before reading data is checked.
+/// `load_stac` reads what `outbound` allows.
 ///
 /// # Errors
 /// [`RunError`] with the openEO code of the first problem.
@@ -46,9 +47,10 @@ pub fn plan_graph(
     graph: &serde_json::Value,
     catalog: Arc<Catalog>,
     udps: Option<Arc<dyn UdpLookup>>,
+    outbound: Arc<OutboundPolicy>,
 ) -> Result<Evaluation, RunError> {
     let graph = ProcessGraph::from_json(graph)?;
-    let ctx = Ctx::new(catalog, Registry::standard(), udps);
+    let ctx = Ctx::new(catalog, Registry::standard(), udps).with_outbound(outbound);
     Ok(evaluate(&graph, &ctx)?)
 }
 
@@ -127,10 +129,11 @@ pub fn run_graph(
     graph: &serde_json::Value,
     catalog: Arc<Catalog>,
     udps: Option<Arc<dyn UdpLookup>>,
+    outbound: Arc<OutboundPolicy>,
     output: &Path,
     opts: &ExecOptions,
 ) -> Result<RunOutput, RunError> {
-    let eval = plan_graph(graph, catalog, udps)?;
+    let eval = plan_graph(graph, catalog, udps, outbound)?;
     tracing::debug!("process graph planned");
     write_results(eval, output, opts)
 }

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use gdal::{Dataset, Metadata};
-use openeo_engine::{Catalog, ExecOptions};
+use openeo_engine::{Catalog, ExecOptions, OutboundPolicy};
 use serde_json::{Value, json};
 
 pub(crate) fn testdata(name: &str) -> PathBuf {
@@ -30,7 +30,18 @@ pub(crate) fn run_with(graph: &Value, cat: Arc<Catalog>, out: &Path) -> Result<V
         memory_budget: Some(8 << 20),
         ..ExecOptions::default()
     };
-    openeo_server::run_graph(graph, cat, None, out, &opts).map(|o| o.files.into_iter().map(|(p, _)| p).collect())
+    openeo_server::run_graph(graph, cat, None, outbound(), out, &opts)
+        .map(|o| o.files.into_iter().map(|(p, _)| p).collect())
+}
+
+/// What the tests' graphs may read: STAC documents the tests write to the temporary directory, and the bundled
+/// data they point at.
+pub(crate) fn outbound() -> Arc<OutboundPolicy> {
+    let policy = OutboundPolicy::new()
+        .try_local_root(&std::env::temp_dir())
+        .and_then(|p| p.try_local_root(&testdata("")))
+        .unwrap();
+    Arc::new(policy)
 }
 
 pub(crate) fn mean_reducer() -> Value {

@@ -6,14 +6,12 @@
 
 mod codec;
 pub(crate) mod gdal;
-mod http;
 mod netcdf_chunks;
 pub(crate) mod netcdf_sink;
 mod outbound;
 mod read;
 mod tiled_tiff;
 
-pub use http::fetch_text;
 pub use outbound::{DEFAULT_MAX_BYTES, DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT, Location, OutboundPolicy, resolve_href};
 pub(crate) use read::read_asset;
 

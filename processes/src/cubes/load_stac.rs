@@ -2,11 +2,16 @@
 //! Catalog, Item), openEO batch job results (signed links, `openeo:status`), and STAC API item search results.
 //! Bands are asset keys, or the names in an asset's `eo:bands`. Departures: `properties` conditions are not
 //! evaluated; only GeoTIFF/COG assets are read.
+//!
+//! Every document and asset goes through the context's [`openeo_engine::OutboundPolicy`]: links resolve like a
+//! browser's, a document read over HTTP may only link to http(s) URLs, remote assets are handed to GDAL at the end
+//! of their redirects, local ones as canonical paths under the local roots. A refused or failing read is
+//! `ProcessParameterInvalid` for `url`, naming what could not be read.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use openeo_engine::{AssetRef, BandInfo, Collection, Cube, fetch_text};
+use openeo_engine::{AssetRef, BandInfo, Collection, Cube, OutboundPolicy, resolve_href as resolve};
 use serde_json::Value as Json;
 
 use super::load::spatial_extent;
@@ -17,7 +22,7 @@ use crate::{Ctx, Error, Result, Value};
 /// How many linked items are followed at most.
 const MAX_ITEMS: usize = 10_000;
 
-pub(super) fn load_stac(args: &mut Args, _ctx: &Ctx) -> Result<Value> {
+pub(super) fn load_stac(args: &mut Args, ctx: &Ctx) -> Result<Value> {
     let url = args.string("url")?;
     let bbox = spatial_extent(args, "spatial_extent")?;
     let interval = match args.get("temporal_extent")? {
@@ -25,7 +30,8 @@ pub(super) fn load_stac(args: &mut Args, _ctx: &Ctx) -> Result<Value> {
         _ => args.interval("temporal_extent")?,
     };
     let wanted = args.opt_strings("bands")?;
-    let doc = fetch_json(&url)?;
+    let policy = &ctx.outbound;
+    let doc = fetch_json(policy, &url).map_err(|e| unreadable(args, &url, e))?;
     match doc.get("openeo:status").and_then(Json::as_str) {
         Some("running") => {
             return Err(args.invalid(
@@ -40,7 +46,7 @@ pub(super) fn load_stac(args: &mut Args, _ctx: &Ctx) -> Result<Value> {
     }
     let mut found = Vec::new();
     let search = Search::new(bbox.as_ref(), interval)?;
-    collect(&doc, &url, &search, &mut found, 0)?;
+    collect(&doc, &url, &search, policy, &mut found, 0).map_err(|e| unreadable(args, &url, e))?;
     let mut bands: Vec<BandInfo> = Vec::new();
     let mut refs = Vec::new();
     for f in found {
@@ -55,11 +61,30 @@ pub(super) fn load_stac(args: &mut Args, _ctx: &Ctx) -> Result<Value> {
             item: f.item,
             time: f.time,
             band: idx,
-            path: gdal_path(&f.href),
+            path: f.href,
             file_band: f.file_band,
         });
     }
-    let collection = Collection::from_assets(&url, bands, refs)?;
+    let mut sources: HashMap<String, String> = HashMap::new();
+    for r in &mut refs {
+        let source = match sources.get(&r.path) {
+            Some(s) => s.clone(),
+            None => {
+                let s = policy
+                    .raster_source(&r.path)
+                    .map_err(|e| unreadable(args, &url, e.into()))?;
+                sources.insert(r.path.clone(), s.clone());
+                s
+            }
+        };
+        r.path = source;
+    }
+    let collection = Collection::from_assets(&url, bands, refs).map_err(|e| match e {
+        openeo_engine::Error::Gdal { .. } => {
+            args.invalid("url", format!("the assets listed at {url} cannot be read: {e}"))
+        }
+        e => e.into(),
+    })?;
     let cube = Cube::load(std::sync::Arc::new(collection), bbox, interval, wanted.as_deref())?;
     Ok(Value::Cube(Box::new(cube)))
 }
@@ -123,29 +148,26 @@ struct Found {
     file_band: usize,
 }
 
-fn fetch_json(url: &str) -> Result<Json> {
-    let text = fetch_text(url)?;
+fn fetch_json(policy: &OutboundPolicy, url: &str) -> Result<Json> {
+    let text = policy.fetch_text(url)?;
     serde_json::from_str(&text)
         .map_err(|e| Error::invalid("load_stac", "url", format!("{url} is not a JSON document: {e}")))
 }
 
-/// GDAL reads remote files through `/vsicurl/` (HTTP range requests).
-fn gdal_path(href: &str) -> String {
-    if href.starts_with("http://") || href.starts_with("https://") {
-        format!("/vsicurl/{href}")
-    } else {
-        href.to_string()
+/// A refused or failing read of `url` or of something it links to, as `ProcessParameterInvalid` for `url`.
+fn unreadable(args: &Args, url: &str, e: Error) -> Error {
+    use openeo_engine::Error as E;
+    match e {
+        Error::Engine(inner @ (E::Fetch { .. } | E::Refused { .. })) => {
+            let linked = !matches!(&inner, E::Fetch { location, .. } | E::Refused { location, .. } if location == url);
+            if linked {
+                args.invalid("url", format!("reading {url}: {inner}"))
+            } else {
+                args.invalid("url", inner.to_string())
+            }
+        }
+        e => e,
     }
-}
-
-/// Resolves `href` against the URL of the document it appears in.
-fn resolve(base: &str, href: &str) -> String {
-    if href.contains("://") || href.starts_with('/') {
-        return href.to_string();
-    }
-    let dir = base.split('?').next().unwrap_or(base);
-    let dir = &dir[..dir.rfind('/').map_or(0, |i| i + 1)];
-    format!("{dir}{}", href.trim_start_matches("./"))
 }
 
 fn instant(v: Option<&Json>) -> Option<DateTime<Utc>> {
@@ -159,7 +181,7 @@ fn assets(
     time: Option<DateTime<Utc>>,
     base: &str,
     out: &mut Vec<Found>,
-) {
+) -> Result<()> {
     for (key, a) in assets {
         let media = a.get("type").and_then(Json::as_str).unwrap_or("");
         let data_role = a
@@ -172,7 +194,7 @@ fn assets(
         let Some(href) = a.get("href").and_then(Json::as_str) else {
             continue;
         };
-        let href = resolve(base, href);
+        let href = resolve(base, href)?;
         let time = instant(a.get("datetime")).or(time);
         // one item per asset when assets carry their own times (openEO results with one file per date)
         let item = if a.get("datetime").is_some() {
@@ -212,16 +234,18 @@ fn assets(
             }),
         }
     }
+    Ok(())
 }
 
-fn item(doc: &Json, base: &str, out: &mut Vec<Found>) {
+fn item(doc: &Json, base: &str, out: &mut Vec<Found>) -> Result<()> {
     let id = doc.get("id").and_then(Json::as_str).unwrap_or(base).to_string();
     let props = doc.get("properties");
     let time =
         instant(props.and_then(|p| p.get("datetime"))).or_else(|| instant(props.and_then(|p| p.get("start_datetime"))));
     if let Some(a) = doc.get("assets").and_then(Json::as_object) {
-        assets(a, &id, time, base, out);
+        assets(a, &id, time, base, out)?;
     }
+    Ok(())
 }
 
 fn links<'a>(doc: &'a Json, rel: &str) -> Vec<&'a str> {
@@ -237,12 +261,19 @@ fn links<'a>(doc: &'a Json, rel: &str) -> Vec<&'a str> {
 }
 
 /// Walks a STAC document: items, item collections, collections/catalogs with assets or item/child links.
-fn collect(doc: &Json, base: &str, search: &Search, out: &mut Vec<Found>, depth: usize) -> Result<()> {
+fn collect(
+    doc: &Json,
+    base: &str,
+    search: &Search,
+    policy: &OutboundPolicy,
+    out: &mut Vec<Found>,
+    depth: usize,
+) -> Result<()> {
     if depth > 3 {
         return Ok(());
     }
     match doc.get("type").and_then(Json::as_str) {
-        Some("Feature") => item(doc, base, out),
+        Some("Feature") => item(doc, base, out)?,
         Some("FeatureCollection") => {
             for f in doc
                 .get("features")
@@ -251,63 +282,38 @@ fn collect(doc: &Json, base: &str, search: &Search, out: &mut Vec<Found>, depth:
                 .flatten()
                 .take(MAX_ITEMS)
             {
-                item(f, base, out);
+                item(f, base, out)?;
             }
             if let Some(next) = links(doc, "next").first() {
-                let url = resolve(base, next);
-                collect(&fetch_json(&url)?, &url, search, out, depth + 1)?;
+                let url = resolve(base, next)?;
+                collect(&fetch_json(policy, &url)?, &url, search, policy, out, depth + 1)?;
             }
         }
         _ => {
             let id = doc.get("id").and_then(Json::as_str).unwrap_or(base).to_string();
             if let Some(a) = doc.get("assets").and_then(Json::as_object).filter(|a| !a.is_empty()) {
-                assets(a, &id, None, base, out);
+                assets(a, &id, None, base, out)?;
                 return Ok(());
             }
             let mut seen = HashSet::new();
             for href in links(doc, "item").into_iter().take(MAX_ITEMS) {
-                let url = resolve(base, href);
+                let url = resolve(base, href)?;
                 if seen.insert(url.clone()) {
-                    item(&fetch_json(&url)?, &url, out);
+                    item(&fetch_json(policy, &url)?, &url, out)?;
                 }
             }
             if out.is_empty() {
                 if let Some(items) = links(doc, "items").first() {
                     // a STAC API collection: search its items within the requested extents
-                    let url = with_query(&resolve(base, items), &search.query());
-                    collect(&fetch_json(&url)?, &url, search, out, depth + 1)?;
+                    let url = with_query(&resolve(base, items)?, &search.query());
+                    collect(&fetch_json(policy, &url)?, &url, search, policy, out, depth + 1)?;
                 }
                 for child in links(doc, "child") {
-                    let url = resolve(base, child);
-                    collect(&fetch_json(&url)?, &url, search, out, depth + 1)?;
+                    let url = resolve(base, child)?;
+                    collect(&fetch_json(policy, &url)?, &url, search, policy, out, depth + 1)?;
                 }
             }
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::resolve;
-
-    #[test]
-    fn hrefs_resolve_against_the_document() {
-        assert_eq!(
-            resolve("http://h/a/b/collection.json", "./item.json"),
-            "http://h/a/b/item.json"
-        );
-        assert_eq!(
-            resolve("http://h/a/b/collection.json?x=1", "c/d.tif"),
-            "http://h/a/b/c/d.tif"
-        );
-        assert_eq!(
-            resolve("http://h/a/collection.json", "https://o/x.tif"),
-            "https://o/x.tif"
-        );
-        assert_eq!(
-            resolve("/data/stac/collection.json", "item.json"),
-            "/data/stac/item.json"
-        );
-    }
 }

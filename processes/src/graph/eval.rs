@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
-use openeo_engine::{Catalog, Cube};
+use openeo_engine::{Catalog, Cube, OutboundPolicy};
 use serde_json::Value as Json;
 
 use super::{Args, ProcessGraph};
@@ -44,18 +44,28 @@ pub struct Ctx {
     pub registry: Arc<Registry>,
     /// User-defined processes.
     pub udps: Option<Arc<dyn UdpLookup>>,
+    /// What `load_stac` may read: URLs, local paths, size and time caps.
+    pub outbound: Arc<OutboundPolicy>,
     pub(crate) saves: Arc<Mutex<Vec<SaveRequest>>>,
 }
 
 impl Ctx {
-    /// A context over `catalog` with the standard registry.
+    /// A context over `catalog` with the strictest outbound policy (public http(s) URLs only, no local files); see
+    /// [`Ctx::with_outbound`].
     pub fn new(catalog: Arc<Catalog>, registry: Arc<Registry>, udps: Option<Arc<dyn UdpLookup>>) -> Ctx {
         Ctx {
             catalog,
             registry,
             udps,
+            outbound: Arc::new(OutboundPolicy::new()),
             saves: Arc::new(Mutex::new(Vec::new())),
         }
+    }
+
+    /// The same context with another outbound policy.
+    pub fn with_outbound(mut self, outbound: Arc<OutboundPolicy>) -> Ctx {
+        self.outbound = outbound;
+        self
     }
 
     pub(crate) fn record_save(&self, s: SaveRequest) {

@@ -1,10 +1,14 @@
 //! `openeo-local run GRAPH.json`: execute a process graph locally with a progress bar.
+//!
+//! `load_stac` may read public http(s) URLs, loopback (this is a local tool, like a server listening on loopback),
+//! the `--allow` entries, and local files under the working directory, the collections configuration's directory
+//! and the `--local-root` directories.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use openeo_engine::{ExecOptions, Progress};
+use openeo_engine::{ExecOptions, OutboundPolicy, Progress};
 
 use super::EngineArgs;
 use crate::{RunError, load_catalog, run_graph};
@@ -20,6 +24,13 @@ pub(crate) struct RunArgs {
     /// Print the plan before running.
     #[arg(long)]
     explain: bool,
+    /// URL prefix, host or address range `load_stac` may read besides public URLs and loopback (repeatable).
+    #[arg(long, value_name = "ENTRY")]
+    allow: Vec<String>,
+    /// Directory `load_stac` may read local files from besides the working directory and the collections'
+    /// directory (repeatable).
+    #[arg(long, value_name = "DIR")]
+    local_root: Vec<PathBuf>,
     #[command(flatten)]
     engine: EngineArgs,
 }
@@ -41,7 +52,30 @@ fn err(code: &str, message: String) -> RunError {
     }
 }
 
+/// The outbound policy of `run`: see the module documentation.
+fn outbound_policy(a: &RunArgs) -> Result<OutboundPolicy, RunError> {
+    let config = a.engine.config.clone().unwrap_or_else(crate::default_config_path);
+    let config_dir = config.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let cwd =
+        std::env::current_dir().map_err(|e| err("Internal", format!("cannot read the working directory: {e}")))?;
+    let mut p = OutboundPolicy::new().allow_loopback(true);
+    // a missing collections file is reported when the catalog is loaded
+    let config_dir = Some(config_dir).filter(|d| d.as_os_str().is_empty() || d.is_dir());
+    for dir in [cwd].iter().chain(&config_dir).chain(&a.local_root) {
+        p = p
+            .try_local_root(dir)
+            .map_err(|e| err("ProcessParameterInvalid", e.to_string()))?;
+    }
+    for entry in &a.allow {
+        p = p
+            .try_allow(entry)
+            .map_err(|e| err("ProcessParameterInvalid", e.to_string()))?;
+    }
+    Ok(p)
+}
+
 pub(crate) fn run(a: &RunArgs) -> Result<(), RunError> {
+    let outbound = Arc::new(outbound_policy(a)?);
     let text = if a.graph.as_os_str() == "-" {
         std::io::read_to_string(std::io::stdin())
             .map_err(|e| err("Internal", format!("cannot read standard input: {e}")))?
@@ -75,12 +109,13 @@ pub(crate) fn run(a: &RunArgs) -> Result<(), RunError> {
     };
     if a.explain {
         let g = openeo_processes::ProcessGraph::from_json(&graph)?;
-        let ctx = openeo_processes::Ctx::new(Arc::new(catalog.clone()), openeo_processes::Registry::standard(), None);
+        let ctx = openeo_processes::Ctx::new(Arc::new(catalog.clone()), openeo_processes::Registry::standard(), None)
+            .with_outbound(outbound.clone());
         for s in openeo_processes::evaluate(&g, &ctx)?.saves {
             eprint!("{}", s.cube.explain());
         }
     }
-    let out = run_graph(&graph, Arc::new(catalog), None, &a.output, &opts)?;
+    let out = run_graph(&graph, Arc::new(catalog), None, outbound, &a.output, &opts)?;
     tracing::debug!("results written");
     bar.finish_and_clear();
     for (f, _) in &out.files {

@@ -190,7 +190,8 @@ fn load_stac_urls(process: &Value) -> Vec<String> {
 }
 
 /// Polls every `load_stac` URL while its root `openeo:status` is `running`; `error`/`canceled` fail the job,
-/// `finished` or no status proceed. Gives up after the configured maximum wait.
+/// `finished` or no status proceed. Gives up after the configured maximum wait. The URLs are read through the
+/// server's outbound policy, so a refused URL fails the job before anything is fetched.
 async fn wait_for_dependencies(state: &AppState, id: &str, process: &Value, cancel: &AtomicBool) -> Result<(), String> {
     let poll = std::time::Duration::from_secs_f64(state.cfg.dependency_poll_seconds.max(0.05));
     let deadline = Instant::now() + std::time::Duration::from_secs_f64(state.cfg.dependency_max_wait_seconds.max(0.0));
@@ -200,8 +201,8 @@ async fn wait_for_dependencies(state: &AppState, id: &str, process: &Value, canc
             if cancel.load(Ordering::Relaxed) {
                 return Err("the job was canceled while waiting for its dependencies".into());
             }
-            let u = url.clone();
-            let fetched = tokio::task::spawn_blocking(move || openeo_engine::fetch_text(&u))
+            let (u, outbound) = (url.clone(), state.outbound.clone());
+            let fetched = tokio::task::spawn_blocking(move || outbound.fetch_text(&u))
                 .await
                 .map_err(|e| e.to_string())?;
             let status = match fetched {
@@ -260,6 +261,7 @@ fn execute(state: &AppState, id: &str, user: &str, process: &Value, cancel: Arc<
         &graph,
         state.catalog.clone(),
         Some(state.udps(user)),
+        state.outbound.clone(),
         &tmp.join("openEO.tif"),
         &opts,
     )

@@ -50,7 +50,7 @@ async fn validation(State(s): State<AppState>, AuthUser(user): AuthUser, body: B
         .or_else(|| body.get("process").cloned())
         .unwrap_or(body);
     let udps = s.udps(&user);
-    let catalog = s.catalog.clone();
+    let (catalog, outbound) = (s.catalog.clone(), s.outbound.clone());
     let errors = tokio::task::spawn_blocking(move || {
         let mut errors = Vec::new();
         match ProcessGraph::from_json(&graph) {
@@ -62,7 +62,7 @@ async fn validation(State(s): State<AppState>, AuthUser(user): AuthUser, body: B
                         errors.push(json!({"code": "ProcessUnsupported", "message": format!("node '{node}': process '{pid}' is not supported")}));
                     }
                 }
-                if let (true, Err(e)) = (errors.is_empty(), crate::plan_graph(&graph, catalog, Some(udps))) {
+                if let (true, Err(e)) = (errors.is_empty(), crate::plan_graph(&graph, catalog, Some(udps), outbound)) {
                     errors.push(json!({"code": e.code, "message": e.message}));
                 }
             }

@@ -20,8 +20,8 @@ async fn result(State(s): State<AppState>, AuthUser(user): AuthUser, body: Bytes
     let body = parse_json(&body)?;
     let process = process_of(&body)?;
     let graph = serde_json::json!({"process": process});
-    let (catalog, udps) = (s.catalog.clone(), s.udps(&user));
-    let eval = tokio::task::spawn_blocking(move || crate::plan_graph(&graph, catalog, Some(udps)))
+    let (catalog, udps, outbound) = (s.catalog.clone(), s.udps(&user), s.outbound.clone());
+    let eval = tokio::task::spawn_blocking(move || crate::plan_graph(&graph, catalog, Some(udps), outbound))
         .await
         .map_err(ApiError::internal)??;
     let values = crate::result_values(&eval) / 1e6;

@@ -98,7 +98,7 @@ fn secret(cfg: &ServerConfig) -> Result<Vec<u8>, String> {
 /// Opens the data directory (database, results, secret), recovers interrupted jobs and builds the state.
 ///
 /// # Errors
-/// Unusable data directory, database or collections.
+/// Unusable data directory, database or collections; an invalid `[outbound]` table.
 pub fn state(cfg: ServerConfig, catalog: Arc<openeo_engine::Catalog>) -> Result<AppState, String> {
     let jobs_dir = cfg.data_dir.join("jobs");
     let tmp_dir = cfg.data_dir.join("tmp");
@@ -116,11 +116,14 @@ pub fn state(cfg: ServerConfig, catalog: Arc<openeo_engine::Catalog>) -> Result<
     let runner = Arc::new(Runner::new(cfg.worker_slots));
     let api_url = cfg.api_url();
     let federation = Arc::new(crate::federation::Federation::new(&cfg.remotes));
+    let outbound = Arc::new(super::outbound_policy(&cfg)?);
+    tracing::info!("outbound policy: {outbound}");
     Ok(AppState {
         cfg: Arc::new(cfg),
         catalog,
         store: Arc::new(store),
         federation,
+        outbound,
         signer,
         runner,
         api_url,

@@ -72,6 +72,9 @@ pub struct ServerConfig {
     /// Remote openEO back-ends whose collections this server can use (local partial-job executor).
     #[serde(default)]
     pub remotes: Vec<crate::RemoteConfig>,
+    /// What users may make the server read (`load_stac` URLs and paths, dependency polling).
+    #[serde(default)]
+    pub outbound: super::OutboundConfig,
     /// Seconds between refreshes of the remotes' collection and process listings.
     #[serde(default = "default_refresh")]
     pub remote_refresh_seconds: f64,

@@ -4,12 +4,14 @@ mod app;
 mod auth;
 mod config;
 mod error;
+mod outbound;
 mod signing;
 mod stac;
 mod state;
 
 pub use app::{app, catalog_for, serve, state};
 pub use config::ServerConfig;
+pub use outbound::{OutboundConfig, outbound_policy};
 pub use state::AppState;
 
 pub use auth::hash_password;

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use openeo_engine::Catalog;
+use openeo_engine::{Catalog, OutboundPolicy};
 use openeo_processes::{ProcessGraph, UdpLookup};
 
 use super::{ServerConfig, Signer};
@@ -16,6 +16,8 @@ pub struct AppState {
     pub(crate) catalog: Arc<Catalog>,
     pub(crate) store: Arc<Store>,
     pub(crate) federation: Arc<crate::federation::Federation>,
+    /// What users may make the server read.
+    pub(crate) outbound: Arc<OutboundPolicy>,
     pub(crate) signer: Signer,
     pub(crate) runner: Arc<Runner>,
     pub(crate) api_url: String,
