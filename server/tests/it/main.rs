@@ -4,4 +4,5 @@
 mod api;
 mod federation;
 mod jobs;
+mod outbound;
 mod server;

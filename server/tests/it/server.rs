@@ -25,6 +25,12 @@ impl Server {
 
     /// As [`Server::start`] with another collections file.
     pub(crate) fn start_with(data_dir: &Path, extra: &str, collections: &Path) -> Server {
+        Server::start_on(data_dir, extra, collections, "127.0.0.1:0")
+    }
+
+    /// As [`Server::start_with`], listening on `listen` (`0.0.0.0:0` for a server that is not on loopback; its
+    /// `url` still reaches it through 127.0.0.1).
+    pub(crate) fn start_on(data_dir: &Path, extra: &str, collections: &Path, listen: &str) -> Server {
         let cfg = data_dir.join("server.toml");
         if !cfg.exists() {
             let base = std::fs::read_to_string(repo("testdata/server.toml")).unwrap();
@@ -50,7 +56,7 @@ impl Server {
             std::fs::write(&cfg, base).unwrap();
         }
         let mut child = Command::new(env!("CARGO_BIN_EXE_openeo-local"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+            .args(["serve", "--listen", listen, "--config"])
             .arg(&cfg)
             .arg("--data-dir")
             .arg(data_dir.join("data"))
@@ -62,7 +68,7 @@ impl Server {
         let url = loop {
             let line = lines.next().expect("server exited").unwrap();
             if let Some(u) = line.strip_prefix("openeo-local listening on ") {
-                break u.trim_end_matches('/').to_string();
+                break u.trim_end_matches('/').replace("//0.0.0.0:", "//127.0.0.1:");
             }
         };
         std::thread::spawn(move || for _ in lines {});
