@@ -12,6 +12,12 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// The graph is too large or too deeply nested to be evaluated.
+    #[error("the process graph is too complex: {reason}")]
+    ProcessGraphComplexity {
+        /// What limit it exceeds.
+        reason: String,
+    },
     /// A process id that is not implemented.
     #[error("process '{process}' is not supported")]
     ProcessUnsupported {
@@ -96,6 +102,7 @@ impl Error {
         use openeo_engine::Error as E;
         match self {
             Error::ProcessGraphInvalid { .. } => "ProcessGraphInvalid",
+            Error::ProcessGraphComplexity { .. } => "ProcessGraphComplexity",
             Error::ProcessUnsupported { .. } => "ProcessUnsupported",
             Error::ProcessParameterRequired { .. } => "ProcessParameterRequired",
             Error::ProcessParameterInvalid { .. } => "ProcessParameterInvalid",

@@ -17,7 +17,10 @@ mod registry;
 mod value;
 
 pub use error::{Error, Result};
-pub use graph::{Ctx, Evaluation, ProcessGraph, SaveRequest, UdpLookup, evaluate, from_nodes};
-pub use output::{cube_json, format_file_info, value_json, write_json, write_save};
+pub use graph::{
+    Ctx, Evaluation, MAX_DEPTH, MAX_NODES, ProcessGraph, SaveRequest, UdpLookup, check, evaluate, from_nodes, udp_cycle,
+    validate,
+};
+pub use output::{cube_json, file_count, format_file_info, value_json, write_json, write_save};
 pub use registry::{ProcessDef, Registry};
 pub use value::Value;

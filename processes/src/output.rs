@@ -1,9 +1,12 @@
 //! Executing `save_result` requests: choose the engine writer for the format, or build the JSON document for
 //! small results.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use openeo_engine::{Block, Compression, CubeMeta, ExecOptions, OutputFormat, create_sink, execute, execute_to_memory};
+use openeo_engine::{
+    Block, Compression, CubeMeta, DimensionKind, ExecOptions, OutputFormat, create_sink, execute, execute_to_memory,
+};
 use serde_json::{Value as Json, json};
 
 use crate::{Error, Result, SaveRequest, Value, output_format};
@@ -20,24 +23,29 @@ pub fn format_file_info(format: &str) -> Result<(&'static str, &'static str)> {
     })
 }
 
+/// How many files a cube with `meta` makes in `format`: GTiff writes one per label of the temporal dimension,
+/// the others one.
+///
+/// # Errors
+/// [`Error::FormatUnsupported`].
+pub fn file_count(meta: &CubeMeta, format: &str) -> Result<usize> {
+    Ok(match output_format(format)? {
+        "GTiff" => meta
+            .axes_of_kind(DimensionKind::Temporal)
+            .iter()
+            .map(|&a| meta.dims().get(a).map_or(1, |d| d.labels().len()))
+            .product(),
+        _ => 1,
+    })
+}
+
 /// Writes `save` to `path` (for GTiff with a temporal dimension, one file per date next to it) and returns the
 /// files written.
 ///
 /// # Errors
 /// Engine errors while computing or writing.
 pub fn write_save(save: &SaveRequest, path: &Path, opts: &ExecOptions) -> Result<Vec<PathBuf>> {
-    let cog = matches!(save.options.get("cog"), Some(Value::Bool(true))) || save.format.eq_ignore_ascii_case("cog");
-    let compress = match save.options.get("compress") {
-        None | Some(Value::Null) => Compression::None,
-        Some(Value::Text(c)) => Compression::parse(c).ok_or_else(|| {
-            Error::invalid(
-                "save_result",
-                "options",
-                format!("unknown compression '{c}' (none, deflate, zstd, lzw)"),
-            )
-        })?,
-        Some(_) => return Err(Error::invalid("save_result", "options", "compress must be a string")),
-    };
+    let (cog, compress) = gtiff_options(&save.format, &save.options)?;
     match output_format(&save.format)? {
         "GTiff" => Ok(execute(
             &save.cube,
@@ -56,6 +64,37 @@ pub fn write_save(save: &SaveRequest, path: &Path, opts: &ExecOptions) -> Result
             Ok(vec![path.to_path_buf()])
         }
     }
+}
+
+/// The GeoTIFF options of `save_result`: `cog` (a boolean, or the format name `COG`) and `compress` (`deflate`,
+/// `zstd`, `lzw` or none).
+///
+/// # Errors
+/// [`Error::ProcessParameterInvalid`] for options of the wrong type or an unknown compression.
+pub(crate) fn gtiff_options(format: &str, options: &BTreeMap<String, Value>) -> Result<(bool, Compression)> {
+    let cog = match options.get("cog") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(other) => {
+            return Err(Error::invalid(
+                "save_result",
+                "options",
+                format!("cog must be a boolean, got {}", other.type_name()),
+            ));
+        }
+    } || format.eq_ignore_ascii_case("cog");
+    let compress = match options.get("compress") {
+        None | Some(Value::Null) => Compression::None,
+        Some(Value::Text(c)) => Compression::parse(c).ok_or_else(|| {
+            Error::invalid(
+                "save_result",
+                "options",
+                format!("unknown compression '{c}' (none, deflate, zstd, lzw)"),
+            )
+        })?,
+        Some(_) => return Err(Error::invalid("save_result", "options", "compress must be a string")),
+    };
+    Ok((cog, compress))
 }
 
 /// Writes a JSON document atomically (temporary file, then rename).

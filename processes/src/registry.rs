@@ -85,6 +85,25 @@ impl ProcessDef {
         self.params.iter().find(|p| p.name == name)
     }
 
+    /// The schema `subtype`s the parameter `name` accepts (of any alternative of its schema).
+    pub(crate) fn subtypes(&self, name: &str) -> Vec<String> {
+        let schema = self
+            .metadata
+            .get("parameters")
+            .and_then(Json::as_array)
+            .and_then(|ps| ps.iter().find(|p| p.get("name").and_then(Json::as_str) == Some(name)))
+            .and_then(|p| p.get("schema"));
+        let alternatives = match schema {
+            Some(Json::Array(alts)) => alts.iter().collect(),
+            Some(s) => vec![s],
+            None => Vec::new(),
+        };
+        alternatives
+            .into_iter()
+            .filter_map(|s| s.get("subtype").and_then(Json::as_str).map(str::to_string))
+            .collect()
+    }
+
     pub(crate) fn implementation(&self) -> Implementation {
         self.implementation
     }

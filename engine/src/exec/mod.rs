@@ -19,6 +19,16 @@ use crate::{Cube, Error, Result, TileSink, Window};
 pub struct Block(pub(crate) ArrayD<f32>);
 
 impl Block {
+    /// A block of `shape` holding `values` in row-major order (NaN = nodata), e.g. to test result writers.
+    ///
+    /// # Errors
+    /// [`Error::Internal`] when the number of values is not the product of `shape`.
+    pub fn try_new(shape: Vec<usize>, values: Vec<f32>) -> Result<Block> {
+        ArrayD::from_shape_vec(shape, values)
+            .map(Block)
+            .map_err(|e| Error::internal(format!("block shape: {e}")))
+    }
+
     /// The shape.
     pub fn shape(&self) -> &[usize] {
         self.0.shape()
@@ -54,12 +64,19 @@ pub struct ExecOptions {
 
 const DEFAULT_BUDGET: usize = 256 << 20;
 
+/// Stack size of the engine's worker threads, and the size callers should give every thread that builds or
+/// evaluates plans: plans nest as deeply as the process graphs they come from (bounded by the process layer's
+/// depth limit), and building, evaluating and dropping them recurses once per level. Only the pages touched are
+/// ever committed, so the reservation costs address space, not memory.
+pub const THREAD_STACK_BYTES: usize = 64 << 20;
+
 /// The engine's worker pool: one thread per core, each silencing HDF5's error printing at start.
 fn pool() -> Result<&'static rayon::ThreadPool> {
     static POOL: OnceLock<std::result::Result<rayon::ThreadPool, String>> = OnceLock::new();
     POOL.get_or_init(|| {
         rayon::ThreadPoolBuilder::new()
             .thread_name(|i| format!("engine-{i}"))
+            .stack_size(THREAD_STACK_BYTES)
             .start_handler(|_| crate::io::gdal::silence_hdf5_errors())
             .build()
             .map_err(|e| e.to_string())

@@ -9,6 +9,6 @@ use crate::{Ctx, Result, Value};
 pub(super) fn apply(args: &mut Args, ctx: &Ctx) -> Result<Value> {
     let cube = args.cube("data")?;
     let process = args.callback("process")?;
-    let f = CallbackFn::new(process, Inputs::Named(&["x"]), args.get("context")?, ctx);
+    let f = CallbackFn::try_new(process, Inputs::Named(&["x"]), args.get("context")?, ctx)?;
     Ok(Value::Cube(Box::new(cube.apply(Arc::new(f)))))
 }

@@ -24,7 +24,13 @@ pub(super) fn filter_bbox(args: &mut Args, _: &Ctx) -> Result<Value> {
 
 pub(super) fn filter_bands(args: &mut Args, _: &Ctx) -> Result<Value> {
     let cube = args.cube("data")?;
-    if !matches!(args.get("wavelengths")?, Value::Null) {
+    // the spec's default `[]` (what the client sends by omitting the argument) means no wavelength filter
+    let no_wavelengths = match args.get("wavelengths")? {
+        Value::Null => true,
+        Value::Array(v, _) => v.is_empty(),
+        _ => false,
+    };
+    if !no_wavelengths {
         return Err(args.invalid(
             "wavelengths",
             "filtering by wavelength is not supported; use band names",

@@ -21,13 +21,16 @@ pub(super) fn load_collection(args: &mut Args, ctx: &Ctx) -> Result<Value> {
         _ => args.interval("temporal_extent")?,
     };
     let bands = args.opt_strings("bands")?;
+    if bands.as_ref().is_some_and(Vec::is_empty) {
+        return Err(args.invalid("bands", "the list of bands is empty; omit it or pass null for all bands"));
+    }
     check_properties(args, ctx, &collection.properties)?;
     let cube = Cube::load(collection, bbox, interval, bands.as_deref())?;
     Ok(Value::Cube(Box::new(cube)))
 }
 
 /// Reads a bounding box `{west, south, east, north, crs?}` or GeoJSON (reduced to its bounding box).
-pub(super) fn spatial_extent(args: &Args, name: &str) -> Result<Option<(Bbox, openeo_engine::Crs)>> {
+pub(crate) fn spatial_extent(args: &Args, name: &str) -> Result<Option<(Bbox, openeo_engine::Crs)>> {
     let v = args.get(name)?;
     let Value::Object(o) = &v else {
         return match v {
@@ -45,6 +48,15 @@ pub(super) fn spatial_extent(args: &Args, name: &str) -> Result<Option<(Bbox, op
     if let (Some(west), Some(south), Some(east), Some(north)) = (num("west"), num("south"), num("east"), num("north")) {
         if west > east || south > north {
             return Err(args.invalid(name, "west must not exceed east and south must not exceed north"));
+        }
+        let geographic = match o.get("crs") {
+            None | Some(Value::Null) => true,
+            Some(Value::Number(n)) => *n == 4326.0,
+            Some(Value::Text(s)) => s == "4326" || s.eq_ignore_ascii_case("EPSG:4326"),
+            Some(_) => false,
+        };
+        if geographic {
+            check_lon_lat(args, name, &[(west, south), (east, north)])?;
         }
         let crs = match o.get("crs") {
             None | Some(Value::Null) => crs_from_user("4326")?,
@@ -67,6 +79,7 @@ pub(super) fn spatial_extent(args: &Args, name: &str) -> Result<Option<(Bbox, op
     if pts.is_empty() {
         return Err(args.invalid(name, "expected west/south/east/north or a GeoJSON geometry"));
     }
+    check_lon_lat(args, name, &pts)?;
     let b = pts.iter().fold(
         Bbox {
             west: f64::MAX,
@@ -82,6 +95,20 @@ pub(super) fn spatial_extent(args: &Args, name: &str) -> Result<Option<(Bbox, op
         },
     );
     Ok(Some((b, crs_from_user("4326")?)))
+}
+
+/// Longitudes must lie in [-180, 180] and latitudes in [-90, 90].
+fn check_lon_lat(args: &Args, name: &str, points: &[(f64, f64)]) -> Result<()> {
+    match points
+        .iter()
+        .find(|(x, y)| !(-180.0..=180.0).contains(x) || !(-90.0..=90.0).contains(y))
+    {
+        Some((x, y)) => Err(args.invalid(
+            name,
+            format!("longitude {x} / latitude {y} is outside [-180, 180] / [-90, 90] (EPSG:4326)"),
+        )),
+        None => Ok(()),
+    }
 }
 
 fn collect_coordinates(v: &Value, out: &mut Vec<(f64, f64)>) {
@@ -106,8 +133,15 @@ fn collect_coordinates(v: &Value, out: &mut Vec<(f64, f64)>) {
 
 /// Every `properties` condition must hold for the collection's properties, else nothing is loaded.
 fn check_properties(args: &Args, ctx: &Ctx, props: &[(String, PropertyValue)]) -> Result<()> {
-    let Value::Object(conds) = args.get("properties")? else {
-        return Ok(());
+    let conds = match args.get("properties")? {
+        Value::Object(conds) => conds,
+        Value::Null => return Ok(()),
+        other => {
+            return Err(args.invalid(
+                "properties",
+                format!("expected an object of conditions, got {}", other.type_name()),
+            ));
+        }
     };
     for (name, cond) in conds {
         if name == "federation:backends" {

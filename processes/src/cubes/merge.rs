@@ -13,8 +13,11 @@ pub(super) fn merge_cubes(args: &mut Args, ctx: &Ctx) -> Result<Value> {
     let b = args.cube("cube2")?;
     let resolver = args.opt_callback("overlap_resolver")?;
     let context = args.get("context")?;
-    let resolver = resolver.map(|g| {
-        Arc::new(CallbackFn::new(g, Inputs::Named(&["x", "y"]), context, ctx)) as openeo_engine::MergeResolver
-    });
+    let resolver = match resolver {
+        Some(g) => Some(
+            Arc::new(CallbackFn::try_new(g, Inputs::Named(&["x", "y"]), context, ctx)?) as openeo_engine::MergeResolver,
+        ),
+        None => None,
+    };
     Ok(Value::Cube(Box::new(a.merge(&b, resolver)?)))
 }

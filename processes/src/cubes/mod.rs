@@ -12,6 +12,7 @@ mod save;
 
 use crate::registry::ProcessDef;
 
+pub(crate) use load::spatial_extent;
 pub use save::output_format;
 
 /// The processes of this family.

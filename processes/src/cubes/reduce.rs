@@ -19,11 +19,11 @@ pub(super) fn reduce_dimension(args: &mut Args, ctx: &Ctx) -> Result<Value> {
     }
     let axis = cube.meta().axis(&dimension)?;
     let labels: Arc<[String]> = cube.meta().dims()[axis].labels().to_strings().into();
-    let f = CallbackFn::new(
+    let f = CallbackFn::try_new(
         reducer,
         Inputs::Array { name: "data", labels },
         args.get("context")?,
         ctx,
-    );
+    )?;
     Ok(Value::Cube(Box::new(cube.reduce(axis, Arc::new(f))?)))
 }

@@ -29,6 +29,9 @@ pub(super) fn save_result(args: &mut Args, ctx: &Ctx) -> Result<Value> {
             return Err(args.invalid("options", format!("expected an object, got {}", other.type_name())));
         }
     };
+    if output_format(&format)? == "GTiff" {
+        crate::output::gtiff_options(&format, &options)?;
+    }
     ctx.record_save(SaveRequest { cube, format, options });
     Ok(Value::Bool(true))
 }

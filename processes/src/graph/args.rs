@@ -20,26 +20,47 @@ pub(crate) struct Args {
 }
 
 impl Args {
-    /// Checks the arguments against the declared parameters: no unknown names, every required one present (a
-    /// required parameter whose schema accepts `null` may be omitted and then is `null`).
+    /// Checks the arguments against the declared parameters: no unknown names, every required one present (even
+    /// when its schema accepts `null`, as the specification has it; the one departure is `load_collection`, whose
+    /// `spatial_extent` and `temporal_extent` may be omitted and then mean no limit).
     pub(crate) fn new(def: &'static ProcessDef, values: HashMap<String, Value>) -> Result<Args> {
-        for name in values.keys() {
+        match Args::name_errors(def, values.keys()).into_iter().next() {
+            Some(e) => Err(e),
+            None => Ok(Args { def, values }),
+        }
+    }
+
+    /// Arguments taken as they are, for checking some of their values (see `graph::validate`).
+    pub(crate) fn unchecked(def: &'static ProcessDef, values: HashMap<String, Value>) -> Args {
+        Args { def, values }
+    }
+
+    /// Every unknown argument name and every missing required parameter.
+    pub(crate) fn name_errors<'a>(def: &ProcessDef, names: impl Iterator<Item = &'a String> + Clone) -> Vec<Error> {
+        let mut errors = Vec::new();
+        for name in names.clone() {
             if def.parameter(name).is_none() {
-                return Err(Error::ProcessParameterUnsupported {
+                errors.push(Error::ProcessParameterUnsupported {
                     process: def.id().into(),
                     parameter: name.clone(),
                 });
             }
         }
         for p in def.parameters() {
-            if !p.optional && !p.nullable && !values.contains_key(&p.name) {
-                return Err(Error::ProcessParameterRequired {
+            let omittable = p.nullable && def.id() == "load_collection";
+            if !p.optional && !omittable && !names.clone().any(|n| *n == p.name) {
+                errors.push(Error::ProcessParameterRequired {
                     process: def.id().into(),
                     parameter: p.name.clone(),
                 });
             }
         }
-        Ok(Args { def, values })
+        errors
+    }
+
+    /// True when the argument `name` was given.
+    pub(crate) fn has(&self, name: &str) -> bool {
+        self.values.contains_key(name)
     }
 
     /// The process id.
@@ -147,18 +168,26 @@ impl Args {
                     }
                 };
                 let (s, e) = (parse(&v[0])?, parse(&v[1])?);
-                if s.is_none() && e.is_none() {
-                    return Err(self.invalid(name, "both interval bounds are null"));
+                match (s, e) {
+                    (None, None) => Err(self.invalid(name, "both interval bounds are null")),
+                    (Some(start), Some(end)) if start >= end => Err(openeo_engine::Error::TemporalExtentEmpty {
+                        start: start.to_rfc3339(),
+                        end: end.to_rfc3339(),
+                    }
+                    .into()),
+                    _ => Ok((s, e)),
                 }
-                Ok((s, e))
             }
             _ => Err(self.invalid(name, "expected an array of two dates")),
         }
     }
 }
 
-/// Parses an RFC 3339 date-time or a date (midnight UTC).
+/// Parses an RFC 3339 date-time or a date (midnight UTC); years have four digits (0000–9999), as RFC 3339 has it.
 pub(crate) fn parse_instant(s: &str) -> Option<DateTime<Utc>> {
+    if !(s.len() >= 10 && s.as_bytes()[..4].iter().all(u8::is_ascii_digit)) {
+        return None;
+    }
     DateTime::parse_from_rfc3339(s)
         .map(|d| d.with_timezone(&Utc))
         .ok()

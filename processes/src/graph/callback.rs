@@ -49,6 +49,21 @@ impl CallbackFn {
         }
     }
 
+    /// A callback that is also tried once on a single no-data cell, so that what fails for every cell (an undefined
+    /// parameter, an unknown process, an array element that does not exist, a result that is not one value per
+    /// cell) is reported while planning, before any data is read.
+    pub(crate) fn try_new(graph: Arc<ProcessGraph>, inputs: Inputs, context: Value, ctx: &Ctx) -> Result<CallbackFn> {
+        let f = CallbackFn::new(graph, inputs, context, ctx);
+        let lanes = match &f.inputs {
+            Inputs::Array { labels, .. } => labels.len(),
+            Inputs::Named(names) => names.len(),
+        };
+        let cell = [f32::NAN];
+        let probe: Vec<&[f32]> = vec![&cell; lanes];
+        f.call(&probe, 1)?;
+        Ok(f)
+    }
+
     /// Evaluates the callback on plain values (used for scalar checks and by tests).
     pub(crate) fn eval_values(&self, values: Vec<Value>) -> Result<Value> {
         let mut params = HashMap::new();

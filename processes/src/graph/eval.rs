@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use openeo_engine::{Catalog, Cube, OutboundPolicy};
 use serde_json::Value as Json;
 
-use super::{Args, ProcessGraph};
+use super::{Args, MAX_DEPTH, Namespace, ProcessGraph};
 use crate::{Error, Registry, Result, Value};
 
 /// User-defined processes (stored process graphs usable as `process_id`).
@@ -47,6 +47,10 @@ pub struct Ctx {
     /// What `load_stac` may read: URLs, local paths, size and time caps.
     pub outbound: Arc<OutboundPolicy>,
     pub(crate) saves: Arc<Mutex<Vec<SaveRequest>>>,
+    /// Nesting at which the graph being evaluated was entered (callbacks and user-defined processes add to it).
+    level: usize,
+    /// The user-defined processes being expanded, outermost first (to refuse recursion).
+    udp_chain: Arc<[String]>,
 }
 
 impl Ctx {
@@ -59,6 +63,16 @@ impl Ctx {
             udps,
             outbound: Arc::new(OutboundPolicy::new()),
             saves: Arc::new(Mutex::new(Vec::new())),
+            level: 0,
+            udp_chain: Arc::from(Vec::new()),
+        }
+    }
+
+    /// The context for a callback or node evaluated at nesting `level`.
+    fn at_level(&self, level: usize) -> Ctx {
+        Ctx {
+            level,
+            ..self.clone()
         }
     }
 
@@ -87,8 +101,17 @@ pub fn evaluate(graph: &ProcessGraph, ctx: &Ctx) -> Result<Evaluation> {
 
 /// Evaluates `graph` with `params` bound, returning the result node's value.
 pub(crate) fn eval_graph(graph: &ProcessGraph, params: &HashMap<String, Value>, ctx: &Ctx) -> Result<Value> {
+    if ctx.level + graph.depth() > MAX_DEPTH {
+        return Err(too_deep());
+    }
     let mut memo: HashMap<String, Value> = HashMap::new();
-    eval_node(graph, graph.result_id(), params, ctx, &mut memo)
+    eval_node(graph, graph.result_id(), params, ctx, ctx.level, &mut memo)
+}
+
+fn too_deep() -> Error {
+    Error::ProcessGraphComplexity {
+        reason: format!("callbacks, user-defined processes and node chains nest deeper than the {MAX_DEPTH} levels allowed"),
+    }
 }
 
 fn eval_node(
@@ -96,10 +119,14 @@ fn eval_node(
     id: &str,
     params: &HashMap<String, Value>,
     ctx: &Ctx,
+    level: usize,
     memo: &mut HashMap<String, Value>,
 ) -> Result<Value> {
     if let Some(v) = memo.get(id) {
         return Ok(v.clone());
+    }
+    if level > MAX_DEPTH {
+        return Err(too_deep());
     }
     let node = graph.node(id).ok_or_else(|| Error::ProcessGraphInvalid {
         reason: format!("missing node '{id}'"),
@@ -107,23 +134,42 @@ fn eval_node(
     let mut run = || -> Result<Value> {
         let mut values = HashMap::new();
         for (name, arg) in &node.arguments {
-            values.insert(name.clone(), resolve(graph, arg, params, ctx, memo)?);
+            values.insert(name.clone(), resolve(graph, arg, params, ctx, level, memo)?);
         }
-        call_process(&node.process_id, values, ctx)
+        call_process(&node.process_id, node.namespace, values, &ctx.at_level(level + 1))
     };
     let v = run().map_err(|e| e.in_node(id, &node.process_id))?;
     memo.insert(id.to_string(), v.clone());
     Ok(v)
 }
 
-/// Runs process `id` (built-in, else user-defined) with resolved arguments.
-pub(crate) fn call_process(id: &str, values: HashMap<String, Value>, ctx: &Ctx) -> Result<Value> {
-    if let Some(def) = ctx.registry.get(id) {
+/// Runs process `id` (predefined, else user-defined, as `namespace` allows) with resolved arguments.
+pub(crate) fn call_process(
+    id: &str,
+    namespace: Namespace,
+    values: HashMap<String, Value>,
+    ctx: &Ctx,
+) -> Result<Value> {
+    if namespace != Namespace::User
+        && let Some(def) = ctx.registry.get(id)
+    {
         let mut args = Args::new(def, values)?;
         return (def.implementation())(&mut args, ctx);
     }
-    if let Some(udp) = ctx.udps.as_ref().and_then(|u| u.process_graph(id)) {
-        return eval_graph(&udp, &values, ctx);
+    if namespace != Namespace::Backend
+        && let Some(udp) = ctx.udps.as_ref().and_then(|u| u.process_graph(id))
+    {
+        if ctx.udp_chain.iter().any(|u| u == id) {
+            let chain: Vec<&str> = ctx.udp_chain.iter().map(String::as_str).chain([id]).collect();
+            return Err(Error::ProcessGraphInvalid {
+                reason: format!("the user-defined process '{id}' calls itself ({})", chain.join(" → ")),
+            });
+        }
+        let inner = Ctx {
+            udp_chain: ctx.udp_chain.iter().cloned().chain([id.to_string()]).collect(),
+            ..ctx.clone()
+        };
+        return eval_graph(&udp, &values, &inner);
     }
     Err(Error::ProcessUnsupported {
         process: id.to_string(),
@@ -135,6 +181,7 @@ fn resolve(
     v: &Json,
     params: &HashMap<String, Value>,
     ctx: &Ctx,
+    level: usize,
     memo: &mut HashMap<String, Value>,
 ) -> Result<Value> {
     Ok(match v {
@@ -144,13 +191,13 @@ fn resolve(
         Json::String(s) => Value::Text(s.clone()),
         Json::Array(a) => Value::Array(
             a.iter()
-                .map(|x| resolve(graph, x, params, ctx, memo))
+                .map(|x| resolve(graph, x, params, ctx, level, memo))
                 .collect::<Result<_>>()?,
             None,
         ),
         Json::Object(o) => {
             if let Some(Json::String(n)) = o.get("from_node") {
-                return eval_node(graph, n, params, ctx, memo);
+                return eval_node(graph, n, params, ctx, level + 1, memo);
             }
             if let Some(Json::String(p)) = o.get("from_parameter") {
                 return params
@@ -163,7 +210,7 @@ fn resolve(
             }
             Value::Object(
                 o.iter()
-                    .map(|(k, x)| Ok((k.clone(), resolve(graph, x, params, ctx, memo)?)))
+                    .map(|(k, x)| Ok((k.clone(), resolve(graph, x, params, ctx, level, memo)?)))
                     .collect::<Result<_>>()?,
             )
         }

@@ -22,19 +22,39 @@ fn to_crs(srs: &SpatialRef) -> Result<Crs> {
     Ok(Crs::new(wkt, epsg))
 }
 
-/// Parses a CRS as users give it: an EPSG code (`32632`, `"EPSG:32632"`), WKT or a PROJ string.
+/// Parses a CRS as users give it: an EPSG code (`32632`, `"EPSG:32632"`) or WKT. Nothing else is handed to GDAL,
+/// whose generic parser would also open files.
 ///
 /// # Errors
-/// [`Error::Invalid`] when GDAL does not understand the definition.
+/// [`Error::Invalid`] for anything else and when GDAL does not understand the definition.
 pub fn crs_from_user(definition: &str) -> Result<Crs> {
     let d = definition.trim();
-    let srs = if let Ok(code) = d.parse::<u32>() {
+    let code = d
+        .strip_prefix("EPSG:")
+        .or_else(|| d.strip_prefix("epsg:"))
+        .unwrap_or(d);
+    let srs = if let Ok(code) = code.parse::<u32>() {
         SpatialRef::from_epsg(code)
+    } else if is_wkt(d) {
+        SpatialRef::from_wkt(d)
     } else {
-        SpatialRef::from_definition(d)
+        // GDAL's "user input" would also take file names and PROJ init files: not from users
+        return Err(Error::invalid(format!(
+            "unknown CRS '{d}': expected an EPSG code (4326, \"EPSG:4326\") or WKT"
+        )));
     }
     .map_err(|e| Error::invalid(format!("unknown CRS '{d}': {e}")))?;
     to_crs(&srs)
+}
+
+/// True when `d` starts like a WKT definition: a keyword of capitals, digits and underscores, then `[`.
+fn is_wkt(d: &str) -> bool {
+    d.split_once('[').is_some_and(|(keyword, _)| {
+        !keyword.is_empty()
+            && keyword
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+    })
 }
 
 /// The CRS of an open dataset; `None` when it has none.
