@@ -2,6 +2,7 @@
 //! job store, and the machinery shared by both (loading the configuration, running a process graph to files).
 #![forbid(unsafe_code)]
 
+mod admission;
 pub mod cli;
 mod config;
 mod federation;
@@ -12,4 +13,4 @@ pub mod serve;
 
 pub use config::{default_config_path, load_catalog};
 pub use federation::RemoteConfig;
-pub use runner::{RunError, RunOutput, plan_graph, result_values, run_graph, write_results};
+pub use runner::{RunError, RunOutput, plan_graph, result_file_count, result_values, run_graph, write_results};

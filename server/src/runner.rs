@@ -66,6 +66,25 @@ pub fn result_values(eval: &Evaluation) -> f64 {
     }
 }
 
+/// How many files [`write_results`] will write for `eval` (GTiff when the graph has no `save_result`), known from
+/// the plans before anything is computed.
+///
+/// # Errors
+/// [`RunError`] for an unsupported format.
+pub fn result_file_count(eval: &Evaluation) -> Result<usize, RunError> {
+    if eval.saves.is_empty() {
+        return Ok(match &eval.result {
+            Value::Cube(c) => openeo_processes::file_count(c.meta(), "GTiff")?,
+            _ => 1,
+        });
+    }
+    let mut n = 0;
+    for s in &eval.saves {
+        n += openeo_processes::file_count(s.cube.meta(), &s.format)?;
+    }
+    Ok(n)
+}
+
 /// Writes the results of `eval` to `output` (its extension picks the format when the graph has no
 /// `save_result`). Several `save_result` nodes get `output` with `_1`, `_2`… appended.
 ///

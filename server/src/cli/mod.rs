@@ -48,7 +48,7 @@ pub(crate) struct EngineArgs {
 /// Runs the parsed command line and returns the process exit code.
 pub fn main(cli: Cli) -> i32 {
     let result = match cli.command {
-        Command::Run(a) => run::run(&a),
+        Command::Run(a) => on_big_stack(move || run::run(&a)),
         Command::Serve(a) => serve::serve(&a),
         Command::HashPassword(a) => serve::hash(&a),
         Command::Generate(a) => generate::generate(&a),
@@ -61,6 +61,22 @@ pub fn main(cli: Cli) -> i32 {
             if e.client { 2 } else { 1 }
         }
     }
+}
+
+/// Runs `f` on a thread with the stack the engine asks for (deep graphs recurse while they are evaluated).
+fn on_big_stack(f: impl FnOnce() -> Result<(), crate::RunError> + Send + 'static) -> Result<(), crate::RunError> {
+    let failed = |message: String| crate::RunError {
+        code: "Internal".into(),
+        message,
+        client: false,
+    };
+    std::thread::Builder::new()
+        .name("run".into())
+        .stack_size(openeo_engine::THREAD_STACK_BYTES)
+        .spawn(f)
+        .map_err(|e| failed(format!("cannot start the run thread: {e}")))?
+        .join()
+        .map_err(|_| failed("the run failed unexpectedly; see the log".into()))?
 }
 
 /// Peak resident memory of this process in KiB (Linux), for benchmark reports.

@@ -44,6 +44,7 @@ pub(crate) fn serve(a: &ServeArgs) -> Result<(), RunError> {
     let catalog = Arc::new(crate::serve::catalog_for(&cfg).map_err(fail)?);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .thread_stack_size(openeo_engine::THREAD_STACK_BYTES)
         .build()
         .map_err(|e| fail(e.to_string()))?;
     rt.block_on(async move {

@@ -3,5 +3,5 @@
 mod runner;
 mod store;
 
-pub(crate) use runner::{Runner, results_dir};
+pub(crate) use runner::{PARTIAL_RESULTS, Runner, results_dir};
 pub(crate) use store::{Job, JobStatus, Store, level_rank, now};

@@ -9,15 +9,16 @@ use std::time::Instant;
 
 use openeo_engine::{ExecOptions, Progress};
 use serde_json::{Value, json};
-use tokio::sync::Semaphore;
 
 use super::{JobStatus, Store};
+use crate::admission::{Admission, Busy};
 use crate::serve::AppState;
 
-/// Worker slots and the cancel flags of running jobs.
+/// The shared budget and the cancel flags of queued and running jobs.
 pub(crate) struct Runner {
-    slots: Arc<Semaphore>,
+    admission: Arc<Admission>,
     cancels: Mutex<HashMap<String, Arc<AtomicBool>>>,
+    max_jobs: usize,
 }
 
 struct JobProgress {
@@ -38,16 +39,31 @@ impl Progress for JobProgress {
 }
 
 impl Runner {
-    pub(crate) fn new(slots: usize) -> Runner {
+    /// A runner over `admission` that lets at most `max_jobs` jobs be queued or running.
+    pub(crate) fn new(admission: Arc<Admission>, max_jobs: usize) -> Runner {
         Runner {
-            slots: Arc::new(Semaphore::new(slots.max(1))),
+            admission,
             cancels: Mutex::new(HashMap::new()),
+            max_jobs,
         }
     }
 
-    /// The semaphore limiting concurrent computations.
-    pub(crate) fn slots(&self) -> Arc<Semaphore> {
-        self.slots.clone()
+    /// The budget shared by sync requests and jobs.
+    pub(crate) fn admission(&self) -> &Admission {
+        &self.admission
+    }
+
+    /// Refuses another job when `max_jobs` are already queued or running.
+    ///
+    /// # Errors
+    /// [`Busy`] when the queue is full.
+    pub(crate) fn has_room(&self) -> Result<(), Busy> {
+        let active = self.cancels.lock().unwrap_or_else(std::sync::PoisonError::into_inner).len();
+        if active >= self.max_jobs {
+            Err(Busy { retry_after: 30 })
+        } else {
+            Ok(())
+        }
     }
 
     fn flag(&self, id: &str) -> Arc<AtomicBool> {
@@ -87,7 +103,7 @@ impl Runner {
                 Ok(p) => p,
                 Err(message) => {
                     let _ = state.store.set_status(&id, JobStatus::Error, &[JobStatus::Queued]);
-                    state.store.log(&id, "error", &message);
+                    state.store.log_error(&id, "PartialJobFailed", &message);
                     state.runner.forget(&id);
                     return;
                 }
@@ -100,13 +116,15 @@ impl Runner {
                     JobStatus::Error
                 };
                 let _ = state.store.set_status(&id, status, &[JobStatus::Queued]);
-                state
-                    .store
-                    .log(&id, if status == JobStatus::Error { "error" } else { "info" }, &message);
+                if status == JobStatus::Error {
+                    state.store.log_error(&id, "DependencyFailed", &message);
+                } else {
+                    state.store.log(&id, "info", &message);
+                }
                 state.runner.forget(&id);
                 return;
             }
-            let Ok(_permit) = state.runner.slots.clone().acquire_owned().await else {
+            let Some(_reservation) = state.runner.admission.admit().await else {
                 return;
             };
             if flag.load(Ordering::Relaxed) {
@@ -135,15 +153,18 @@ impl Runner {
                     let _ = state.store.set_status(&id, JobStatus::Canceled, &[JobStatus::Running]);
                     state.store.log(&id, "info", "the job was canceled");
                 }
-                Ok(Err(message)) => {
+                Ok(Err(e)) => {
                     let _ = state.store.set_status(&id, JobStatus::Error, &[JobStatus::Running]);
-                    state.store.log(&id, "error", &message);
+                    state.store.log_error(&id, &e.code, &format!("{}: {}", e.code, e.message));
                 }
                 Err(e) => {
                     let _ = state.store.set_status(&id, JobStatus::Error, &[JobStatus::Running]);
-                    state
-                        .store
-                        .log(&id, "error", &format!("the computation stopped unexpectedly: {e}"));
+                    tracing::error!("job {id}: the computation stopped unexpectedly: {e}");
+                    state.store.log_error(
+                        &id,
+                        "Internal",
+                        "the computation stopped unexpectedly; see the server log",
+                    );
                 }
             }
             state.runner.forget(&id);
@@ -240,13 +261,25 @@ async fn wait_for_dependencies(state: &AppState, id: &str, process: &Value, canc
     Ok(())
 }
 
-/// Runs the job's graph into a temporary directory and publishes it as the job's results directory.
-fn execute(state: &AppState, id: &str, user: &str, process: &Value, cancel: Arc<AtomicBool>) -> Result<(), String> {
+/// Runs the job's graph into a temporary directory and publishes it as the job's results directory: the files
+/// and the directory are flushed to disk before the rename, and the rename before the database says `finished`.
+fn execute(
+    state: &AppState,
+    id: &str,
+    user: &str,
+    process: &Value,
+    cancel: Arc<AtomicBool>,
+) -> Result<(), crate::RunError> {
     let t0 = Instant::now();
+    let storage = |what: &str, e: &dyn std::fmt::Display| crate::RunError {
+        code: "StorageFailure".into(),
+        message: format!("{what}: {e}"),
+        client: false,
+    };
     let dir = state.jobs_dir.join(id);
-    let tmp = dir.join(".results.part");
+    let tmp = dir.join(PARTIAL_RESULTS);
     let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(&tmp).map_err(|e| format!("cannot create the results directory: {e}"))?;
+    std::fs::create_dir_all(&tmp).map_err(|e| storage("cannot create the results directory", &e))?;
     let opts = ExecOptions {
         memory_budget: Some(state.cfg.memory_budget_mib << 20),
         cancel: Some(cancel),
@@ -264,17 +297,34 @@ fn execute(state: &AppState, id: &str, user: &str, process: &Value, cancel: Arc<
         state.outbound.clone(),
         &tmp.join("openEO.tif"),
         &opts,
-    )
-    .map_err(|e| format!("{}: {}", e.code, e.message))?;
+    )?;
     let assets: Vec<Value> = out.files.iter().map(|(p, media)| asset_info(p, media)).collect();
+    sync_dir(&tmp, true).map_err(|e| storage("cannot flush the results", &e))?;
     let results = dir.join("results");
     let _ = std::fs::remove_dir_all(&results);
-    std::fs::rename(&tmp, &results).map_err(|e| format!("cannot publish the results: {e}"))?;
+    std::fs::rename(&tmp, &results).map_err(|e| storage("cannot publish the results", &e))?;
+    sync_dir(&dir, false).map_err(|e| storage("cannot flush the results", &e))?;
     state
         .store
         .set_results(id, &Value::Array(assets), t0.elapsed().as_secs_f64())
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| storage("cannot record the results", &e))?;
     Ok(())
+}
+
+/// The name of the directory a job writes its results to before they are published (removed at start-up).
+pub(crate) const PARTIAL_RESULTS: &str = ".results.part";
+
+/// Flushes a directory entry list, and with `files` every file directly in it, to disk.
+fn sync_dir(dir: &Path, files: bool) -> std::io::Result<()> {
+    if files {
+        for entry in std::fs::read_dir(dir)? {
+            let path = entry?.path();
+            if path.is_file() {
+                std::fs::File::open(&path)?.sync_all()?;
+            }
+        }
+    }
+    std::fs::File::open(dir)?.sync_all()
 }
 
 /// Asset metadata of one result file, read back from its header.

@@ -62,6 +62,17 @@ pub(crate) struct Job {
     pub(crate) cpu_seconds: Option<f64>,
 }
 
+/// One entry of a job's log.
+#[derive(Clone, Debug)]
+pub(crate) struct LogEntry {
+    pub(crate) seq: i64,
+    pub(crate) level: String,
+    pub(crate) message: String,
+    pub(crate) time: String,
+    /// The openEO error code of an error entry.
+    pub(crate) code: Option<String>,
+}
+
 /// The database.
 pub(crate) struct Store {
     conn: Mutex<Connection>,
@@ -86,6 +97,13 @@ impl Store {
              CREATE TABLE IF NOT EXISTS udps (user TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (user, id));
              CREATE TABLE IF NOT EXISTS tokens (token TEXT PRIMARY KEY, user TEXT NOT NULL, created TEXT NOT NULL);",
         )?;
+        // the openEO error code of error entries (added after the first release of the schema)
+        let has_code = conn
+            .prepare("SELECT 1 FROM pragma_table_info('logs') WHERE name = 'code'")?
+            .exists([])?;
+        if !has_code {
+            conn.execute_batch("ALTER TABLE logs ADD COLUMN code TEXT")?;
+        }
         Ok(Store { conn: Mutex::new(conn) })
     }
 
@@ -222,6 +240,15 @@ impl Store {
     }
 
     pub(crate) fn log(&self, job: &str, level: &str, message: &str) {
+        self.log_entry(job, level, None, message);
+    }
+
+    /// Appends an `error` entry with its openEO error code.
+    pub(crate) fn log_error(&self, job: &str, code: &str, message: &str) {
+        self.log_entry(job, "error", Some(code), message);
+    }
+
+    fn log_entry(&self, job: &str, level: &str, code: Option<&str>, message: &str) {
         let r = self.with(|c| {
             let seq: i64 = c.query_row(
                 "SELECT COALESCE(MAX(seq), -1) + 1 FROM logs WHERE job = ?1",
@@ -229,8 +256,8 @@ impl Store {
                 |r| r.get(0),
             )?;
             c.execute(
-                "INSERT INTO logs (job, seq, level, message, time) VALUES (?1,?2,?3,?4,?5)",
-                params![job, seq, level, message, now()],
+                "INSERT INTO logs (job, seq, level, message, time, code) VALUES (?1,?2,?3,?4,?5,?6)",
+                params![job, seq, level, message, now(), code],
             )
             .map(|_| ())
         });
@@ -245,16 +272,23 @@ impl Store {
         job: &str,
         offset: Option<i64>,
         min_level: u8,
-    ) -> Sql<Vec<(i64, String, String, String)>> {
+    ) -> Sql<Vec<LogEntry>> {
         self.with(|c| {
-            let mut st =
-                c.prepare("SELECT seq, level, message, time FROM logs WHERE job = ?1 AND seq > ?2 ORDER BY seq")?;
-            let rows: Vec<(i64, String, String, String)> = st
+            let mut st = c.prepare(
+                "SELECT seq, level, message, time, code FROM logs WHERE job = ?1 AND seq > ?2 ORDER BY seq",
+            )?;
+            let rows: Vec<LogEntry> = st
                 .query_map(params![job, offset.unwrap_or(-1)], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                    Ok(LogEntry {
+                        seq: r.get(0)?,
+                        level: r.get(1)?,
+                        message: r.get(2)?,
+                        time: r.get(3)?,
+                        code: r.get(4)?,
+                    })
                 })?
                 .collect::<Sql<_>>()?;
-            Ok(rows.into_iter().filter(|r| level_rank(&r.1) >= min_level).collect())
+            Ok(rows.into_iter().filter(|r| level_rank(&r.level) >= min_level).collect())
         })
     }
 
@@ -266,9 +300,9 @@ impl Store {
         })?;
         for id in &ids {
             self.set_status(id, JobStatus::Error, &[])?;
-            self.log(
+            self.log_error(
                 id,
-                "error",
+                "JobInterrupted",
                 "the job was interrupted by a restart of the server; start it again",
             );
         }

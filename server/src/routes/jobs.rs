@@ -13,7 +13,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-use super::{parse_json, process_of};
+use super::{checked_process, parse_object};
 use crate::jobs::{Job, JobStatus, Runner, results_dir};
 use crate::serve::{ApiError, ApiResult, AppState, AuthUser, job_result_item, job_results_stac};
 
@@ -66,8 +66,8 @@ async fn list(State(s): State<AppState>, AuthUser(user): AuthUser) -> ApiResult<
 }
 
 async fn create(State(s): State<AppState>, AuthUser(user): AuthUser, body: Bytes) -> ApiResult<Response> {
-    let body = parse_json(&body)?;
-    let process = process_of(&body)?;
+    let body = parse_object(&body, &["title", "description"])?;
+    let process = checked_process(&s, &user, &body).await?;
     let text = |k: &str| body.get(k).and_then(Value::as_str).map(String::from);
     let now = crate::jobs::now();
     let job = Job {
@@ -116,9 +116,9 @@ async fn update(
     if matches!(j.status, JobStatus::Queued | JobStatus::Running) {
         return Err(ApiError::new("JobLocked", "a queued or running job cannot be modified"));
     }
-    let body = parse_json(&body)?;
+    let body = parse_object(&body, &["title", "description"])?;
     let process = if body.get("process").is_some() {
-        Some(process_of(&body)?)
+        Some(checked_process(&s, &user, &body).await?)
     } else {
         None
     };
@@ -143,6 +143,7 @@ async fn start(State(s): State<AppState>, AuthUser(user): AuthUser, Path(id): Pa
     if matches!(j.status, JobStatus::Queued | JobStatus::Running) {
         return Ok(StatusCode::ACCEPTED);
     }
+    s.runner.has_room().map_err(|b| ApiError::busy(&b))?;
     s.store
         .set_status(&id, JobStatus::Queued, &[])
         .map_err(ApiError::internal)?;
@@ -293,7 +294,13 @@ async fn logs(
         .logs(&id, offset, min)
         .map_err(ApiError::internal)?
         .into_iter()
-        .map(|(seq, level, message, time)| json!({"id": seq.to_string(), "level": level, "message": message, "time": time}))
+        .map(|e| {
+            let mut v = json!({"id": e.seq.to_string(), "level": e.level, "message": e.message, "time": e.time});
+            if let Some(code) = e.code {
+                v["code"] = json!(code);
+            }
+            v
+        })
         .collect();
     Ok(Json(json!({"logs": entries, "links": []})))
 }

@@ -8,7 +8,7 @@ use axum::{Json, Router};
 use openeo_processes::{ProcessGraph, Registry};
 use serde_json::{Value, json};
 
-use super::parse_json;
+use super::{parse_json, parse_object};
 use crate::serve::{ApiError, ApiResult, AppState, AuthUser};
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -52,22 +52,20 @@ async fn validation(State(s): State<AppState>, AuthUser(user): AuthUser, body: B
     let udps = s.udps(&user);
     let (catalog, outbound) = (s.catalog.clone(), s.outbound.clone());
     let errors = tokio::task::spawn_blocking(move || {
-        let mut errors = Vec::new();
-        match ProcessGraph::from_json(&graph) {
-            Err(e) => errors.push(json!({"code": e.code(), "message": e.to_string()})),
-            Ok(g) => {
-                let registry = Registry::standard();
-                for (node, pid) in g.process_ids() {
-                    if registry.get(&pid).is_none() && udps.process_graph(&pid).is_none() {
-                        errors.push(json!({"code": "ProcessUnsupported", "message": format!("node '{node}': process '{pid}' is not supported")}));
-                    }
-                }
-                if let (true, Err(e)) = (errors.is_empty(), crate::plan_graph(&graph, catalog, Some(udps), outbound)) {
-                    errors.push(json!({"code": e.code, "message": e.message}));
-                }
-            }
+        let error = |e: &openeo_processes::Error| json!({"code": e.code(), "message": e.to_string()});
+        let g = match ProcessGraph::from_json(&graph) {
+            Ok(g) => g,
+            Err(e) => return vec![error(&e)],
+        };
+        let problems = openeo_processes::validate(&g, &Registry::standard(), Some(udps.as_ref()));
+        if !problems.is_empty() {
+            return problems.iter().map(error).collect();
         }
-        errors
+        // what needs the catalog: collections, bands, extents against the data, merge overlaps
+        match crate::plan_graph(&graph, catalog, Some(udps), outbound) {
+            Err(e) => vec![json!({"code": e.code, "message": e.message})],
+            Ok(_) => Vec::new(),
+        }
     })
     .await
     .map_err(ApiError::internal)?;
@@ -112,7 +110,8 @@ async fn put_udp(
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult<StatusCode> {
-    let mut body = parse_json(&body)?;
+    let mut body = parse_object(&body, &["summary", "description"])?;
+    check_udp_signature(&body)?;
     if !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') || Registry::standard().get(&id).is_some()
     {
         return Err(ApiError::new(
@@ -124,12 +123,46 @@ async fn put_udp(
         .get("process_graph")
         .cloned()
         .ok_or_else(|| ApiError::new("ProcessGraphMissing", "the body has no 'process_graph'"))?;
-    ProcessGraph::from_json(&pg).map_err(|e| ApiError::new(e.code(), e.to_string()))?;
+    let (udps, udp_id) = (s.udps(&user), id.clone());
+    tokio::task::spawn_blocking(move || -> ApiResult<()> {
+        let graph = ProcessGraph::from_json(&pg)?;
+        let registry = Registry::standard();
+        if let Some(chain) = openeo_processes::udp_cycle(&udp_id, &graph, &registry, udps.as_ref()) {
+            return Err(ApiError::new(
+                "ProcessGraphInvalid",
+                format!(
+                    "the process graph '{udp_id}' would call itself ({}); recursive processes are not supported",
+                    chain.join(" → ")
+                ),
+            ));
+        }
+        Ok(openeo_processes::check(&graph, &registry, Some(udps.as_ref()))?)
+    })
+    .await
+    .map_err(ApiError::internal)??;
     if let Some(o) = body.as_object_mut() {
         o.insert("id".into(), json!(id));
     }
     s.store.put_udp(&user, &id, &body).map_err(ApiError::internal)?;
     Ok(StatusCode::OK)
+}
+
+/// `parameters` (objects with a string `name`) and `returns` (an object) of a user-defined process, where given.
+fn check_udp_signature(body: &Value) -> ApiResult<()> {
+    let bad = |what: &str| ApiError::new("ProcessGraphInvalid", what.to_string());
+    match body.get("parameters") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(ps)) => {
+            if !ps.iter().all(|p| p.get("name").is_some_and(Value::is_string)) {
+                return Err(bad("every entry of 'parameters' must be an object with a string 'name'"));
+            }
+        }
+        Some(_) => return Err(bad("'parameters' must be an array")),
+    }
+    if body.get("returns").is_some_and(|r| !r.is_object() && !r.is_null()) {
+        return Err(bad("'returns' must be an object"));
+    }
+    Ok(())
 }
 
 async fn delete_udp(

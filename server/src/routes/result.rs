@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use openeo_engine::ExecOptions;
 
-use super::{parse_json, process_of};
+use super::{checked_process, parse_json};
 use crate::serve::{ApiError, ApiResult, AppState, AuthUser};
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -18,7 +18,7 @@ pub(crate) fn routes() -> Router<AppState> {
 
 async fn result(State(s): State<AppState>, AuthUser(user): AuthUser, body: Bytes) -> ApiResult<Response> {
     let body = parse_json(&body)?;
-    let process = process_of(&body)?;
+    let process = checked_process(&s, &user, &body).await?;
     let graph = serde_json::json!({"process": process});
     let (catalog, udps, outbound) = (s.catalog.clone(), s.udps(&user), s.outbound.clone());
     let eval = tokio::task::spawn_blocking(move || crate::plan_graph(&graph, catalog, Some(udps), outbound))
@@ -34,7 +34,16 @@ async fn result(State(s): State<AppState>, AuthUser(user): AuthUser, body: Bytes
             ),
         ));
     }
-    let _permit = s.runner.slots().acquire_owned().await.map_err(ApiError::internal)?;
+    let files = crate::result_file_count(&eval)?;
+    if files != 1 {
+        return Err(ApiError::new(
+            "FeatureUnsupported",
+            format!(
+                "the result would be {files} files (GeoTIFF with a temporal dimension gives one file per date); use netCDF, reduce the time dimension, or a batch job"
+            ),
+        ));
+    }
+    let _reservation = s.runner.admission().admit_sync().await.map_err(|b| ApiError::busy(&b))?;
     let dir = s.tmp_dir.join(format!("sync-{:016x}", rand::random::<u64>()));
     std::fs::create_dir_all(&dir).map_err(ApiError::internal)?;
     let budget = s.cfg.memory_budget_mib << 20;
@@ -50,22 +59,18 @@ async fn result(State(s): State<AppState>, AuthUser(user): AuthUser, body: Bytes
         )
     })
     .await
-    .map_err(ApiError::internal)?;
-    let response = match written {
-        Ok(o) if o.files.len() == 1 => {
-            let (path, media) = &o.files[0];
-            let bytes = tokio::fs::read(path).await.map_err(ApiError::internal)?;
-            Ok(([(CONTENT_TYPE, *media)], Body::from(bytes)).into_response())
-        }
-        Ok(o) => Err(ApiError::new(
-            "FeatureUnsupported",
-            format!(
-                "the result has {} files (GeoTIFF with a temporal dimension gives one file per date); use netCDF, reduce the time dimension, or a batch job",
-                o.files.len()
-            ),
-        )),
-        Err(e) => Err(e.into()),
+    .map_err(ApiError::internal);
+    // the open file stays readable after its directory is removed, so the answer streams from disk
+    let file = match written {
+        Ok(Ok(o)) => match o.files.first() {
+            Some((path, media)) => Ok((tokio::fs::File::open(path).await.map_err(ApiError::internal), *media)),
+            None => Err(ApiError::internal("the computation wrote no file")),
+        },
+        Ok(Err(e)) => Err(e.into()),
+        Err(e) => Err(e),
     };
     let _ = tokio::fs::remove_dir_all(&dir).await;
-    response
+    let (file, media) = file?;
+    let body = Body::from_stream(tokio_util::io::ReaderStream::new(file?));
+    Ok(([(CONTENT_TYPE, media)], body).into_response())
 }

@@ -3,11 +3,14 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::response::IntoResponse;
 use axum::http::{HeaderName, Method, Uri};
 use axum::routing::get;
 use tower::Layer;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -45,6 +48,12 @@ pub fn app(state: AppState) -> Router {
         .route("/.well-known/openeo", get(routes::discovery::well_known))
         .nest("/openeo/1.2", api)
         .fallback(|| async { ApiError::new("NotFound", "no such endpoint") })
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // refuses a too large Content-Length before the body is sent
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        // outside the layers above, so their answers become openEO errors too
+        .layer(axum::middleware::map_response(super::error::openeo_errors))
         .layer(cors)
         // one structured log line per request: method, path, status, latency
         .layer(
@@ -53,6 +62,20 @@ pub fn app(state: AppState) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .with_state(state)
+}
+
+/// The largest request body accepted (a process graph of [`openeo_processes::MAX_NODES`] nodes fits easily);
+/// larger ones are answered 413 `PayloadTooLarge`.
+pub(crate) const MAX_BODY_BYTES: usize = 4 << 20;
+
+/// A panic in a handler becomes a logged 500 `Internal` answer; the server and other requests go on.
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    let what = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    ApiError::internal(format!("a request handler panicked: {what}")).into_response()
 }
 
 /// Collapses repeated slashes and drops a trailing slash before routing.
@@ -79,41 +102,110 @@ fn normalize(mut req: Request) -> Request {
     req
 }
 
+/// The result-signing secret: from the configuration, else the one kept in the data directory (readable by the
+/// owner only; wider permissions are narrowed with a warning), else a new one written there with mode 0600.
 fn secret(cfg: &ServerConfig) -> Result<Vec<u8>, String> {
     if let Some(s) = &cfg.signing_secret {
         return Ok(s.as_bytes().to_vec());
     }
     let path = cfg.data_dir.join("signing-secret");
     if let Ok(s) = std::fs::read_to_string(&path) {
+        owner_only(&path, 0o600)?;
         return Ok(s.trim().as_bytes().to_vec());
     }
     let s: String = rand::random::<[u8; 32]>().iter().map(|b| format!("{b:02x}")).collect();
     let tmp = path.with_extension("part");
-    std::fs::write(&tmp, &s)
-        .and_then(|()| std::fs::rename(&tmp, &path))
-        .map_err(|e| format!("cannot store the signing secret: {e}"))?;
+    let write = || -> std::io::Result<()> {
+        let mut f = private_file(&tmp)?;
+        std::io::Write::write_all(&mut f, s.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, &path)?;
+        std::fs::File::open(&cfg.data_dir)?.sync_all()
+    };
+    write().map_err(|e| format!("cannot store the signing secret: {e}"))?;
     Ok(s.into_bytes())
 }
 
-/// Opens the data directory (database, results, secret), recovers interrupted jobs and builds the state.
+/// Creates (truncating) a file only its owner may read and write.
+fn private_file(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    o.open(path)
+}
+
+/// Narrows the permissions of `path` to `mode` (owner only) when group or others have any, with a warning.
+fn owner_only(path: &std::path::Path, mode: u32) -> Result<(), String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let current = meta.permissions().mode() & 0o777;
+        if current & 0o077 != 0 {
+            tracing::warn!(
+                "{} was accessible to other accounts (mode {current:o}); narrowing it to {mode:o}",
+                path.display()
+            );
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+                .map_err(|e| format!("cannot restrict the permissions of {}: {e}", path.display()))?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+    Ok(())
+}
+
+/// Removes what interrupted jobs left behind: results that were being written when the server stopped.
+fn remove_partial_results(jobs_dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(jobs_dir) else {
+        return;
+    };
+    for job in entries.flatten() {
+        let part = job.path().join(crate::jobs::PARTIAL_RESULTS);
+        if part.exists() {
+            match std::fs::remove_dir_all(&part) {
+                Ok(()) => tracing::info!("removed the unfinished results in {}", part.display()),
+                Err(e) => tracing::warn!("cannot remove {}: {e}", part.display()),
+            }
+        }
+    }
+}
+
+/// Opens the data directory (database, results, secret; the directory is made private to its owner), removes the
+/// leftovers of interrupted jobs, marks those jobs `error` and builds the state.
 ///
 /// # Errors
 /// Unusable data directory, database or collections; an invalid `[outbound]` table.
 pub fn state(cfg: ServerConfig, catalog: Arc<openeo_engine::Catalog>) -> Result<AppState, String> {
     let jobs_dir = cfg.data_dir.join("jobs");
     let tmp_dir = cfg.data_dir.join("tmp");
-    for d in [&cfg.data_dir, &jobs_dir, &tmp_dir] {
+    let mut private_dir = std::fs::DirBuilder::new();
+    private_dir.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut private_dir, 0o700);
+    private_dir
+        .create(&cfg.data_dir)
+        .map_err(|e| format!("cannot create {}: {e}", cfg.data_dir.display()))?;
+    owner_only(&cfg.data_dir, 0o700)?;
+    for d in [&jobs_dir, &tmp_dir] {
         std::fs::create_dir_all(d).map_err(|e| format!("cannot create {}: {e}", d.display()))?;
     }
     let _ = std::fs::remove_dir_all(&tmp_dir);
     std::fs::create_dir_all(&tmp_dir).map_err(|e| e.to_string())?;
+    remove_partial_results(&jobs_dir);
     let store =
         Store::open(&cfg.data_dir.join("jobs.sqlite")).map_err(|e| format!("cannot open the job database: {e}"))?;
     for id in store.recover_interrupted().map_err(|e| e.to_string())? {
         tracing::warn!("job {id} was interrupted by a restart and is now marked as error");
     }
     let signer = Signer::new(secret(&cfg)?);
-    let runner = Arc::new(Runner::new(cfg.worker_slots));
+    let admission = Arc::new(crate::admission::Admission::new(
+        cfg.memory_total(),
+        cfg.memory_budget_mib,
+        cfg.sync_queue_max,
+    ));
+    let runner = Arc::new(Runner::new(admission, cfg.job_queue_max));
     let api_url = cfg.api_url();
     let federation = Arc::new(crate::federation::Federation::new(&cfg.remotes));
     let outbound = Arc::new(super::outbound_policy(&cfg)?);

@@ -43,6 +43,16 @@ pub struct ServerConfig {
     /// Memory budget of one computation's tiles, MiB.
     #[serde(default = "default_budget")]
     pub memory_budget_mib: usize,
+    /// Memory all computations (sync and batch) may reserve together, MiB; each reserves `memory_budget_mib`.
+    /// Default: `worker_slots × memory_budget_mib`.
+    #[serde(default)]
+    pub memory_total_mib: Option<usize>,
+    /// Synchronous requests that may wait for the budget; more are answered 503 `InfrastructureBusy`.
+    #[serde(default = "default_sync_queue")]
+    pub sync_queue_max: usize,
+    /// Batch jobs that may be queued or running at once; starting more is answered 503 `InfrastructureBusy`.
+    #[serde(default = "default_job_queue")]
+    pub job_queue_max: usize,
     /// Largest synchronous result, in million values (pixels × bands × dates); larger requests are refused with
     /// `ProcessGraphComplexity`.
     #[serde(default = "default_sync_limit")]
@@ -98,6 +108,12 @@ fn default_slots() -> usize {
 fn default_budget() -> usize {
     256
 }
+fn default_sync_queue() -> usize {
+    64
+}
+fn default_job_queue() -> usize {
+    1000
+}
 fn default_sync_limit() -> f64 {
     200.0
 }
@@ -128,6 +144,12 @@ impl ServerConfig {
         }
         cfg.raw = raw;
         Ok(cfg)
+    }
+
+    /// The memory all computations may reserve together, MiB.
+    pub fn memory_total(&self) -> usize {
+        self.memory_total_mib
+            .unwrap_or(self.worker_slots.max(1) * self.memory_budget_mib)
     }
 
     /// The base URL of the API (`…/openeo/1.2`).

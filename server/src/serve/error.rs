@@ -1,7 +1,9 @@
 //! API errors: `{id, code, message, links}` with the status that belongs to the code.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::body::Body;
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -11,6 +13,8 @@ pub(crate) struct ApiError {
     pub(crate) status: StatusCode,
     pub(crate) code: String,
     pub(crate) message: String,
+    /// Seconds for a `Retry-After` header (busy answers).
+    pub(crate) retry_after: Option<u64>,
 }
 
 /// Handler result.
@@ -27,7 +31,7 @@ fn status_of(code: &str) -> StatusCode {
         "ResultLinkExpired" => StatusCode::GONE,
         "JobFailed" => StatusCode::FAILED_DEPENDENCY,
         "FeatureUnsupported" => StatusCode::NOT_IMPLEMENTED,
-        "ServiceUnavailable" => StatusCode::SERVICE_UNAVAILABLE,
+        "ServiceUnavailable" | "InfrastructureBusy" => StatusCode::SERVICE_UNAVAILABLE,
         "Internal" => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::BAD_REQUEST,
     }
@@ -40,6 +44,21 @@ impl ApiError {
             status: status_of(code),
             code: code.into(),
             message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// `503 InfrastructureBusy` with `Retry-After`: the shared budget and its queue are full.
+    pub(crate) fn busy(b: &crate::admission::Busy) -> ApiError {
+        ApiError {
+            retry_after: Some(b.retry_after),
+            ..ApiError::new(
+                "InfrastructureBusy",
+                format!(
+                    "the server is busy: all computations and their queue are taken; retry in {} s",
+                    b.retry_after
+                ),
+            )
         }
     }
 
@@ -60,13 +79,69 @@ impl From<crate::RunError> for ApiError {
     }
 }
 
+impl From<openeo_processes::Error> for ApiError {
+    fn from(e: openeo_processes::Error) -> ApiError {
+        crate::RunError::from(e).into()
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let id = format!("{:016x}", rand::random::<u64>());
-        (
+        let mut res = (
             self.status,
             Json(json!({"id": id, "code": self.code, "message": self.message, "links": []})),
         )
-            .into_response()
+            .into_response();
+        if let Some(s) = self.retry_after {
+            res.headers_mut().insert(axum::http::header::RETRY_AFTER, HeaderValue::from(s));
+        }
+        res
     }
+}
+
+/// Turns every error answer that is not already an openEO error (the router's 405, the body limit's 413, the
+/// extractors' 400s for malformed paths and queries) into `{id, code, message, links}` with the same status and
+/// headers (a 405 keeps its `Allow`).
+pub(crate) async fn openeo_errors(res: Response) -> Response {
+    let status = res.status();
+    let is_json = res
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let detail = axum::body::to_bytes(body, 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let (code, message) = match status {
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "MethodNotAllowed",
+            "the endpoint does not support this method; the Allow header lists those it does".to_string(),
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "PayloadTooLarge",
+            format!(
+                "the request body is larger than the {} MiB allowed",
+                super::app::MAX_BODY_BYTES >> 20
+            ),
+        ),
+        StatusCode::NOT_FOUND => ("NotFound", "no such endpoint".to_string()),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("ContentTypeInvalid", detail),
+        s if s.is_server_error() => {
+            tracing::error!("internal error answered as {s}: {detail}");
+            ("Internal", "an internal error occurred; see the server log".to_string())
+        }
+        _ if detail.is_empty() => ("BadRequest", "the request is malformed".to_string()),
+        _ => ("BadRequest", format!("the request is malformed: {detail}")),
+    };
+    let id = format!("{:016x}", rand::random::<u64>());
+    let body = json!({"id": id, "code": code, "message": message, "links": []}).to_string();
+    parts.headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    parts.headers.remove(CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(body))
 }

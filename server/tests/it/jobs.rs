@@ -122,7 +122,7 @@ fn failed_jobs_report_the_reason_and_links_expire() {
 }
 
 /// Writes a collection big enough that a COG job takes seconds; returns its collections file.
-fn slow_collection(dir: &std::path::Path) -> std::path::PathBuf {
+pub(crate) fn slow_collection(dir: &std::path::Path) -> std::path::PathBuf {
     let data = dir.join("big");
     let st = Command::new(env!("CARGO_BIN_EXE_openeo-local"))
         .args([
@@ -147,7 +147,7 @@ fn slow_collection(dir: &std::path::Path) -> std::path::PathBuf {
     cfg
 }
 
-fn slow_job() -> Value {
+pub(crate) fn slow_job() -> Value {
     json!({"process": {"process_graph": {
         "l": {"process_id": "load_collection", "arguments": {"id": "BIG"}},
         "a": {"process_id": "apply", "arguments": {"data": {"from_node": "l"}, "process": {"process_graph": {

@@ -3,6 +3,7 @@
 
 mod api;
 mod federation;
+mod hardening;
 mod jobs;
 mod outbound;
 mod server;
