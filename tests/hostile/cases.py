@@ -62,8 +62,29 @@ class Case:
 
 CASES: list = []
 
+# Requests that are not valid HTTP/1.1, or whose head is larger than the HTTP layer accepts (a request line or
+# header field over its buffer, more than 100 header fields, a URI over 64 KiB), are answered by the HTTP layer
+# with a bare 400, 414 or 431 before any request exists for the application to answer, so no openEO body is
+# possible. For these (kind "protocol") the status must be one of those and the server must stay up.
+PROTOCOL_LEVEL = {
+    "headers/authorization-nul-byte": "a NUL byte is not allowed in a header value",
+    "headers/authorization-1mb": "a 1 MiB header field",
+    "headers/junk-header-1mb-without-auth": "a 1 MiB header field",
+    "headers/500-junk-headers-without-auth": "500 header fields",
+    "headers/content-length-not-a-number": "Content-Length is not a number",
+    "headers/content-length-negative": "Content-Length is negative",
+    "path/GET/collection-64k-id": "a request target over 64 KiB",
+    "path/GET/collection-1mb-id": "a request target of 1 MiB",
+    "path/raw-invalid-utf8-bytes": "raw non-ASCII bytes in the request target",
+    "path/raw-space-in-target": "a space inside the request target",
+    "signed/signature-100k": "a request target over 64 KiB",
+}
+PROTOCOL_STATUSES = (400, 414, 431)
+
 
 def add(case: Case):
+    if case.id in PROTOCOL_LEVEL:
+        case.kind = "protocol"
     CASES.append(case)
 
 

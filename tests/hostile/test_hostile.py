@@ -19,7 +19,7 @@ import requests
 import cases
 import harness
 import rawhttp
-from cases import CASES
+from cases import CASES, PROTOCOL_STATUSES
 from harness import CASE_SECONDS, excerpt
 from rawhttp import Answer, NoAnswer
 
@@ -132,6 +132,8 @@ def judge(case, a: Answer) -> list:
         p = error_problems(a) if 400 <= a.status < 500 else validation_problems(a)
     elif case.kind == "stored_or_error" and a.status // 100 == 2:
         p = []
+    elif case.kind == "protocol":
+        p = [] if a.status in PROTOCOL_STATUSES else [f"status {a.status}, not one of {PROTOCOL_STATUSES}"]
     else:
         p = error_problems(a, case.allow)
     if a.seconds > CASE_SECONDS:
