@@ -12,8 +12,15 @@ use crate::server::{Server, create_job, header, http, wait_status};
 fn add_chain(n: usize) -> Value {
     let mut g = Map::new();
     for i in 0..n {
-        let x = if i == 0 { json!(0) } else { json!({"from_node": format!("a{}", i - 1)}) };
-        g.insert(format!("a{i}"), json!({"process_id": "add", "arguments": {"x": x, "y": 1}}));
+        let x = if i == 0 {
+            json!(0)
+        } else {
+            json!({"from_node": format!("a{}", i - 1)})
+        };
+        g.insert(
+            format!("a{i}"),
+            json!({"process_id": "add", "arguments": {"x": x, "y": 1}}),
+        );
     }
     g[&format!("a{}", n - 1)]["result"] = json!(true);
     json!({"process": {"process_graph": g}})
@@ -99,15 +106,33 @@ fn deep_and_recursive_graphs_answer_4xx_everywhere() {
         let (st, e, _) = http("POST", &format!("{}/jobs", s.url), Some(graph), Some(&t), None);
         assert_openeo_error(st, &e, 400, "ProcessGraphComplexity");
         let udp = json!({"process_graph": graph["process"]["process_graph"]});
-        let (st, e, _) = http("PUT", &format!("{}/process_graphs/deep", s.url), Some(&udp), Some(&t), None);
+        let (st, e, _) = http(
+            "PUT",
+            &format!("{}/process_graphs/deep", s.url),
+            Some(&udp),
+            Some(&t),
+            None,
+        );
         assert_openeo_error(st, &e, 400, "ProcessGraphComplexity");
         alive(&s);
     }
 
     // at the limit, the graphs run: the evaluation threads' stacks hold the deepest graph allowed
-    let (st, v, _) = http("POST", &format!("{}/result", s.url), Some(&add_chain(1_000)), Some(&t), None);
+    let (st, v, _) = http(
+        "POST",
+        &format!("{}/result", s.url),
+        Some(&add_chain(1_000)),
+        Some(&t),
+        None,
+    );
     assert_eq!((st, v.as_f64()), (200, Some(1000.0)), "{v}");
-    let (st, v, _) = http("POST", &format!("{}/result", s.url), Some(&apply_chain(1_000)), Some(&t), None);
+    let (st, v, _) = http(
+        "POST",
+        &format!("{}/result", s.url),
+        Some(&apply_chain(1_000)),
+        Some(&t),
+        None,
+    );
     assert_eq!(st, 200, "{v}");
     let id = create_job(&s, &t, &apply_chain(1_000));
     http("POST", &format!("{}/jobs/{id}/results", s.url), None, Some(&t), None);
@@ -115,7 +140,15 @@ fn deep_and_recursive_graphs_answer_4xx_everywhere() {
 
     // user-defined processes that call themselves are refused when stored
     let calls = |callee: &str| json!({"process_graph": {"c": {"process_id": callee, "arguments": {}, "result": true}}});
-    let put = |id: &str, body: &Value| http("PUT", &format!("{}/process_graphs/{id}", s.url), Some(body), Some(&t), None);
+    let put = |id: &str, body: &Value| {
+        http(
+            "PUT",
+            &format!("{}/process_graphs/{id}", s.url),
+            Some(body),
+            Some(&t),
+            None,
+        )
+    };
     let (st, e, _) = put("selfish", &calls("selfish"));
     assert_openeo_error(st, &e, 400, "ProcessGraphInvalid");
     let adds = json!({"process_graph": {"c": {"process_id": "add", "arguments": {"x": 1, "y": 2}, "result": true}}});
@@ -167,15 +200,41 @@ fn graphs_are_validated_when_stored() {
             "s": {"process_id": "save_result", "arguments": {"data": {"from_node": "l"}, "format": "GTiff"}, "result": true}}))
     };
     let cases = [
-        (graph(json!({"x": {"process_id": "no_such", "arguments": {}, "result": true}})), "ProcessUnsupported"),
-        (graph(json!({"x": {"process_id": "load_collection", "arguments": {}, "result": true}})), "ProcessParameterRequired"),
-        (graph(json!({"x": {"process_id": "add", "arguments": {"x": 1, "y": 2, "z": 3}, "result": true}})), "ProcessParameterUnsupported"),
-        (graph(json!({"x": {"process_id": "add", "arguments": {"x": {"from_node": null}, "y": 2}, "result": true}})), "ProcessGraphInvalid"),
-        (graph(json!({"x": {"process_id": "add", "namespace": "file:///etc", "arguments": {"x": 1, "y": 2}, "result": true}})), "ProcessUnsupported"),
-        (load(json!({"west": 11, "south": 46, "east": 12, "north": 91})), "ProcessParameterInvalid"),
-        (load(json!({"west": -540, "south": 46, "east": 12, "north": 47})), "ProcessParameterInvalid"),
-        (graph(json!({"a": {"process_id": "add", "arguments": {"x": 1, "y": 2}},
-            "s": {"process_id": "save_result", "arguments": {"data": {"from_node": "a"}, "format": "XYZ"}, "result": true}})), "FormatUnsupported"),
+        (
+            graph(json!({"x": {"process_id": "no_such", "arguments": {}, "result": true}})),
+            "ProcessUnsupported",
+        ),
+        (
+            graph(json!({"x": {"process_id": "load_collection", "arguments": {}, "result": true}})),
+            "ProcessParameterRequired",
+        ),
+        (
+            graph(json!({"x": {"process_id": "add", "arguments": {"x": 1, "y": 2, "z": 3}, "result": true}})),
+            "ProcessParameterUnsupported",
+        ),
+        (
+            graph(json!({"x": {"process_id": "add", "arguments": {"x": {"from_node": null}, "y": 2}, "result": true}})),
+            "ProcessGraphInvalid",
+        ),
+        (
+            graph(
+                json!({"x": {"process_id": "add", "namespace": "file:///etc", "arguments": {"x": 1, "y": 2}, "result": true}}),
+            ),
+            "ProcessUnsupported",
+        ),
+        (
+            load(json!({"west": 11, "south": 46, "east": 12, "north": 91})),
+            "ProcessParameterInvalid",
+        ),
+        (
+            load(json!({"west": -540, "south": 46, "east": 12, "north": 47})),
+            "ProcessParameterInvalid",
+        ),
+        (
+            graph(json!({"a": {"process_id": "add", "arguments": {"x": 1, "y": 2}},
+            "s": {"process_id": "save_result", "arguments": {"data": {"from_node": "a"}, "format": "XYZ"}, "result": true}})),
+            "FormatUnsupported",
+        ),
     ];
     let id = create_job(&s, &t, &add_chain(2));
     for (body, code) in &cases {
@@ -184,7 +243,13 @@ fn graphs_are_validated_when_stored() {
         let (st, e, _) = http("PATCH", &format!("{}/jobs/{id}", s.url), Some(body), Some(&t), None);
         assert_openeo_error(st, &e, 400, code);
         let udp = json!({"process_graph": body["process"]["process_graph"]});
-        let (st, e, _) = http("PUT", &format!("{}/process_graphs/p1", s.url), Some(&udp), Some(&t), None);
+        let (st, e, _) = http(
+            "PUT",
+            &format!("{}/process_graphs/p1", s.url),
+            Some(&udp),
+            Some(&t),
+            None,
+        );
         assert_openeo_error(st, &e, 400, code);
     }
     let (_, list, _) = http("GET", &format!("{}/jobs", s.url), None, Some(&t), None);
@@ -232,13 +297,7 @@ fn kill_with_ten_running_and_five_waiting_jobs_loses_nothing() {
     let cfg = crate::jobs::slow_collection(dir.path());
     let s = Server::start_with(dir.path(), "worker_slots = 10", &cfg);
     let t = s.token("alice", "secret");
-    let small = json!({"process": {"process_graph": {
-        "l": {"process_id": "load_collection", "arguments": {"id": "BIG", "temporal_extent": ["2022-01-01", "2022-01-02"],
-              "spatial_extent": {"west": 600000, "south": 5199000, "east": 601000, "north": 5200000, "crs": 32632}}},
-        "s": {"process_id": "save_result", "arguments": {"data": {"from_node": "l"}, "format": "GTiff"}, "result": true}}}});
-    let done = create_job(&s, &t, &small);
-    http("POST", &format!("{}/jobs/{done}/results", s.url), None, Some(&t), None);
-    assert_eq!(wait_status(&s, &t, &done, &["finished", "error"], 60), "finished");
+    let done = crate::jobs::finished_small_job(&s, &t, "GTiff");
     let (_, res, _) = http("GET", &format!("{}/jobs/{done}/results", s.url), None, Some(&t), None);
     let first_asset = |res: &Value| {
         let assets = res["assets"].as_object().unwrap();
@@ -254,7 +313,12 @@ fn kill_with_ten_running_and_five_waiting_jobs_loses_nothing() {
     }
     let count = |status: &str| {
         let (_, list, _) = http("GET", &format!("{}/jobs", s.url), None, Some(&t), None);
-        list["jobs"].as_array().unwrap().iter().filter(|j| j["status"] == status).count()
+        list["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|j| j["status"] == status)
+            .count()
     };
     let t0 = Instant::now();
     while (count("running"), count("queued")) != (10, 5) {
@@ -269,14 +333,26 @@ fn kill_with_ten_running_and_five_waiting_jobs_loses_nothing() {
     let (_, list, _) = http("GET", &format!("{}/jobs", s.url), None, Some(&t), None);
     let jobs = list["jobs"].as_array().unwrap();
     assert_eq!(jobs.len(), 16, "every job is listed");
-    assert!(jobs.iter().all(|j| j["status"] != "running" && j["status"] != "queued"), "{list}");
+    assert!(
+        jobs.iter().all(|j| j["status"] != "running" && j["status"] != "queued"),
+        "{list}"
+    );
     for id in &slow {
         let (_, j, _) = http("GET", &format!("{}/jobs/{id}", s.url), None, Some(&t), None);
         assert_eq!(j["status"], "error");
-        let (_, logs, _) = http("GET", &format!("{}/jobs/{id}/logs?level=error", s.url), None, Some(&t), None);
+        let (_, logs, _) = http(
+            "GET",
+            &format!("{}/jobs/{id}/logs?level=error", s.url),
+            None,
+            Some(&t),
+            None,
+        );
         assert_eq!(logs["logs"][0]["code"], "JobInterrupted", "{logs}");
         let (st, e, _) = http("GET", &format!("{}/jobs/{id}/results", s.url), None, Some(&t), None);
-        assert!(st >= 400 && e["code"].is_string(), "no result of an interrupted job is served: {st} {e}");
+        assert!(
+            st >= 400 && e["code"].is_string(),
+            "no result of an interrupted job is served: {st} {e}"
+        );
     }
     let (_, res, _) = http("GET", &format!("{}/jobs/{done}/results", s.url), None, Some(&t), None);
     let asset = first_asset(&res);

@@ -155,20 +155,25 @@ pub(crate) fn slow_job() -> Value {
         "s": {"process_id": "save_result", "arguments": {"data": {"from_node": "a"}, "format": "GTiff", "options": {"cog": true}}, "result": true}}}})
 }
 
+/// Runs a small job on the big collection (one date, a 100 × 100 pixel window) to the end; returns its id.
+pub(crate) fn finished_small_job(s: &Server, t: &str, format: &str) -> String {
+    let small = json!({"process": {"process_graph": {
+        "l": {"process_id": "load_collection", "arguments": {"id": "BIG", "temporal_extent": ["2022-01-01", "2022-01-02"],
+              "spatial_extent": {"west": 600000, "south": 5199000, "east": 601000, "north": 5200000, "crs": 32632}}},
+        "s": {"process_id": "save_result", "arguments": {"data": {"from_node": "l"}, "format": format}, "result": true}}}});
+    let done = create_job(s, t, &small);
+    http("POST", &format!("{}/jobs/{done}/results", s.url), None, Some(t), None);
+    assert_eq!(wait_status(s, t, &done, &["finished", "error"], 60), "finished");
+    done
+}
+
 #[test]
 fn restart_keeps_results_and_marks_interrupted_jobs_and_cancel_stops() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = slow_collection(dir.path());
     let s = Server::start_with(dir.path(), "worker_slots = 1", &cfg);
     let t = s.token("alice", "secret");
-    // a small job on the big collection: one pixel window
-    let small = json!({"process": {"process_graph": {
-        "l": {"process_id": "load_collection", "arguments": {"id": "BIG", "temporal_extent": ["2022-01-01", "2022-01-02"],
-              "spatial_extent": {"west": 600000, "south": 5199000, "east": 601000, "north": 5200000, "crs": 32632}}},
-        "s": {"process_id": "save_result", "arguments": {"data": {"from_node": "l"}, "format": "netCDF"}, "result": true}}}});
-    let done = create_job(&s, &t, &small);
-    http("POST", &format!("{}/jobs/{done}/results", s.url), None, Some(&t), None);
-    assert_eq!(wait_status(&s, &t, &done, &["finished", "error"], 60), "finished");
+    let done = finished_small_job(&s, &t, "netCDF");
     let slow = create_job(&s, &t, &slow_job());
     http("POST", &format!("{}/jobs/{slow}/results", s.url), None, Some(&t), None);
     assert_eq!(
