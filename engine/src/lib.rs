@@ -15,7 +15,7 @@ mod generate;
 mod io;
 mod plan;
 
-pub use catalog::{Asset, AssetRef, Catalog, Collection, Item, PropertyValue};
+pub use catalog::{Asset, AssetRef, Catalog, Collection, Item, PropertyValue, SyntheticBand};
 pub use cube::{BandInfo, Bbox, Crs, CubeMeta, Dimension, DimensionKind, Grid, Labels, Window};
 pub use error::{Error, Result};
 pub use exec::{

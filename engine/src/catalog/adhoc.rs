@@ -55,6 +55,7 @@ impl Collection {
                 band: r.file_band,
                 grid: info.grid.clone(),
                 nodata,
+                synthetic: None,
             };
             let time = r.time.unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
             match items.iter_mut().find(|(k, i)| *k == r.item && i.time == time) {

@@ -8,8 +8,9 @@
 //! bands = [{ name = "B04", common_name = "red", wavelength = 0.665, nodata = 0 }]
 //! ```
 //! Source kinds: `files` (one band per file; date and band from the file name), `multiband` (all bands in each
-//! file, matched by band description or position; date from the file name or the `DATETIME` tag) and `netcdf`
-//! (variables are bands, time from the CF time dimension).
+//! file, matched by band description or position; date from the file name or the `DATETIME` tag), `netcdf`
+//! (variables are bands, time from the CF time dimension) and `synthetic` (no files: the values of
+//! `openeo-local generate`, computed while reading, on a grid and dates given in the configuration).
 
 use serde::Deserialize;
 
@@ -74,6 +75,26 @@ pub(crate) enum SourceConfig {
     },
     /// CF netCDF files; variables are bands.
     Netcdf { glob: String },
+    /// No files: the generator's values, computed on the fly.
+    Synthetic(SyntheticConfig),
+}
+
+/// A `synthetic` source: the grid and dates of `openeo-local generate` (its bands are the collection's).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SyntheticConfig {
+    /// CRS of the grid (an EPSG code or WKT).
+    pub(crate) crs: String,
+    /// Upper-left corner `[x, y]` of the grid.
+    pub(crate) origin: [f64; 2],
+    /// Pixel size (square pixels).
+    pub(crate) resolution: f64,
+    /// `[width, height]` in pixels.
+    pub(crate) size: [usize; 2],
+    /// Acquisition dates (`2022-06-01`, optionally with a time); their order gives the date index.
+    pub(crate) dates: Vec<String>,
+    /// Seed of the values.
+    pub(crate) seed: u64,
 }
 
 pub(crate) fn parse(text: &str) -> Result<Vec<CollectionConfig>> {

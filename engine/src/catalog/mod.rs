@@ -1,12 +1,14 @@
 //! Collections: what an instance serves, described by one TOML file and completed from the files' headers.
 //!
 //! Extents, grids and dates are read from the data at start-up (headers only, in parallel), never copied into the
-//! configuration by hand. Main types: [`Catalog`], [`Collection`], [`Item`] (one acquisition time) and [`Asset`]
-//! (one band of one file).
+//! configuration by hand; synthetic collections take them from the configuration and touch no file. Main types:
+//! [`Catalog`], [`Collection`], [`Item`] (one acquisition time) and [`Asset`] (one band of one file, or of the
+//! synthetic generator).
 
 mod adhoc;
 mod config;
 mod scan;
+mod synthetic;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -18,17 +20,32 @@ pub use config::PropertyValue;
 
 use crate::{BandInfo, Bbox, Error, Grid, Result};
 
-/// One band of one raster file, as read by GDAL.
+/// One band of one raster file, as read by GDAL, or one band and date of the synthetic generator.
 #[derive(Clone, Debug)]
 pub struct Asset {
-    /// GDAL dataset name (a path, `/vsicurl/` URL or `NETCDF:"file":var`).
+    /// GDAL dataset name (a path, `/vsicurl/` URL or `NETCDF:"file":var`); for a synthetic asset only a name for
+    /// messages.
     pub path: String,
     /// 1-based band index in that dataset.
     pub band: usize,
-    /// The file's own grid.
+    /// The file's own grid (the generator's grid for a synthetic asset).
     pub grid: Grid,
     /// Value marking missing data.
     pub nodata: Option<f64>,
+    /// When set, the values are computed by [`crate::synthetic_value`] and no file is read.
+    pub synthetic: Option<SyntheticBand>,
+}
+
+/// One band and date of the synthetic generator: the value of pixel (`x`, `y`) of the asset's grid is
+/// [`crate::synthetic_value`]`(seed, band, date, x, y)`, exactly what `generate` writes into its files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SyntheticBand {
+    /// Seed of the values.
+    pub seed: u64,
+    /// 0-based band index `b` (the band's position in the collection's band list).
+    pub band: usize,
+    /// 0-based date index `t` (the date's position in the configured date list).
+    pub date: usize,
 }
 
 /// All assets of one acquisition time (one scene, or several scenes of the same time that are mosaicked).

@@ -29,6 +29,7 @@ pub(crate) fn build(cfg: CollectionConfig, base: &Path) -> Result<Collection> {
         SourceConfig::Files { glob, pattern } => files_items(&cfg, &find(base, glob)?, pattern)?,
         SourceConfig::Multiband { glob, pattern } => multiband_items(&cfg, &find(base, glob)?, pattern.as_deref())?,
         SourceConfig::Netcdf { glob } => netcdf_items(&cfg, &find(base, glob)?)?,
+        SourceConfig::Synthetic(src) => super::synthetic::items(&cfg, src)?,
     };
     if items.is_empty() {
         return Err(Error::Config {
@@ -109,6 +110,7 @@ fn asset(cfg: &CollectionConfig, band: usize, path: &str, file_band: usize, info
         band: file_band,
         grid: info.grid.clone(),
         nodata,
+        synthetic: None,
     }
 }
 

@@ -1,5 +1,5 @@
-//! Raster I/O: reading assets (local tiled GeoTIFFs and netCDF-4 variables directly, everything else through GDAL)
-//! and writing results (GeoTIFF/COG, netCDF).
+//! Raster I/O: reading assets (synthetic ones computed, local tiled GeoTIFFs and netCDF-4 variables directly,
+//! everything else through GDAL) and writing results (GeoTIFF/COG, netCDF).
 //!
 //! Readers are functions over an [`crate::Asset`]; writers implement [`TileSink`], which receives finished tiles in any
 //! order from the executor and produces the output files when finished.
@@ -10,6 +10,7 @@ mod netcdf_chunks;
 pub(crate) mod netcdf_sink;
 mod outbound;
 mod read;
+mod synthetic;
 mod tiled_tiff;
 
 pub use outbound::{DEFAULT_MAX_BYTES, DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT, Location, OutboundPolicy, resolve_href};

@@ -408,6 +408,7 @@ mod tests {
                 band,
                 grid: info.grid.clone(),
                 nodata,
+                synthetic: None,
             };
             for rect in [
                 (0, 0, w, h),

@@ -291,6 +291,7 @@ mod tests {
                     band: t + 1,
                     grid: grid.clone(),
                     nodata: Some(if uint16 { 0.0 } else { f64::NAN }),
+                    synthetic: None,
                 };
                 let mut out = vec![0f32; W * H];
                 crate::io::gdal::read_band_rect(&asset, (0, 0, W, H), &mut out).unwrap();

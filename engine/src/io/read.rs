@@ -1,7 +1,7 @@
 //! Reading one band of one asset onto a window of a target grid: a direct window read when the asset shares the
 //! target's pixel lattice, nearest-neighbour warping otherwise. Nodata becomes NaN.
 
-use super::{gdal, netcdf_chunks, tiled_tiff};
+use super::{gdal, netcdf_chunks, synthetic, tiled_tiff};
 use crate::{Asset, Error, Grid, Result, Window, transform_points};
 
 /// Reads `asset` onto `window` of `target` into `out` (row-major, `window.cells()` values).
@@ -34,10 +34,13 @@ fn read_rect(asset: &Asset, col: usize, row: usize, width: usize, height: usize)
     Ok(buf)
 }
 
-/// As [`read_rect`], into `buf` (exactly `width * height` values): local tiled GeoTIFFs and netCDF-4 variables
-/// directly, anything else through GDAL.
+/// As [`read_rect`], into `buf` (exactly `width * height` values): synthetic assets computed, local tiled GeoTIFFs
+/// and netCDF-4 variables directly, anything else through GDAL.
 fn read_rect_into(asset: &Asset, col: usize, row: usize, width: usize, height: usize, buf: &mut [f32]) -> Result<()> {
     let rect = (col, row, width, height);
+    if let Some(s) = &asset.synthetic {
+        return synthetic::read_rect(s, &asset.grid, rect, asset.nodata, buf);
+    }
     if asset.path.starts_with("NETCDF:") {
         if let Some(v) = netcdf_chunks::open(&asset.path, &asset.grid).filter(|v| asset.band <= v.bands()) {
             return v.read_rect(asset.band, rect, asset.nodata, buf);

@@ -323,6 +323,7 @@ mod tests {
                 height: H,
             },
             nodata,
+            synthetic: None,
         }
     }
 
@@ -426,6 +427,7 @@ mod tests {
             band: 1,
             grid: info.grid,
             nodata: Some(0.0),
+            synthetic: None,
         };
         for rect in [(0, 0, w, h), (250, 250, 20, 20), (w - 3, h - 5, 3, 5)] {
             same_as_gdal(&a, rect, |out| tiff.read_rect(1, rect, Some(0.0), out));
