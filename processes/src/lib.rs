@@ -14,6 +14,8 @@ mod graph;
 mod math;
 mod output;
 mod registry;
+#[cfg(test)]
+mod testutil;
 mod value;
 
 pub use error::{Error, Result};
