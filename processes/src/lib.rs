@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 mod arrays;
+mod comparison;
 mod cubes;
 pub use cubes::output_format;
 mod error;

@@ -17,12 +17,15 @@ use crate::{Error, Result, Value};
 pub(crate) enum Accepts {
     /// Numbers.
     Numbers,
+    /// Numbers and booleans (as 1.0/0.0).
+    NumbersAndBooleans,
 }
 
 impl Accepts {
     fn describe(self) -> &'static str {
         match self {
             Accepts::Numbers => "a number",
+            Accepts::NumbersAndBooleans => "a number or a boolean",
         }
     }
 }
@@ -53,10 +56,12 @@ impl Operand<'_> {
 }
 
 fn operand<'a>(process: &str, param: &str, v: &'a Value, accepts: Accepts) -> Result<Operand<'a>> {
+    use Accepts::{Numbers, NumbersAndBooleans};
     match (v, accepts) {
         (Value::Null, _) => Ok(Operand::Scalar(f64::NAN)),
         (Value::Field(f), _) => Ok(Operand::Field(f)),
-        (Value::Number(n), Accepts::Numbers) => Ok(Operand::Scalar(*n)),
+        (Value::Number(n), Numbers | NumbersAndBooleans) => Ok(Operand::Scalar(*n)),
+        (Value::Bool(b), NumbersAndBooleans) => Ok(Operand::Scalar(from_truth(Some(*b)))),
         (other, _) => Err(Error::invalid(
             process,
             param,
