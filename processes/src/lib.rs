@@ -12,6 +12,7 @@ mod cubes;
 pub use cubes::output_format;
 mod error;
 mod graph;
+mod logic;
 mod math;
 mod output;
 mod registry;

@@ -134,6 +134,7 @@ fn definitions() -> Vec<ProcessDef> {
         crate::cubes::processes(),
         crate::math::processes(),
         crate::arrays::processes(),
+        crate::logic::processes(),
         crate::comparison::processes(),
     ]
     .into_iter()

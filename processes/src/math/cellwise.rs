@@ -17,6 +17,8 @@ use crate::{Error, Result, Value};
 pub(crate) enum Accepts {
     /// Numbers.
     Numbers,
+    /// Booleans (as 1.0/0.0).
+    Booleans,
     /// Numbers and booleans (as 1.0/0.0).
     NumbersAndBooleans,
 }
@@ -25,6 +27,7 @@ impl Accepts {
     fn describe(self) -> &'static str {
         match self {
             Accepts::Numbers => "a number",
+            Accepts::Booleans => "a boolean",
             Accepts::NumbersAndBooleans => "a number or a boolean",
         }
     }
@@ -56,12 +59,12 @@ impl Operand<'_> {
 }
 
 fn operand<'a>(process: &str, param: &str, v: &'a Value, accepts: Accepts) -> Result<Operand<'a>> {
-    use Accepts::{Numbers, NumbersAndBooleans};
+    use Accepts::{Booleans, Numbers, NumbersAndBooleans};
     match (v, accepts) {
         (Value::Null, _) => Ok(Operand::Scalar(f64::NAN)),
         (Value::Field(f), _) => Ok(Operand::Field(f)),
         (Value::Number(n), Numbers | NumbersAndBooleans) => Ok(Operand::Scalar(*n)),
-        (Value::Bool(b), NumbersAndBooleans) => Ok(Operand::Scalar(from_truth(Some(*b)))),
+        (Value::Bool(b), Booleans | NumbersAndBooleans) => Ok(Operand::Scalar(from_truth(Some(*b)))),
         (other, _) => Err(Error::invalid(
             process,
             param,
@@ -132,6 +135,11 @@ pub(crate) fn binary(args: &Args, a: &str, b: &str, f: impl Fn(f64, f64) -> f64)
     elementwise(args.process(), &[(a, &x), (b, &y)], |v| f(v[0], v[1]))
 }
 
+/// A cell value as a truth value: NaN is no-data (`None`), any other non-zero value is true.
+pub(crate) fn to_truth(v: f64) -> Option<bool> {
+    if v.is_nan() { None } else { Some(v != 0.0) }
+}
+
 /// A truth value as a cell value: 1.0, 0.0, or NaN for no-data.
 pub(crate) fn from_truth(t: Option<bool>) -> f64 {
     match t {
@@ -199,5 +207,30 @@ mod tests {
             gt,
         );
         assert_eq!(bad.unwrap_err().code(), "ProcessParameterInvalid");
+    }
+
+    #[test]
+    fn boolean_inputs() {
+        let not = |v: &[f64]| from_truth(to_truth(v[0]).map(|b| !b));
+        let scalar = cellwise(
+            "not",
+            &[("x", &Value::Bool(false))],
+            Accepts::Booleans,
+            Output::Boolean,
+            not,
+        );
+        assert!(matches!(scalar.unwrap(), Value::Bool(true)));
+        let bad = cellwise(
+            "not",
+            &[("x", &Value::Number(1.0))],
+            Accepts::Booleans,
+            Output::Boolean,
+            not,
+        );
+        assert_eq!(bad.unwrap_err().code(), "ProcessParameterInvalid");
+        let operands = [("x", &Value::Bool(true)), ("y", &field(&[1.0, 0.0]))];
+        let eq = |v: &[f64]| from_truth(Some(v[0] == v[1]));
+        let both = cellwise("eq", &operands, Accepts::NumbersAndBooleans, Output::Boolean, eq);
+        assert_eq!(cells(&both.unwrap()), vec![1.0, 0.0]);
     }
 }

@@ -12,7 +12,7 @@ mod validity;
 
 use crate::registry::ProcessDef;
 
-pub(crate) use cellwise::{Accepts, Output, cellwise, elementwise, from_truth};
+pub(crate) use cellwise::{Accepts, Output, cellwise, elementwise, from_truth, to_truth};
 pub(crate) use statistics::{Streaming, reduce_lanes, reduce_values};
 
 /// The processes of this family.
