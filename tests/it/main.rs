@@ -6,4 +6,5 @@ mod errors;
 mod outputs;
 mod seed;
 mod stac;
+mod synthetic;
 mod util;
