@@ -68,6 +68,12 @@ pub enum Error {
         /// The format name.
         format: String,
     },
+    /// A minimum greater than its maximum.
+    #[error("process '{process}': the minimum is greater than the maximum")]
+    MinMaxSwapped {
+        /// The process id.
+        process: String,
+    },
     /// An array element that does not exist.
     #[error("the array has no element with {what}")]
     ArrayElementNotAvailable {
@@ -111,6 +117,7 @@ impl Error {
             Error::CollectionNotFound { .. } => "CollectionNotFound",
             Error::FormatUnsupported { .. } => "FormatUnsupported",
             Error::ArrayElementNotAvailable { .. } => "ArrayElementNotAvailable",
+            Error::MinMaxSwapped { .. } => "MinMaxSwapped",
             Error::LabelNotAvailable { .. } => "LabelNotAvailable",
             Error::InNode { source, .. } => source.code(),
             Error::Engine(e) => match e {

@@ -1,6 +1,7 @@
 //! add, subtract, multiply, divide, absolute, sqrt, power, linear_scale_range, normalized_difference.
 //! See <https://processes.openeo.org>. Division by zero follows IEEE 754 (±inf or NaN, i.e. no-data).
 
+use super::cellwise::{binary, unary};
 use super::elementwise;
 use crate::graph::Args;
 use crate::registry::ProcessDef;
@@ -18,16 +19,6 @@ pub(super) fn processes() -> Vec<ProcessDef> {
         ProcessDef::new(include_str!("specs/linear_scale_range.json"), linear_scale_range),
         ProcessDef::new(include_str!("specs/normalized_difference.json"), normalized_difference),
     ]
-}
-
-fn binary(args: &Args, a: &str, b: &str, f: impl Fn(f64, f64) -> f64) -> Result<Value> {
-    let (x, y) = (args.get(a)?, args.get(b)?);
-    elementwise(args.process(), &[(a, &x), (b, &y)], |v| f(v[0], v[1]))
-}
-
-fn unary(args: &Args, a: &str, f: impl Fn(f64) -> f64) -> Result<Value> {
-    let x = args.get(a)?;
-    elementwise(args.process(), &[(a, &x)], |v| f(v[0]))
 }
 
 fn add(args: &mut Args, _: &Ctx) -> Result<Value> {

@@ -1,7 +1,6 @@
 //! clip, constant, exp, ln, log, sgn, mod, pi, e. See <https://processes.openeo.org>.
 //!
-//! Departures: `clip` with `max` below `min` fails with `ProcessParameterInvalid` (the specification names the
-//! error `MinMaxSwapped`). `mod` by an infinite divisor returns `x` unchanged, as the openEO test cases expect.
+//! Departures: `mod` by an infinite divisor returns `x` unchanged, as the openEO test cases expect.
 //! `ln(0)` and `log(0, b)` are −∞ and `mod(x, 0)` is ±∞ or NaN (IEEE 754), never an error.
 
 use std::cell::Cell;
@@ -9,7 +8,7 @@ use std::cell::Cell;
 use super::cellwise::{binary, elementwise, unary};
 use crate::graph::Args;
 use crate::registry::ProcessDef;
-use crate::{Ctx, Result, Value};
+use crate::{Ctx, Error, Result, Value};
 
 pub(super) fn processes() -> Vec<ProcessDef> {
     vec![
@@ -35,7 +34,9 @@ fn clip(args: &mut Args, _: &Ctx) -> Result<Value> {
         v[0].max(v[1]).min(v[2])
     })?;
     if swapped.get() {
-        return Err(args.invalid("max", "the minimum must be lower than or equal to the maximum"));
+        return Err(Error::MinMaxSwapped {
+            process: args.process().into(),
+        });
     }
     Ok(out)
 }
@@ -149,7 +150,7 @@ mod tests {
         ];
         assert_eq!(
             call("clip", &swapped, &ctx).unwrap_err().code(),
-            "ProcessParameterInvalid"
+            "MinMaxSwapped"
         );
         assert_cells(
             &call("sgn", &[("x", x.clone())], &ctx).unwrap(),
