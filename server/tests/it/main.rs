@@ -7,3 +7,4 @@ mod hardening;
 mod jobs;
 mod outbound;
 mod server;
+mod synthetic;
