@@ -22,8 +22,8 @@ mod value;
 
 pub use error::{Error, Result};
 pub use graph::{
-    Ctx, Evaluation, MAX_DEPTH, MAX_NODES, ProcessGraph, SaveRequest, UdpLookup, check, evaluate, from_nodes, udp_cycle,
-    validate,
+    Ctx, Evaluation, MAX_DEPTH, MAX_NODES, ProcessGraph, SaveRequest, UdpLookup, check, evaluate, from_nodes,
+    udp_cycle, validate,
 };
 pub use output::{cube_json, file_count, format_file_info, value_json, write_json, write_save};
 pub use registry::{ProcessDef, Registry};

@@ -22,7 +22,10 @@ pub(super) fn load_collection(args: &mut Args, ctx: &Ctx) -> Result<Value> {
     };
     let bands = args.opt_strings("bands")?;
     if bands.as_ref().is_some_and(Vec::is_empty) {
-        return Err(args.invalid("bands", "the list of bands is empty; omit it or pass null for all bands"));
+        return Err(args.invalid(
+            "bands",
+            "the list of bands is empty; omit it or pass null for all bands",
+        ));
     }
     check_properties(args, ctx, &collection.properties)?;
     let cube = Cube::load(collection, bbox, interval, bands.as_deref())?;

@@ -70,10 +70,7 @@ impl Ctx {
 
     /// The context for a callback or node evaluated at nesting `level`.
     fn at_level(&self, level: usize) -> Ctx {
-        Ctx {
-            level,
-            ..self.clone()
-        }
+        Ctx { level, ..self.clone() }
     }
 
     /// The same context with another outbound policy.
@@ -110,7 +107,9 @@ pub(crate) fn eval_graph(graph: &ProcessGraph, params: &HashMap<String, Value>, 
 
 fn too_deep() -> Error {
     Error::ProcessGraphComplexity {
-        reason: format!("callbacks, user-defined processes and node chains nest deeper than the {MAX_DEPTH} levels allowed"),
+        reason: format!(
+            "callbacks, user-defined processes and node chains nest deeper than the {MAX_DEPTH} levels allowed"
+        ),
     }
 }
 
@@ -144,12 +143,7 @@ fn eval_node(
 }
 
 /// Runs process `id` (predefined, else user-defined, as `namespace` allows) with resolved arguments.
-pub(crate) fn call_process(
-    id: &str,
-    namespace: Namespace,
-    values: HashMap<String, Value>,
-    ctx: &Ctx,
-) -> Result<Value> {
+pub(crate) fn call_process(id: &str, namespace: Namespace, values: HashMap<String, Value>, ctx: &Ctx) -> Result<Value> {
     if namespace != Namespace::User
         && let Some(def) = ctx.registry.get(id)
     {

@@ -366,8 +366,15 @@ mod tests {
     fn chain(n: usize) -> Json {
         let mut g = Map::new();
         for i in 0..n {
-            let x = if i == 0 { json!(0) } else { json!({"from_node": format!("a{}", i - 1)}) };
-            g.insert(format!("a{i}"), json!({"process_id": "add", "arguments": {"x": x, "y": 1}}));
+            let x = if i == 0 {
+                json!(0)
+            } else {
+                json!({"from_node": format!("a{}", i - 1)})
+            };
+            g.insert(
+                format!("a{i}"),
+                json!({"process_id": "add", "arguments": {"x": x, "y": 1}}),
+            );
         }
         g[&format!("a{}", n - 1)]["result"] = json!(true);
         Json::Object(g)
@@ -380,22 +387,33 @@ mod tests {
     #[test]
     fn depth_and_size_are_limited_without_recursion() {
         assert_eq!(ProcessGraph::from_json(&chain(MAX_DEPTH)).unwrap().depth(), MAX_DEPTH);
-        assert_eq!(code(ProcessGraph::from_json(&chain(MAX_DEPTH + 1))), "ProcessGraphComplexity");
+        assert_eq!(
+            code(ProcessGraph::from_json(&chain(MAX_DEPTH + 1))),
+            "ProcessGraphComplexity"
+        );
         // far beyond what a recursive walk of the default test thread's stack could take
-        assert_eq!(code(ProcessGraph::from_json(&chain(MAX_NODES + 1))), "ProcessGraphComplexity");
+        assert_eq!(
+            code(ProcessGraph::from_json(&chain(MAX_NODES + 1))),
+            "ProcessGraphComplexity"
+        );
         let mut wide = Map::new();
         for i in 0..=MAX_NODES {
             wide.insert(format!("n{i}"), json!({"process_id": "pi", "result": i == 0}));
         }
-        assert_eq!(code(ProcessGraph::from_json(&Json::Object(wide))), "ProcessGraphComplexity");
+        assert_eq!(
+            code(ProcessGraph::from_json(&Json::Object(wide))),
+            "ProcessGraphComplexity"
+        );
     }
 
     #[test]
     fn structure_errors() {
         let g = |v: Json| code(ProcessGraph::from_json(&v));
         assert_eq!(
-            g(json!({"a": {"process_id": "add", "arguments": {"x": {"from_node": "b"}, "y": 1}, "result": true},
-                     "b": {"process_id": "add", "arguments": {"x": {"from_node": "a"}, "y": 1}}})),
+            g(
+                json!({"a": {"process_id": "add", "arguments": {"x": {"from_node": "b"}, "y": 1}, "result": true},
+                     "b": {"process_id": "add", "arguments": {"x": {"from_node": "a"}, "y": 1}}})
+            ),
             "ProcessGraphInvalid"
         );
         assert_eq!(
@@ -410,8 +428,14 @@ mod tests {
             g(json!({"a": {"process_id": "pi", "namespace": "https://example.org/p.json", "result": true}})),
             "ProcessUnsupported"
         );
-        assert_eq!(g(json!({"a": {"process_id": 7, "result": true}})), "ProcessGraphInvalid");
-        assert_eq!(g(json!({"a": {"process_id": "pi", "result": "yes"}})), "ProcessGraphInvalid");
+        assert_eq!(
+            g(json!({"a": {"process_id": 7, "result": true}})),
+            "ProcessGraphInvalid"
+        );
+        assert_eq!(
+            g(json!({"a": {"process_id": "pi", "result": "yes"}})),
+            "ProcessGraphInvalid"
+        );
     }
 
     struct Recursive;
@@ -430,7 +454,8 @@ mod tests {
 
     #[test]
     fn recursive_udps_are_refused_when_run() {
-        let g = ProcessGraph::from_json(&json!({"c": {"process_id": "ping", "arguments": {}, "result": true}})).unwrap();
+        let g =
+            ProcessGraph::from_json(&json!({"c": {"process_id": "ping", "arguments": {}, "result": true}})).unwrap();
         let e = evaluate(&g, &ctx(Some(Arc::new(Recursive)))).unwrap_err();
         assert_eq!(e.code(), "ProcessGraphInvalid");
         assert!(e.to_string().contains("ping → pong → ping"), "{e}");

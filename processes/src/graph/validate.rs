@@ -25,7 +25,9 @@ pub fn validate(graph: &ProcessGraph, registry: &Registry, udps: Option<&dyn Udp
         let def = (node.namespace != Namespace::User)
             .then(|| registry.get(&node.process_id))
             .flatten();
-        let udp_known = || node.namespace != Namespace::Backend && udps.is_some_and(|u| u.process_graph(&node.process_id).is_some());
+        let udp_known = || {
+            node.namespace != Namespace::Backend && udps.is_some_and(|u| u.process_graph(&node.process_id).is_some())
+        };
         match def {
             Some(def) => node_errors.extend(check_arguments(def, &node.arguments)),
             None if udp_known() => {}
@@ -73,8 +75,7 @@ fn check_arguments(def: &'static ProcessDef, arguments: &serde_json::Map<String,
         } else if has("temporal-interval") {
             args.interval(name).map(|_| ())
         } else if has("output-format") {
-            args.string(name)
-                .and_then(|f| crate::output_format(&f).map(|_| ()))
+            args.string(name).and_then(|f| crate::output_format(&f).map(|_| ()))
         } else {
             Ok(())
         };
@@ -116,10 +117,7 @@ pub fn udp_cycle(id: &str, graph: &ProcessGraph, registry: &Registry, udps: &dyn
     };
     // depth-first over the call graph with explicit paths; each process is expanded once
     let mut seen = BTreeSet::new();
-    let mut stack: Vec<(String, Vec<String>)> = calls(graph)
-        .into_iter()
-        .map(|c| (c, vec![id.to_string()]))
-        .collect();
+    let mut stack: Vec<(String, Vec<String>)> = calls(graph).into_iter().map(|c| (c, vec![id.to_string()])).collect();
     while let Some((callee, path)) = stack.pop() {
         let mut path = path;
         path.push(callee.clone());
@@ -178,9 +176,24 @@ mod tests {
         };
         let ok = json!({"west": 11.0, "south": 46.0, "east": 12.0, "north": 47.0});
         assert!(load(ok.clone(), json!(["2022-01-01", "2022-02-01"])).is_empty());
-        assert_eq!(load(json!({"west": 11.0, "south": 46.0, "east": 12.0, "north": 91.0}), Json::Null), ["ProcessParameterInvalid"]);
-        assert_eq!(load(json!({"west": -540.0, "south": 46.0, "east": 12.0, "north": 47.0}), Json::Null), ["ProcessParameterInvalid"]);
-        assert_eq!(load(ok.clone(), json!(["2022-02-01", "2022-01-01"])), ["TemporalExtentEmpty"]);
+        assert_eq!(
+            load(
+                json!({"west": 11.0, "south": 46.0, "east": 12.0, "north": 91.0}),
+                Json::Null
+            ),
+            ["ProcessParameterInvalid"]
+        );
+        assert_eq!(
+            load(
+                json!({"west": -540.0, "south": 46.0, "east": 12.0, "north": 47.0}),
+                Json::Null
+            ),
+            ["ProcessParameterInvalid"]
+        );
+        assert_eq!(
+            load(ok.clone(), json!(["2022-02-01", "2022-01-01"])),
+            ["TemporalExtentEmpty"]
+        );
         assert_eq!(load(ok, json!(["yesterday", null])), ["ProcessParameterInvalid"]);
         let fmt = codes(json!({
             "a": {"process_id": "add", "arguments": {"x": 1, "y": 2}},
@@ -202,7 +215,10 @@ mod tests {
         let calls = |callee: &str| json!({"n": {"process_id": callee, "arguments": {}, "result": true}});
         let registry = Registry::standard();
         let stored = Udps(vec![("a", calls("b")), ("b", calls("c")), ("c", calls("pi"))]);
-        assert_eq!(udp_cycle("a", &graph(calls("a")), &registry, &stored), Some(vec!["a".into(), "a".into()]));
+        assert_eq!(
+            udp_cycle("a", &graph(calls("a")), &registry, &stored),
+            Some(vec!["a".into(), "a".into()])
+        );
         assert_eq!(
             udp_cycle("c", &graph(calls("a")), &registry, &stored),
             Some(vec!["c".into(), "a".into(), "b".into(), "c".into()])

@@ -148,10 +148,7 @@ mod tests {
             ("min", field(&[0.0, 1.0, 0.0, 0.0])),
             ("max", Value::Number(0.5)),
         ];
-        assert_eq!(
-            call("clip", &swapped, &ctx).unwrap_err().code(),
-            "MinMaxSwapped"
-        );
+        assert_eq!(call("clip", &swapped, &ctx).unwrap_err().code(), "MinMaxSwapped");
         assert_cells(
             &call("sgn", &[("x", x.clone())], &ctx).unwrap(),
             &[-1.0, 1.0, f32::NAN, 1.0],

@@ -58,7 +58,11 @@ impl Runner {
     /// # Errors
     /// [`Busy`] when the queue is full.
     pub(crate) fn has_room(&self) -> Result<(), Busy> {
-        let active = self.cancels.lock().unwrap_or_else(std::sync::PoisonError::into_inner).len();
+        let active = self
+            .cancels
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len();
         if active >= self.max_jobs {
             Err(Busy { retry_after: 30 })
         } else {
@@ -155,7 +159,9 @@ impl Runner {
                 }
                 Ok(Err(e)) => {
                     let _ = state.store.set_status(&id, JobStatus::Error, &[JobStatus::Running]);
-                    state.store.log_error(&id, &e.code, &format!("{}: {}", e.code, e.message));
+                    state
+                        .store
+                        .log_error(&id, &e.code, &format!("{}: {}", e.code, e.message));
                 }
                 Err(e) => {
                     let _ = state.store.set_status(&id, JobStatus::Error, &[JobStatus::Running]);

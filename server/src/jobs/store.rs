@@ -267,16 +267,10 @@ impl Store {
     }
 
     /// Log entries after `offset` (the id of the last entry seen) at or above `level`.
-    pub(crate) fn logs(
-        &self,
-        job: &str,
-        offset: Option<i64>,
-        min_level: u8,
-    ) -> Sql<Vec<LogEntry>> {
+    pub(crate) fn logs(&self, job: &str, offset: Option<i64>, min_level: u8) -> Sql<Vec<LogEntry>> {
         self.with(|c| {
-            let mut st = c.prepare(
-                "SELECT seq, level, message, time, code FROM logs WHERE job = ?1 AND seq > ?2 ORDER BY seq",
-            )?;
+            let mut st =
+                c.prepare("SELECT seq, level, message, time, code FROM logs WHERE job = ?1 AND seq > ?2 ORDER BY seq")?;
             let rows: Vec<LogEntry> = st
                 .query_map(params![job, offset.unwrap_or(-1)], |r| {
                     Ok(LogEntry {

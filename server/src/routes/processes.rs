@@ -154,7 +154,9 @@ fn check_udp_signature(body: &Value) -> ApiResult<()> {
         None | Some(Value::Null) => {}
         Some(Value::Array(ps)) => {
             if !ps.iter().all(|p| p.get("name").is_some_and(Value::is_string)) {
-                return Err(bad("every entry of 'parameters' must be an object with a string 'name'"));
+                return Err(bad(
+                    "every entry of 'parameters' must be an object with a string 'name'",
+                ));
             }
         }
         Some(_) => return Err(bad("'parameters' must be an array")),

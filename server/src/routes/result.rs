@@ -43,7 +43,12 @@ async fn result(State(s): State<AppState>, AuthUser(user): AuthUser, body: Bytes
             ),
         ));
     }
-    let _reservation = s.runner.admission().admit_sync().await.map_err(|b| ApiError::busy(&b))?;
+    let _reservation = s
+        .runner
+        .admission()
+        .admit_sync()
+        .await
+        .map_err(|b| ApiError::busy(&b))?;
     let dir = s.tmp_dir.join(format!("sync-{:016x}", rand::random::<u64>()));
     std::fs::create_dir_all(&dir).map_err(ApiError::internal)?;
     let budget = s.cfg.memory_budget_mib << 20;

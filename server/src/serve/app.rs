@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::response::IntoResponse;
 use axum::http::{HeaderName, Method, Uri};
+use axum::response::IntoResponse;
 use axum::routing::get;
 use tower::Layer;
 use tower_http::catch_panic::CatchPanicLayer;

@@ -94,7 +94,8 @@ impl IntoResponse for ApiError {
         )
             .into_response();
         if let Some(s) = self.retry_after {
-            res.headers_mut().insert(axum::http::header::RETRY_AFTER, HeaderValue::from(s));
+            res.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, HeaderValue::from(s));
         }
         res
     }
@@ -141,7 +142,9 @@ pub(crate) async fn openeo_errors(res: Response) -> Response {
     };
     let id = format!("{:016x}", rand::random::<u64>());
     let body = json!({"id": id, "code": code, "message": message, "links": []}).to_string();
-    parts.headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    parts
+        .headers
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     parts.headers.remove(CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(body))
 }

@@ -29,10 +29,7 @@ fn to_crs(srs: &SpatialRef) -> Result<Crs> {
 /// [`Error::Invalid`] for anything else and when GDAL does not understand the definition.
 pub fn crs_from_user(definition: &str) -> Result<Crs> {
     let d = definition.trim();
-    let code = d
-        .strip_prefix("EPSG:")
-        .or_else(|| d.strip_prefix("epsg:"))
-        .unwrap_or(d);
+    let code = d.strip_prefix("EPSG:").or_else(|| d.strip_prefix("epsg:")).unwrap_or(d);
     let srs = if let Ok(code) = code.parse::<u32>() {
         SpatialRef::from_epsg(code)
     } else if is_wkt(d) {
