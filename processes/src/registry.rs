@@ -168,6 +168,17 @@ impl Registry {
     pub fn all(&self) -> impl Iterator<Item = &'static ProcessDef> + '_ {
         self.processes.values().copied()
     }
+
+    /// The processes of this registry whose ids are in `ids` (a back-end that offers only some of them); ids it
+    /// does not know are left out.
+    pub fn subset<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> Registry {
+        let processes = ids
+            .into_iter()
+            .filter_map(|id| self.processes.get_key_value(id))
+            .map(|(k, v)| (k.clone(), *v))
+            .collect();
+        Registry { processes }
+    }
 }
 
 #[cfg(test)]
