@@ -6,6 +6,7 @@ mod admission;
 pub mod cli;
 mod config;
 mod federation;
+pub mod fixture;
 mod jobs;
 mod routes;
 mod runner;

@@ -10,8 +10,12 @@ use crate::serve::ServerConfig;
 #[derive(Debug, clap::Args)]
 pub(crate) struct ServeArgs {
     /// Server configuration (TOML); default: testdata/server.toml.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "fixture")]
     config: Option<PathBuf>,
+    /// Fixture configuration (the server configuration plus a `[fixture]` table): serve as a test member with the
+    /// control API under /_fixture/ (loopback addresses only).
+    #[arg(long)]
+    fixture: Option<PathBuf>,
     /// Listen address, overriding the configuration.
     #[arg(long)]
     listen: Option<String>,
@@ -30,12 +34,24 @@ fn fail(message: String) -> RunError {
 
 pub(crate) fn serve(a: &ServeArgs) -> Result<(), RunError> {
     let path = a
-        .config
+        .fixture
         .clone()
+        .or_else(|| a.config.clone())
         .unwrap_or_else(|| crate::default_config_path().with_file_name("server.toml"));
     let mut cfg = ServerConfig::load(&path).map_err(fail)?;
+    if a.fixture.is_some() {
+        cfg.fixture.get_or_insert_default();
+    } else if cfg.fixture.is_some() {
+        return Err(fail(format!(
+            "{} has a [fixture] table; fixture mode is enabled only with --fixture",
+            path.display()
+        )));
+    }
     if let Some(l) = &a.listen {
         cfg.listen = l.clone();
+    }
+    if cfg.fixture.is_some() {
+        crate::fixture::check_listen(&cfg.listen).map_err(fail)?;
     }
     if let Some(d) = &a.data_dir {
         cfg.data_dir = d.clone();

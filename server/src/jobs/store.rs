@@ -32,6 +32,12 @@ impl JobStatus {
         }
     }
 
+    /// The status named `s`, if it is one of the six.
+    pub(crate) fn try_parse(s: &str) -> Option<JobStatus> {
+        let st = JobStatus::parse(s);
+        (st.as_str() == s).then_some(st)
+    }
+
     fn parse(s: &str) -> JobStatus {
         match s {
             "queued" => JobStatus::Queued,

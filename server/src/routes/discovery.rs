@@ -53,7 +53,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/udf_runtimes", get(|| async { Json(json!({})) }))
         .route("/service_types", get(|| async { Json(json!({})) }))
         .route("/health", get(|| async { Json(json!({"status": "ok"})) }))
-        .route("/credentials/oidc", get(|| async { Json(json!({"providers": []})) }))
+        .route("/credentials/oidc", get(oidc))
         .route("/credentials/basic", get(basic))
         .route("/me", get(me))
 }
@@ -61,8 +61,10 @@ pub(crate) fn routes() -> Router<AppState> {
 async fn capabilities(State(s): State<AppState>) -> Json<Value> {
     let federation = s.federation.enabled().then(|| s.federation.describe(&s.api_url));
     let api = &s.api_url;
+    let advertised = s.fixture.as_ref().and_then(|f| f.config.endpoints.as_ref());
     let endpoints: Vec<Value> = ENDPOINTS
         .iter()
+        .filter(|(p, _)| advertised.is_none_or(|a| a.iter().any(|x| x == p)))
         .map(|(p, m)| json!({"path": p, "methods": m}))
         .collect();
     let mut doc = json!({
@@ -94,9 +96,33 @@ pub(crate) async fn well_known(State(s): State<AppState>) -> Json<Value> {
     Json(json!({"versions": [{"url": format!("{}/", s.api_url), "api_version": "1.2.0", "production": false}]}))
 }
 
-async fn file_formats() -> Json<Value> {
+/// The OIDC providers a fixture configuration lists (none otherwise: only Basic login is supported).
+async fn oidc(State(s): State<AppState>) -> Json<Value> {
+    let providers: Vec<Value> = s
+        .fixture
+        .iter()
+        .flat_map(|f| &f.config.oidc_providers)
+        .map(|p| json!({"id": p.id, "issuer": p.issuer, "title": p.title.as_deref().unwrap_or(&p.id), "scopes": ["openid"]}))
+        .collect();
+    Json(json!({"providers": providers}))
+}
+
+async fn file_formats(State(s): State<AppState>) -> Json<Value> {
+    let mut all = all_file_formats();
+    if let Some(f) = &s.fixture {
+        let formats = &f.config.file_formats;
+        for (direction, keep) in [("input", &formats.input), ("output", &formats.output)] {
+            if let (Some(keep), Some(o)) = (keep, all.get_mut(direction).and_then(Value::as_object_mut)) {
+                o.retain(|name, _| keep.iter().any(|k| k.eq_ignore_ascii_case(name)));
+            }
+        }
+    }
+    Json(all)
+}
+
+fn all_file_formats() -> Value {
     let raster = json!(["raster"]);
-    Json(json!({
+    json!({
         "input": {
             "GTiff": {"title": "GeoTIFF / COG", "gis_data_types": raster, "parameters": {}},
             "netCDF": {"title": "netCDF (CF)", "gis_data_types": raster, "parameters": {}},
@@ -107,7 +133,7 @@ async fn file_formats() -> Json<Value> {
             "netCDF": {"title": "netCDF-4 (CF-1.9, t/y/x, one variable per band)", "gis_data_types": raster, "parameters": {}},
             "JSON": {"title": "JSON (small results)", "gis_data_types": ["raster", "other"], "parameters": {}},
         },
-    }))
+    })
 }
 
 async fn basic(State(s): State<AppState>, headers: HeaderMap) -> ApiResult<Json<Value>> {

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 use super::{checked_process, parse_object};
+use crate::fixture::JobOp;
 use crate::jobs::{Job, JobStatus, Runner, results_dir};
 use crate::serve::{ApiError, ApiResult, AppState, AuthUser, job_result_item, job_results_stac};
 
@@ -68,10 +69,11 @@ async fn list(State(s): State<AppState>, AuthUser(user): AuthUser) -> ApiResult<
 async fn create(State(s): State<AppState>, AuthUser(user): AuthUser, body: Bytes) -> ApiResult<Response> {
     let body = parse_object(&body, &["title", "description"])?;
     let process = checked_process(&s, &user, &body).await?;
+    fixture_failure(&s, JobOp::Create)?;
     let text = |k: &str| body.get(k).and_then(Value::as_str).map(String::from);
     let now = crate::jobs::now();
     let job = Job {
-        id: format!("j-{:016x}", rand::random::<u64>()),
+        id: new_job_id(&s)?,
         user,
         title: text("title"),
         description: text("description"),
@@ -93,6 +95,36 @@ async fn create(State(s): State<AppState>, AuthUser(user): AuthUser, body: Bytes
         ],
     )
         .into_response())
+}
+
+/// A new job id: random, or from the fixture's template (skipping ids that exist).
+fn new_job_id(s: &AppState) -> ApiResult<String> {
+    let Some(fx) = &s.fixture else {
+        return Ok(format!("j-{:016x}", rand::random::<u64>()));
+    };
+    loop {
+        let Some(id) = fx.job_id() else {
+            return Ok(format!("j-{:016x}", rand::random::<u64>()));
+        };
+        if s.store.job(&id, None).map_err(ApiError::internal)?.is_none() {
+            return Ok(id);
+        }
+    }
+}
+
+/// The failure the fixture's controller asks `op` to answer, if any.
+fn fixture_failure(s: &AppState, op: JobOp) -> ApiResult<()> {
+    let Some(f) = s.fixture.as_ref().and_then(|f| f.faults.take_job_failure(op)) else {
+        return Ok(());
+    };
+    Err(ApiError {
+        status: StatusCode::from_u16(f.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        message: f
+            .message
+            .unwrap_or_else(|| format!("the fixture makes this job {op:?} fail").to_lowercase()),
+        code: f.code,
+        retry_after: None,
+    })
 }
 
 async fn describe(
@@ -143,6 +175,7 @@ async fn start(State(s): State<AppState>, AuthUser(user): AuthUser, Path(id): Pa
     if matches!(j.status, JobStatus::Queued | JobStatus::Running) {
         return Ok(StatusCode::ACCEPTED);
     }
+    fixture_failure(&s, JobOp::Start)?;
     s.runner.has_room().map_err(|b| ApiError::busy(&b))?;
     s.store
         .set_status(&id, JobStatus::Queued, &[])

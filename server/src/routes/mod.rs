@@ -41,9 +41,10 @@ pub(crate) async fn checked_process(s: &AppState, user: &str, body: &Value) -> A
     let process = process_of(body)?;
     let udps = s.udps(user);
     let p = process.clone();
+    let registry = s.registry.clone();
     tokio::task::spawn_blocking(move || {
         let graph = openeo_processes::ProcessGraph::from_json(&p)?;
-        openeo_processes::check(&graph, &openeo_processes::Registry::standard(), Some(udps.as_ref()))
+        openeo_processes::check(&graph, &registry, Some(udps.as_ref()))
     })
     .await
     .map_err(ApiError::internal)??;

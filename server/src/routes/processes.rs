@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use openeo_processes::{ProcessGraph, Registry};
+use openeo_processes::ProcessGraph;
 use serde_json::{Value, json};
 
 use super::{parse_json, parse_object};
@@ -21,7 +21,8 @@ pub(crate) fn routes() -> Router<AppState> {
 
 async fn list(State(s): State<AppState>) -> Json<Value> {
     let fed = s.federation.enabled();
-    let processes: Vec<Value> = Registry::standard()
+    let processes: Vec<Value> = s
+        .registry
         .all()
         .map(|p| {
             let mut m = p.metadata().clone();
@@ -50,14 +51,14 @@ async fn validation(State(s): State<AppState>, AuthUser(user): AuthUser, body: B
         .or_else(|| body.get("process").cloned())
         .unwrap_or(body);
     let udps = s.udps(&user);
-    let (catalog, outbound) = (s.catalog.clone(), s.outbound.clone());
+    let (catalog, outbound, registry) = (s.catalog.clone(), s.outbound.clone(), s.registry.clone());
     let errors = tokio::task::spawn_blocking(move || {
         let error = |e: &openeo_processes::Error| json!({"code": e.code(), "message": e.to_string()});
         let g = match ProcessGraph::from_json(&graph) {
             Ok(g) => g,
             Err(e) => return vec![error(&e)],
         };
-        let problems = openeo_processes::validate(&g, &Registry::standard(), Some(udps.as_ref()));
+        let problems = openeo_processes::validate(&g, &registry, Some(udps.as_ref()));
         if !problems.is_empty() {
             return problems.iter().map(error).collect();
         }
@@ -112,8 +113,7 @@ async fn put_udp(
 ) -> ApiResult<StatusCode> {
     let mut body = parse_object(&body, &["summary", "description"])?;
     check_udp_signature(&body)?;
-    if !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') || Registry::standard().get(&id).is_some()
-    {
+    if !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') || s.registry.get(&id).is_some() {
         return Err(ApiError::new(
             "ProcessGraphIdInvalid",
             format!("'{id}' is not a valid id or is a predefined process"),
@@ -123,10 +123,9 @@ async fn put_udp(
         .get("process_graph")
         .cloned()
         .ok_or_else(|| ApiError::new("ProcessGraphMissing", "the body has no 'process_graph'"))?;
-    let (udps, udp_id) = (s.udps(&user), id.clone());
+    let (udps, udp_id, registry) = (s.udps(&user), id.clone(), s.registry.clone());
     tokio::task::spawn_blocking(move || -> ApiResult<()> {
         let graph = ProcessGraph::from_json(&pg)?;
-        let registry = Registry::standard();
         if let Some(chain) = openeo_processes::udp_cycle(&udp_id, &graph, &registry, udps.as_ref()) {
             return Err(ApiError::new(
                 "ProcessGraphInvalid",

@@ -15,6 +15,9 @@ use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use super::{ApiError, AppState, ServerConfig, Signer};
+use openeo_processes::Registry;
+
+use crate::fixture::{Fixture, FixtureListener, Peer};
 use crate::jobs::{Runner, Store};
 use crate::routes;
 
@@ -44,9 +47,14 @@ pub fn app(state: AppState) -> Router {
             axum::http::header::RANGE,
         ])
         .expose_headers(expose);
-    Router::new()
+    let mut root = Router::new()
         .route("/.well-known/openeo", get(routes::discovery::well_known))
-        .nest("/openeo/1.2", api)
+        .nest("/openeo/1.2", api);
+    let fixture = state.fixture.is_some();
+    if fixture {
+        root = root.nest(crate::fixture::control::PREFIX, crate::fixture::control::routes());
+    }
+    let root = root
         .fallback(|| async { ApiError::new("NotFound", "no such endpoint") })
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -60,8 +68,17 @@ pub fn app(state: AppState) -> Router {
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
-        )
-        .with_state(state)
+        );
+    let root = if fixture {
+        // outermost: records the final status of every request and can drop the connection
+        root.layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::fixture::control::middleware,
+        ))
+    } else {
+        root
+    };
+    root.with_state(state)
 }
 
 /// The largest request body accepted (a process graph of [`openeo_processes::MAX_NODES`] nodes fits easily);
@@ -176,8 +193,10 @@ fn remove_partial_results(jobs_dir: &std::path::Path) {
 /// leftovers of interrupted jobs, marks those jobs `error` and builds the state.
 ///
 /// # Errors
-/// Unusable data directory, database or collections; an invalid `[outbound]` table.
+/// Unusable data directory, database or collections; an invalid `[outbound]` or `[fixture]` table; fixture mode
+/// on an address that is not loopback.
 pub fn state(cfg: ServerConfig, catalog: Arc<openeo_engine::Catalog>) -> Result<AppState, String> {
+    let (registry, fixture) = fixture_parts(&cfg)?;
     let jobs_dir = cfg.data_dir.join("jobs");
     let tmp_dir = cfg.data_dir.join("tmp");
     let mut private_dir = std::fs::DirBuilder::new();
@@ -221,7 +240,31 @@ pub fn state(cfg: ServerConfig, catalog: Arc<openeo_engine::Catalog>) -> Result<
         api_url,
         jobs_dir,
         tmp_dir,
+        registry,
+        fixture,
     })
+}
+
+/// The processes offered and, in fixture mode, the fixture (checked: loopback address, known process ids).
+fn fixture_parts(cfg: &ServerConfig) -> Result<(Arc<Registry>, Option<Arc<Fixture>>), String> {
+    let standard = Registry::standard();
+    let Some(fx) = &cfg.fixture else {
+        return Ok((standard, None));
+    };
+    crate::fixture::check_listen(&cfg.listen)?;
+    fx.check()?;
+    let registry = match &fx.processes {
+        None => standard,
+        Some(ids) => {
+            if let Some(unknown) = ids.iter().find(|id| standard.get(id).is_none()) {
+                return Err(format!(
+                    "fixture.processes: '{unknown}' is not a process of this server"
+                ));
+            }
+            Arc::new(standard.subset(ids.iter().map(String::as_str)))
+        }
+    };
+    Ok((registry, Some(Arc::new(Fixture::new(fx.clone())))))
 }
 
 /// Serves the API on `listener` until Ctrl-C or SIGTERM.
@@ -241,6 +284,7 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
             }
         });
     }
+    let fixture = state.fixture.is_some();
     let svc = tower::util::MapRequestLayer::new(normalize).layer(app(state));
     let shutdown = async {
         let ctrl_c = tokio::signal::ctrl_c();
@@ -257,6 +301,15 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
             let _ = ctrl_c.await;
         }
     };
+    if fixture {
+        // connections that can be killed (offline), and the peer address for the control API
+        let make = Router::new()
+            .fallback_service(svc)
+            .into_make_service_with_connect_info::<Peer>();
+        return axum::serve(FixtureListener(listener), make)
+            .with_graceful_shutdown(shutdown)
+            .await;
+    }
     axum::serve(listener, tower::make::Shared::new(svc))
         .with_graceful_shutdown(shutdown)
         .await

@@ -1,6 +1,6 @@
 //! Authentication: HTTP Basic against the configured users (argon2 hashes) issues tokens; requests carry
 //! `Authorization: Bearer basic//<token>`. Optionally, tokens minted by openeo-aggregator
-//! (`basic//<urlsafe-base64(user id)>`) are accepted.
+//! (`basic//<urlsafe-base64(user id)>`) are accepted, and in fixture mode the fixed tokens of its users.
 
 use argon2::{Argon2, PasswordHash, PasswordVerifier};
 use axum::extract::FromRequestParts;
@@ -38,6 +38,9 @@ impl FromRequestParts<AppState> for AuthUser {
                 "only basic//<token> bearer tokens are accepted",
             ));
         };
+        if let Some(user) = state.fixture.as_ref().and_then(|f| f.token_user(basic)) {
+            return Ok(AuthUser(user.to_string()));
+        }
         if let Some(user) = state.store.token_user(basic).map_err(ApiError::internal)? {
             return Ok(AuthUser(user));
         }

@@ -85,6 +85,9 @@ pub struct ServerConfig {
     /// What users may make the server read (`load_stac` URLs and paths, dependency polling).
     #[serde(default)]
     pub outbound: super::OutboundConfig,
+    /// Fixture mode (`serve --fixture`): what is advertised, fixed tokens, job ids.
+    #[serde(default)]
+    pub fixture: Option<crate::fixture::FixtureConfig>,
     /// Seconds between refreshes of the remotes' collection and process listings.
     #[serde(default = "default_refresh")]
     pub remote_refresh_seconds: f64,

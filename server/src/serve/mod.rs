@@ -9,6 +9,7 @@ mod signing;
 mod stac;
 mod state;
 
+pub(crate) use app::MAX_BODY_BYTES;
 pub use app::{app, catalog_for, serve, state};
 pub use config::ServerConfig;
 pub use outbound::{OutboundConfig, outbound_policy};

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use openeo_engine::{Catalog, OutboundPolicy};
-use openeo_processes::{ProcessGraph, UdpLookup};
+use openeo_processes::{ProcessGraph, Registry, UdpLookup};
 
 use super::{ServerConfig, Signer};
 use crate::jobs::{Runner, Store};
@@ -23,6 +23,10 @@ pub struct AppState {
     pub(crate) api_url: String,
     pub(crate) jobs_dir: PathBuf,
     pub(crate) tmp_dir: PathBuf,
+    /// The processes offered (all, or the subset a fixture configuration names).
+    pub(crate) registry: Arc<Registry>,
+    /// Fixture mode: the fault controller, the request log and what is advertised.
+    pub(crate) fixture: Option<Arc<crate::fixture::Fixture>>,
 }
 
 /// A user's stored process graphs, as the evaluator looks them up.
