@@ -3,6 +3,7 @@
 
 mod api;
 mod federation;
+mod fixture;
 mod hardening;
 mod jobs;
 mod outbound;

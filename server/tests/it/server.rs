@@ -55,9 +55,14 @@ impl Server {
             let base = format!("{keys_part}\n{base}\n{tables}");
             std::fs::write(&cfg, base).unwrap();
         }
+        Server::spawn(data_dir, &["--listen".as_ref(), listen.as_ref(), "--config".as_ref(), cfg.as_os_str()])
+    }
+
+    /// Starts `openeo-local serve` with `args` and `--data-dir <data_dir>/data`.
+    pub(crate) fn spawn(data_dir: &Path, args: &[&std::ffi::OsStr]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_openeo-local"))
-            .args(["serve", "--listen", listen, "--config"])
-            .arg(&cfg)
+            .arg("serve")
+            .args(args)
             .arg("--data-dir")
             .arg(data_dir.join("data"))
             .stderr(Stdio::piped())
