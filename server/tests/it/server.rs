@@ -55,7 +55,15 @@ impl Server {
             let base = format!("{keys_part}\n{base}\n{tables}");
             std::fs::write(&cfg, base).unwrap();
         }
-        Server::spawn(data_dir, &["--listen".as_ref(), listen.as_ref(), "--config".as_ref(), cfg.as_os_str()])
+        Server::spawn(
+            data_dir,
+            &[
+                "--listen".as_ref(),
+                listen.as_ref(),
+                "--config".as_ref(),
+                cfg.as_os_str(),
+            ],
+        )
     }
 
     /// Starts `openeo-local serve` with `args` and `--data-dir <data_dir>/data`.
