@@ -9,3 +9,4 @@ cargo test --release --workspace
 tests/e2e/run.sh
 tests/hostile/run.sh
 tests/federation/run.sh
+scripts/fuzz.sh 60

@@ -9,7 +9,7 @@
 mod arrays;
 mod comparison;
 mod cubes;
-pub use cubes::output_format;
+pub use cubes::{output_format, stac_assets};
 mod error;
 mod graph;
 mod logic;

@@ -31,7 +31,8 @@ pub(super) fn load_stac(args: &mut Args, ctx: &Ctx) -> Result<Value> {
     };
     let wanted = args.opt_strings("bands")?;
     let policy = &ctx.outbound;
-    let doc = fetch_json(policy, &url).map_err(|e| unreadable(args, &url, e))?;
+    let fetch = |u: &str| fetch_json(policy, u);
+    let doc = fetch(&url).map_err(|e| unreadable(args, &url, e))?;
     match doc.get("openeo:status").and_then(Json::as_str) {
         Some("running") => {
             return Err(args.invalid(
@@ -44,27 +45,8 @@ pub(super) fn load_stac(args: &mut Args, ctx: &Ctx) -> Result<Value> {
         }
         _ => {}
     }
-    let mut found = Vec::new();
     let search = Search::new(bbox.as_ref(), interval)?;
-    collect(&doc, &url, &search, policy, &mut found, 0).map_err(|e| unreadable(args, &url, e))?;
-    let mut bands: Vec<BandInfo> = Vec::new();
-    let mut refs = Vec::new();
-    for f in found {
-        let idx = match bands.iter().position(|b| b.name == f.band.name) {
-            Some(i) => i,
-            None => {
-                bands.push(f.band.clone());
-                bands.len() - 1
-            }
-        };
-        refs.push(AssetRef {
-            item: f.item,
-            time: f.time,
-            band: idx,
-            path: f.href,
-            file_band: f.file_band,
-        });
-    }
+    let (bands, mut refs) = find_assets(&doc, &url, &search, &fetch).map_err(|e| unreadable(args, &url, e))?;
     let mut sources: HashMap<String, String> = HashMap::new();
     for r in &mut refs {
         let source = match sources.get(&r.path) {
@@ -87,6 +69,48 @@ pub(super) fn load_stac(args: &mut Args, ctx: &Ctx) -> Result<Value> {
     })?;
     let cube = Cube::load(std::sync::Arc::new(collection), bbox, interval, wanted.as_deref())?;
     Ok(Value::Cube(Box::new(cube)))
+}
+
+/// A linked STAC document by URL.
+type Fetch<'a> = &'a dyn Fn(&str) -> Result<Json>;
+
+/// The raster assets of the STAC document `doc` (read from `url`) as `load_stac` finds them, without opening any
+/// file: the bands, and one [`AssetRef`] per band of a file (its `path` is the asset's resolved href; `load_stac`
+/// passes it through the outbound policy). Linked documents (items, children, item searches,
+/// `next` pages) are obtained from `fetch`, so the parsing can be tested and fuzzed without network or file access.
+///
+/// # Errors
+/// Errors of `fetch`.
+pub fn stac_assets(doc: &Json, url: &str, fetch: Fetch<'_>) -> Result<(Vec<BandInfo>, Vec<AssetRef>)> {
+    let search = Search {
+        bbox: None,
+        datetime: None,
+    };
+    find_assets(doc, url, &search, fetch)
+}
+
+fn find_assets(doc: &Json, url: &str, search: &Search, fetch: Fetch<'_>) -> Result<(Vec<BandInfo>, Vec<AssetRef>)> {
+    let mut found = Vec::new();
+    collect(doc, url, search, fetch, &mut found, 0)?;
+    let mut bands: Vec<BandInfo> = Vec::new();
+    let mut refs = Vec::new();
+    for f in found {
+        let idx = match bands.iter().position(|b| b.name == f.band.name) {
+            Some(i) => i,
+            None => {
+                bands.push(f.band.clone());
+                bands.len() - 1
+            }
+        };
+        refs.push(AssetRef {
+            item: f.item,
+            time: f.time,
+            band: idx,
+            path: f.href,
+            file_band: f.file_band,
+        });
+    }
+    Ok((bands, refs))
 }
 
 /// The extents of the request, as STAC API item-search parameters (`bbox` in WGS84, `datetime` interval).
@@ -265,7 +289,7 @@ fn collect(
     doc: &Json,
     base: &str,
     search: &Search,
-    policy: &OutboundPolicy,
+    fetch: Fetch<'_>,
     out: &mut Vec<Found>,
     depth: usize,
 ) -> Result<()> {
@@ -286,7 +310,7 @@ fn collect(
             }
             if let Some(next) = links(doc, "next").first() {
                 let url = resolve(base, next)?;
-                collect(&fetch_json(policy, &url)?, &url, search, policy, out, depth + 1)?;
+                collect(&fetch(&url)?, &url, search, fetch, out, depth + 1)?;
             }
         }
         _ => {
@@ -299,18 +323,18 @@ fn collect(
             for href in links(doc, "item").into_iter().take(MAX_ITEMS) {
                 let url = resolve(base, href)?;
                 if seen.insert(url.clone()) {
-                    item(&fetch_json(policy, &url)?, &url, out)?;
+                    item(&fetch(&url)?, &url, out)?;
                 }
             }
             if out.is_empty() {
                 if let Some(items) = links(doc, "items").first() {
                     // a STAC API collection: search its items within the requested extents
                     let url = with_query(&resolve(base, items)?, &search.query());
-                    collect(&fetch_json(policy, &url)?, &url, search, policy, out, depth + 1)?;
+                    collect(&fetch(&url)?, &url, search, fetch, out, depth + 1)?;
                 }
                 for child in links(doc, "child") {
                     let url = resolve(base, child)?;
-                    collect(&fetch_json(policy, &url)?, &url, search, policy, out, depth + 1)?;
+                    collect(&fetch(&url)?, &url, search, fetch, out, depth + 1)?;
                 }
             }
         }

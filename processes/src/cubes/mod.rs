@@ -13,6 +13,7 @@ mod save;
 use crate::registry::ProcessDef;
 
 pub(crate) use load::spatial_extent;
+pub use load_stac::stac_assets;
 pub use save::output_format;
 
 /// The processes of this family.
