@@ -18,7 +18,9 @@ mod plan;
 pub use catalog::{Asset, AssetRef, Catalog, Collection, Item, PropertyValue, SyntheticBand};
 pub use cube::{BandInfo, Bbox, Crs, CubeMeta, Dimension, DimensionKind, Grid, Labels, Window};
 pub use error::{Error, Result};
-pub use exec::{Block, ExecOptions, Progress, THREAD_STACK_BYTES, clear_dataset_caches, execute, execute_to_memory};
+pub use exec::{
+    Block, ExecOptions, Progress, RunStats, THREAD_STACK_BYTES, clear_dataset_caches, execute, execute_to_memory,
+};
 pub use generate::{SyntheticSpec, generate, synthetic_value};
 pub use io::gdal::{GdalInfo, crs_from_user, init as init_gdal, read_info, transform_bbox, transform_points};
 pub use io::{

@@ -2,6 +2,7 @@
 //! engine's rayon pool, and stream finished tiles to a writer thread through a bounded channel, so at most
 //! `2 × threads + 1` tiles are alive at once whatever the size of the input.
 
+mod stats;
 mod tiling;
 
 use std::path::PathBuf;
@@ -11,6 +12,7 @@ use std::sync::{Arc, OnceLock, mpsc};
 use ndarray::ArrayD;
 use rayon::prelude::*;
 
+pub use self::stats::RunStats;
 use crate::plan::eval::EvalCtx;
 use crate::{Cube, Error, Result, TileSink, Window};
 
@@ -60,6 +62,8 @@ pub struct ExecOptions {
     pub cancel: Option<Arc<AtomicBool>>,
     /// Progress receiver.
     pub progress: Option<Arc<dyn Progress>>,
+    /// Counters of the run (tiles, source blocks decoded), added to while it executes.
+    pub stats: Option<Arc<RunStats>>,
 }
 
 const DEFAULT_BUDGET: usize = 256 << 20;
@@ -98,6 +102,8 @@ pub fn execute(cube: &Cube, sink: Box<dyn TileSink>, opts: &ExecOptions) -> Resu
     let pool = pool()?;
     let n = threads();
     let tiles = tiling::tiles(cube, opts.memory_budget.unwrap_or(DEFAULT_BUDGET), n);
+    let stats = opts.stats.clone().unwrap_or_default();
+    stats.begin(tiles.len());
     let total = tiles.len();
     let done = AtomicUsize::new(0);
     let (tx, rx) = mpsc::sync_channel::<(Window, crate::Block)>(n);
@@ -117,6 +123,7 @@ pub fn execute(cube: &Cube, sink: Box<dyn TileSink>, opts: &ExecOptions) -> Resu
         });
         let ctx = EvalCtx {
             cancel: cancel.as_deref(),
+            stats: &stats,
         };
         let computed = pool.install(|| {
             tiles.par_iter().try_for_each_with(tx, |tx, w| {
@@ -128,6 +135,7 @@ pub fn execute(cube: &Cube, sink: Box<dyn TileSink>, opts: &ExecOptions) -> Resu
         let written = writer
             .join()
             .map_err(|_| Error::internal("the writer thread panicked"))?;
+        tracing::debug!("{}", stats.summary());
         match (computed, written) {
             (Err(Error::Internal { .. }), Err(e)) => Err(e),
             (Err(e), _) => Err(e),
@@ -154,8 +162,11 @@ pub fn execute_to_memory(cube: &Cube, opts: &ExecOptions) -> Result<crate::Block
     }
     let pool = pool()?;
     let tiles = tiling::tiles(cube, budget / 2, threads());
+    let stats = opts.stats.clone().unwrap_or_default();
+    stats.begin(tiles.len());
     let ctx = EvalCtx {
         cancel: opts.cancel.as_deref(),
+        stats: &stats,
     };
     let blocks: Vec<(Window, crate::Block)> = pool.install(|| {
         tiles
@@ -163,6 +174,7 @@ pub fn execute_to_memory(cube: &Cube, opts: &ExecOptions) -> Result<crate::Block
             .map(|w| cube.eval(w, &ctx).map(|b| (*w, b)))
             .collect::<Result<_>>()
     })?;
+    tracing::debug!("{}", stats.summary());
     let mut full = ArrayD::<f32>::from_elem(cube.meta().block_shape(g.height, g.width), f32::NAN);
     let nd = full.ndim();
     for (w, b) in blocks {

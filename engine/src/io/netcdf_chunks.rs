@@ -20,7 +20,7 @@ use super::codec::{
     MAX_BLOCK_BYTES, Parsed, SampleType, Scratch, begin_read, inflate, read_stored, row_to_f32, shuffled_to_f32,
     swap_bytes, with_scratch,
 };
-use crate::{Error, Grid, Result};
+use crate::{Error, Grid, Result, RunStats};
 
 /// Largest chunk index read directly.
 const MAX_CHUNKS: usize = 8192;
@@ -144,6 +144,7 @@ impl ChunkedVariable {
         (col, row, width, height): (usize, usize, usize, usize),
         nodata: Option<f64>,
         out: &mut [f32],
+        stats: &RunStats,
     ) -> Result<()> {
         let [bands, rows, cols] = self.shape;
         let Some(file) = begin_read(
@@ -171,7 +172,7 @@ impl ChunkedVariable {
             for cy in s0 / cr..=(s1 - 1) / cr {
                 for cx in col / cc..=(col + width - 1) / cc {
                     let index = ((b / cb) * rows.div_ceil(cr) + cy) * cols.div_ceil(cc) + cx;
-                    let stored = self.load_chunk(&file, index, scratch)?;
+                    let stored = self.load_chunk(&file, index, scratch, stats)?;
                     let (c0, c1) = (col.max(cx * cc), (col + width).min((cx + 1) * cc));
                     for s in s0.max(cy * cr)..s1.min((cy + 1) * cr) {
                         let out_row = if self.bottom_up { rows - 1 - s - row } else { s - row };
@@ -200,7 +201,7 @@ impl ChunkedVariable {
 
     /// Reads and decodes chunk `index` into `scratch.decoded`: little-endian samples, or still shuffled (in the
     /// stored byte order) when the shuffle filter applies.
-    fn load_chunk(&self, file: &File, index: usize, scratch: &mut Scratch) -> Result<Stored> {
+    fn load_chunk(&self, file: &File, index: usize, scratch: &mut Scratch, stats: &RunStats) -> Result<Stored> {
         let Some(c) = self.chunks.get(index).copied().flatten() else {
             return Ok(Stored::Missing);
         };
@@ -209,6 +210,7 @@ impl ChunkedVariable {
         let applied = |position: Option<usize>| position.is_some_and(|p| c.filter_mask & (1 << p) == 0);
         let broken = |e: String| Error::internal(format!("chunk {index} of {} {e}", self.path.display()));
         read_stored(&self.path, file, (c.address, c.size), bytes, &mut scratch.raw)?;
+        stats.block_decoded(c.size);
         if applied(self.deflate) {
             inflate(&mut scratch.inflater, &scratch.raw, &mut scratch.decoded, bytes).map_err(broken)?;
         } else if scratch.raw.len() == bytes {
@@ -417,7 +419,9 @@ mod tests {
                 (31, 0, 2, h),
                 (0, 15, w, 2),
             ] {
-                same_as_gdal(&asset, rect, |out| v.read_rect(band, rect, nodata, out));
+                same_as_gdal(&asset, rect, |out| {
+                    v.read_rect(band, rect, nodata, out, &RunStats::default())
+                });
             }
         }
     }

@@ -2,12 +2,13 @@
 //! target's pixel lattice, nearest-neighbour warping otherwise. Nodata becomes NaN.
 
 use super::{gdal, netcdf_chunks, synthetic, tiled_tiff};
-use crate::{Asset, Error, Grid, Result, Window, transform_points};
+use crate::{Asset, Error, Grid, Result, RunStats, Window, transform_points};
 
 /// Reads `asset` onto `window` of `target` into `out` (row-major, `window.cells()` values).
 ///
 /// With `fill_only_missing`, only cells of `out` that are NaN are written: the first valid pixel wins when scenes
-/// of one date are mosaicked. Cells the asset does not cover are left untouched.
+/// of one date are mosaicked. Cells the asset does not cover are left untouched. Blocks the direct readers decode are
+/// counted in `stats`.
 ///
 /// # Errors
 /// GDAL failing to open or read the asset, or a failing CRS transformation.
@@ -17,38 +18,38 @@ pub(crate) fn read_asset(
     window: &Window,
     out: &mut [f32],
     fill_only_missing: bool,
+    stats: &RunStats,
 ) -> Result<()> {
     if out.len() != window.cells() {
         return Err(Error::internal("output buffer does not match the window"));
     }
     match target.lattice_offset(&asset.grid) {
-        Some(offset) => read_aligned(asset, offset, window, out, fill_only_missing),
-        None => read_warped(asset, target, window, out, fill_only_missing),
+        Some(offset) => read_aligned(asset, offset, window, out, fill_only_missing, stats),
+        None => read_warped(asset, target, window, out, fill_only_missing, stats),
     }
 }
 
 /// Reads a rectangle `(col, row, width, height)` of the asset as f32 with nodata turned into NaN.
-fn read_rect(asset: &Asset, col: usize, row: usize, width: usize, height: usize) -> Result<Vec<f32>> {
-    let mut buf = vec![0f32; width * height];
-    read_rect_into(asset, col, row, width, height, &mut buf)?;
+fn read_rect(asset: &Asset, rect: (usize, usize, usize, usize), stats: &RunStats) -> Result<Vec<f32>> {
+    let mut buf = vec![0f32; rect.2 * rect.3];
+    read_rect_into(asset, rect, &mut buf, stats)?;
     Ok(buf)
 }
 
 /// As [`read_rect`], into `buf` (exactly `width * height` values): synthetic assets computed, local tiled GeoTIFFs
 /// and netCDF-4 variables directly, anything else through GDAL.
-fn read_rect_into(asset: &Asset, col: usize, row: usize, width: usize, height: usize, buf: &mut [f32]) -> Result<()> {
-    let rect = (col, row, width, height);
+fn read_rect_into(asset: &Asset, rect: (usize, usize, usize, usize), buf: &mut [f32], stats: &RunStats) -> Result<()> {
     if let Some(s) = &asset.synthetic {
         return synthetic::read_rect(s, &asset.grid, rect, asset.nodata, buf);
     }
     if asset.path.starts_with("NETCDF:") {
         if let Some(v) = netcdf_chunks::open(&asset.path, &asset.grid).filter(|v| asset.band <= v.bands()) {
-            return v.read_rect(asset.band, rect, asset.nodata, buf);
+            return v.read_rect(asset.band, rect, asset.nodata, buf, stats);
         }
     } else if let Some(t) = tiled_tiff::open(&asset.path)
         .filter(|t| t.size() == (asset.grid.width, asset.grid.height) && asset.band <= t.bands())
     {
-        return t.read_rect(asset.band, rect, asset.nodata, buf);
+        return t.read_rect(asset.band, rect, asset.nodata, buf, stats);
     }
     gdal::read_band_rect(asset, rect, buf)
 }
@@ -59,7 +60,14 @@ fn put(dst: &mut f32, v: f32, fill_only_missing: bool) {
     }
 }
 
-fn read_aligned(asset: &Asset, (ox, oy): (i64, i64), win: &Window, out: &mut [f32], fill: bool) -> Result<()> {
+fn read_aligned(
+    asset: &Asset,
+    (ox, oy): (i64, i64),
+    win: &Window,
+    out: &mut [f32],
+    fill: bool,
+    stats: &RunStats,
+) -> Result<()> {
     let (aw, ah) = (asset.grid.width as i64, asset.grid.height as i64);
     // window columns in asset pixel coordinates
     let c0 = (win.x0 as i64 - ox).max(0);
@@ -72,9 +80,9 @@ fn read_aligned(asset: &Asset, (ox, oy): (i64, i64), win: &Window, out: &mut [f3
     let (w, h) = ((c1 - c0) as usize, (r1 - r0) as usize);
     if !fill && w == win.width && h == win.height {
         // the asset covers the whole window: decode straight into the output
-        return read_rect_into(asset, c0 as usize, r0 as usize, w, h, out);
+        return read_rect_into(asset, (c0 as usize, r0 as usize, w, h), out, stats);
     }
-    let buf = read_rect(asset, c0 as usize, r0 as usize, w, h)?;
+    let buf = read_rect(asset, (c0 as usize, r0 as usize, w, h), stats)?;
     let dx = (c0 + ox) as usize - win.x0;
     let dy = (r0 + oy) as usize - win.y0;
     for r in 0..h {
@@ -87,7 +95,14 @@ fn read_aligned(asset: &Asset, (ox, oy): (i64, i64), win: &Window, out: &mut [f3
     Ok(())
 }
 
-fn read_warped(asset: &Asset, target: &Grid, win: &Window, out: &mut [f32], fill: bool) -> Result<()> {
+fn read_warped(
+    asset: &Asset,
+    target: &Grid,
+    win: &Window,
+    out: &mut [f32],
+    fill: bool,
+    stats: &RunStats,
+) -> Result<()> {
     let n = win.cells();
     let mut xs = Vec::with_capacity(n);
     let mut ys = Vec::with_capacity(n);
@@ -124,7 +139,7 @@ fn read_warped(asset: &Asset, target: &Grid, win: &Window, out: &mut [f32], fill
         return Ok(());
     };
     let (w, h) = (c1 - c0 + 1, r1 - r0 + 1);
-    let buf = read_rect(asset, c0, r0, w, h)?;
+    let buf = read_rect(asset, (c0, r0, w, h), stats)?;
     for (d, i) in out.iter_mut().zip(&idx) {
         if let Some((c, r)) = i {
             put(d, buf[(r - r0) * w + (c - c0)], fill);

@@ -18,7 +18,7 @@ use super::codec::{
     MAX_BLOCK_BYTES, Parsed, SampleType, Scratch, begin_read, inflate, read_stored, row_to_f32, swap_bytes,
     with_scratch,
 };
-use crate::{Error, Result};
+use crate::{Error, Result, RunStats};
 
 /// The tile index and encoding of the first (full-resolution) image of a tiled TIFF.
 #[derive(Debug)]
@@ -154,6 +154,7 @@ impl TiledTiff {
         (col, row, width, height): (usize, usize, usize, usize),
         nodata: Option<f64>,
         out: &mut [f32],
+        stats: &RunStats,
     ) -> Result<()> {
         let size = (self.width, self.height);
         let Some(file) = begin_read(
@@ -174,7 +175,7 @@ impl TiledTiff {
             for ty in row / th..=(row + height - 1) / th {
                 for tx in col / tw..=(col + width - 1) / tw {
                     let index = (band - 1) * self.tiles_across() * self.tiles_down() + ty * self.tiles_across() + tx;
-                    let stored = self.load_tile(&file, index, scratch)?;
+                    let stored = self.load_tile(&file, index, scratch, stats)?;
                     // the part of the rectangle inside this tile, in tile coordinates
                     let (c0, c1) = (col.max(tx * tw) - tx * tw, (col + width).min((tx + 1) * tw) - tx * tw);
                     let (r0, r1) = (row.max(ty * th) - ty * th, (row + height).min((ty + 1) * th) - ty * th);
@@ -201,13 +202,14 @@ impl TiledTiff {
 
     /// Reads and decodes tile `index` into `scratch.decoded` as little-endian samples without predictor; false for
     /// a tile that is not stored.
-    fn load_tile(&self, file: &File, index: usize, scratch: &mut Scratch) -> Result<bool> {
+    fn load_tile(&self, file: &File, index: usize, scratch: &mut Scratch, stats: &RunStats) -> Result<bool> {
         let (offset, count) = (self.offsets[index], self.byte_counts[index]);
         if offset == 0 || count == 0 {
             return Ok(false);
         }
         let size = self.tile_width * self.tile_height * self.sample.size();
         read_stored(&self.path, file, (offset, count), size, &mut scratch.raw)?;
+        stats.block_decoded(count);
         let decoded = &mut scratch.decoded;
         if self.deflate {
             inflate(&mut scratch.inflater, &scratch.raw, decoded, size)
@@ -340,7 +342,20 @@ mod tests {
                 (W - 37, H - 21, 37, 21),
                 (63, 0, 2, H),
             ] {
-                let direct = same_as_gdal(&a, rect, |out| tiff.read_rect(band, rect, nodata, out));
+                let stats = RunStats::default();
+                let direct = same_as_gdal(&a, rect, |out| tiff.read_rect(band, rect, nodata, out, &stats));
+                // every stored tile the rectangle touches, once
+                let (tw, th) = (tiff.tile_width, tiff.tile_height);
+                let plane = (band - 1) * tiff.tiles_across() * tiff.tiles_down();
+                let touched = (rect.1 / th..(rect.1 + rect.3).div_ceil(th))
+                    .flat_map(|ty| (rect.0 / tw..(rect.0 + rect.2).div_ceil(tw)).map(move |tx| (tx, ty)))
+                    .filter(|&(tx, ty)| tiff.offsets[plane + ty * tiff.tiles_across() + tx] != 0)
+                    .count();
+                assert_eq!(
+                    stats.blocks_decoded(),
+                    touched as u64,
+                    "{path}: tiles decoded for {rect:?}"
+                );
                 assert!(
                     direct.iter().any(|v| v.is_nan()) == nodata.is_some(),
                     "{path}: nodata handling"
@@ -430,7 +445,9 @@ mod tests {
             synthetic: None,
         };
         for rect in [(0, 0, w, h), (250, 250, 20, 20), (w - 3, h - 5, 3, 5)] {
-            same_as_gdal(&a, rect, |out| tiff.read_rect(1, rect, Some(0.0), out));
+            same_as_gdal(&a, rect, |out| {
+                tiff.read_rect(1, rect, Some(0.0), out, &RunStats::default())
+            });
         }
     }
 
@@ -452,10 +469,12 @@ mod tests {
         reads_like_gdal(&path, 1, Some(9.0));
         let tiff = open(&path).unwrap();
         let mut out = vec![0f32; W * H];
-        tiff.read_rect(1, (0, 0, W, H), Some(9.0), &mut out).unwrap();
+        let stats = RunStats::default();
+        tiff.read_rect(1, (0, 0, W, H), Some(9.0), &mut out, &stats).unwrap();
+        assert_eq!(stats.blocks_decoded(), 1, "only the stored tile is read");
         assert!(out[..64].iter().all(|v| v.is_nan()), "a missing tile is nodata");
         assert_eq!(out[64 * W + 64], 5.0);
-        tiff.read_rect(1, (0, 0, W, H), None, &mut out).unwrap();
+        tiff.read_rect(1, (0, 0, W, H), None, &mut out, &stats).unwrap();
         assert_eq!(out[0], 9.0, "a missing tile holds the file's nodata value");
     }
 

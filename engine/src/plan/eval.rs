@@ -7,9 +7,10 @@ use super::{Cube, Load, Merge, Node};
 use crate::io::read_asset;
 use crate::{Block, Error, Grid, Result, Window};
 
-/// Per-evaluation context: cancellation.
+/// Per-evaluation context: cancellation and the run's counters.
 pub(crate) struct EvalCtx<'a> {
     pub(crate) cancel: Option<&'a std::sync::atomic::AtomicBool>,
+    pub(crate) stats: &'a crate::RunStats,
 }
 
 impl EvalCtx<'_> {
@@ -133,7 +134,7 @@ fn eval_load_reduced(
         for group in &l.groups {
             ctx.check()?;
             slice.fill(f32::NAN);
-            read_group(l, group, band, grid, window, &mut slice)?;
+            read_group(l, group, band, grid, window, &mut slice, ctx)?;
             acc.add(&slice);
         }
         out.extend(acc.finish());
@@ -145,7 +146,15 @@ fn eval_load_reduced(
 }
 
 /// Reads band `band` of the items of one time group into `out`, mosaicking (first valid pixel wins).
-fn read_group(l: &Load, group: &[usize], band: usize, grid: &Grid, window: &Window, out: &mut [f32]) -> Result<()> {
+fn read_group(
+    l: &Load,
+    group: &[usize],
+    band: usize,
+    grid: &Grid,
+    window: &Window,
+    out: &mut [f32],
+    ctx: &EvalCtx<'_>,
+) -> Result<()> {
     let mut first = true;
     for &item in group {
         let asset = l
@@ -155,7 +164,7 @@ fn read_group(l: &Load, group: &[usize], band: usize, grid: &Grid, window: &Wind
             .and_then(|it| it.assets.get(band))
             .and_then(Option::as_ref);
         if let Some(asset) = asset {
-            read_asset(asset, grid, window, out, !first)?;
+            read_asset(asset, grid, window, out, !first, ctx.stats)?;
             first = false;
         }
     }
@@ -170,7 +179,7 @@ fn eval_load(l: &Load, grid: &Grid, window: &Window, ctx: &EvalCtx<'_>) -> Resul
         ctx.check()?;
         for (bi, &band) in l.bands.iter().enumerate() {
             let out = &mut data[(ti * nb + bi) * cells..(ti * nb + bi + 1) * cells];
-            read_group(l, group, band, grid, window, out)?;
+            read_group(l, group, band, grid, window, out, ctx)?;
         }
     }
     if let Some(clip) = &l.clip {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use openeo_engine::{ExecOptions, OutboundPolicy, Progress};
+use openeo_engine::{ExecOptions, OutboundPolicy, Progress, RunStats};
 
 use super::EngineArgs;
 use crate::{RunError, load_catalog, run_graph};
@@ -21,7 +21,7 @@ pub(crate) struct RunArgs {
     /// Output file; its extension picks the format when the graph has no save_result.
     #[arg(long, short, default_value = "result.tif")]
     output: PathBuf,
-    /// Print the plan before running.
+    /// Print the plan before running, and the tiles and source blocks read after.
     #[arg(long)]
     explain: bool,
     /// URL prefix, host or address range `load_stac` may read besides public URLs and loopback (repeatable).
@@ -102,10 +102,12 @@ pub(crate) fn run(a: &RunArgs) -> Result<(), RunError> {
         ProgressStyle::with_template("{bar:40} {pos}/{len} tiles {elapsed}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
+    let stats = Arc::new(RunStats::default());
     let opts = ExecOptions {
         memory_budget: Some(a.engine.memory_budget << 20),
         cancel: None,
         progress: Some(Arc::new(Bar(bar.clone()))),
+        stats: Some(stats.clone()),
     };
     if a.explain {
         let g = openeo_processes::ProcessGraph::from_json(&graph)?;
@@ -118,6 +120,9 @@ pub(crate) fn run(a: &RunArgs) -> Result<(), RunError> {
     let out = run_graph(&graph, Arc::new(catalog), None, outbound, &a.output, &opts)?;
     tracing::debug!("results written");
     bar.finish_and_clear();
+    if a.explain {
+        eprintln!("{}", stats.summary());
+    }
     for (f, _) in &out.files {
         println!("{}", f.display());
     }

@@ -294,6 +294,7 @@ fn execute(
             job: id.to_string(),
             last: Mutex::new(0.0),
         })),
+        stats: None,
     };
     let graph = json!({"process": process});
     let out = crate::run_graph(

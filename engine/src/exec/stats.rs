@@ -1,0 +1,51 @@
+//! Counters of one run: its tiles and how many source blocks the direct readers decoded.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Counters of a run, shared by its worker threads; pass one in [`super::ExecOptions::stats`] to read them
+/// afterwards (several executions with the same counters add up).
+#[derive(Debug, Default)]
+pub struct RunStats {
+    tiles: AtomicU64,
+    blocks_decoded: AtomicU64,
+    stored_bytes: AtomicU64,
+}
+
+impl RunStats {
+    /// Output tiles computed (planned, for a run that failed).
+    pub fn tiles(&self) -> u64 {
+        self.tiles.load(Ordering::Relaxed)
+    }
+
+    /// Source blocks (GeoTIFF tiles, netCDF chunks) read and decoded by the direct readers. Reads through GDAL are
+    /// not counted.
+    pub fn blocks_decoded(&self) -> u64 {
+        self.blocks_decoded.load(Ordering::Relaxed)
+    }
+
+    /// Stored (compressed) bytes of those blocks.
+    pub fn stored_bytes(&self) -> u64 {
+        self.stored_bytes.load(Ordering::Relaxed)
+    }
+
+    /// One line for logs and `--explain`.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} tiles, {} source blocks decoded ({:.1} MiB stored)",
+            self.tiles(),
+            self.blocks_decoded(),
+            self.stored_bytes() as f64 / f64::from(1 << 20)
+        )
+    }
+
+    /// Adds the `tiles` of an execution.
+    pub(super) fn begin(&self, tiles: usize) {
+        self.tiles.fetch_add(tiles as u64, Ordering::Relaxed);
+    }
+
+    /// Called by the direct readers once per block read and decoded.
+    pub(crate) fn block_decoded(&self, stored: u64) {
+        self.blocks_decoded.fetch_add(1, Ordering::Relaxed);
+        self.stored_bytes.fetch_add(stored, Ordering::Relaxed);
+    }
+}
