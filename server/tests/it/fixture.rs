@@ -484,3 +484,60 @@ fn control_api_is_absent_in_normal_mode() {
     let (st, me, _) = http("GET", &format!("{}/me", s.url), None, Some(ALICE), None);
     assert_eq!(st, 403, "{me}");
 }
+
+/// The `openeo-local` process serving several instances; killed on drop.
+struct Instances(std::process::Child);
+
+impl Drop for Instances {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn several_instances_run_from_one_command() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let mut args: Vec<std::ffi::OsString> = vec!["serve".into()];
+    for (name, collection) in [("b1", "FIX_A"), ("b2", "FIX_B")] {
+        let file = dir.path().join(format!("{name}.toml"));
+        let cfg = CONFIG
+            .replace("id = \"FIX_S2\"", &format!("id = \"{collection}\""))
+            .replace("signing_secret", "listen = \"127.0.0.1:0\"\nsigning_secret");
+        std::fs::write(&file, cfg).unwrap();
+        args.push("--instance".into());
+        args.push(format!("{name}={}", file.display()).into());
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_openeo-local"))
+        .args(&args)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let _guard = Instances(child);
+    let mut urls = std::collections::BTreeMap::new();
+    while urls.len() < 2 {
+        let line = lines.next().expect("server exited").unwrap();
+        if let Some(rest) = line.strip_prefix("openeo-local instance ") {
+            let (name, url) = rest.split_once(" listening on ").unwrap();
+            urls.insert(name.to_string(), url.trim_end_matches('/').to_string());
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    assert_ne!(urls["b1"], urls["b2"]);
+    for (name, want) in [("b1", "FIX_A"), ("b2", "FIX_B")] {
+        let (st, v, _) = http("GET", &format!("{}/collections", urls[name]), None, None, None);
+        assert_eq!(st, 200);
+        assert_eq!(v["collections"][0]["id"], want, "{name}: {v}");
+    }
+    // each instance has its own controller
+    let b1_control = format!("{}/_fixture", urls["b1"].trim_end_matches("/openeo/1.2"));
+    let (st, _, _) = http("POST", &format!("{b1_control}/offline"), None, None, None);
+    assert_eq!(st, 204);
+    assert!(raw_get(&format!("{}/", urls["b1"])).is_err());
+    assert_eq!(raw_get(&format!("{}/", urls["b2"])).unwrap().0, 200);
+    assert!(dir.path().join("data/b1/jobs.sqlite").exists() && dir.path().join("data/b2/jobs.sqlite").exists());
+}
