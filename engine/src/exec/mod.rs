@@ -1,8 +1,15 @@
 //! Tiled parallel execution: cut the output grid into tiles, evaluate each tile through the whole plan on the
 //! engine's rayon pool, and stream finished tiles to a writer thread through a bounded channel, so at most
 //! `2 × threads + 1` tiles are alive at once whatever the size of the input.
+//!
+//! When the files read share one block lattice on the output grid, tiles follow their blocks, so each block is
+//! decoded once ([`tiling`]); the writer thread then re-cuts them into the squares from the grid's origin that the
+//! sinks' own blocks and chunks follow ([`retile`]), holding about a row of those while they fill.
 
+mod retile;
 mod stats;
+#[cfg(test)]
+mod tests;
 mod tiling;
 
 use std::path::PathBuf;
@@ -101,10 +108,18 @@ fn threads() -> usize {
 pub fn execute(cube: &Cube, sink: Box<dyn TileSink>, opts: &ExecOptions) -> Result<Vec<PathBuf>> {
     let pool = pool()?;
     let n = threads();
-    let tiles = tiling::tiles(cube, opts.memory_budget.unwrap_or(DEFAULT_BUDGET), n);
+    let tiling = tiling::tiles(cube, opts.memory_budget.unwrap_or(DEFAULT_BUDGET), n, true);
     let stats = opts.stats.clone().unwrap_or_default();
-    stats.begin(tiles.len());
-    let total = tiles.len();
+    stats.begin(tiling.windows.len(), tiling.aligned);
+    let g = cube.meta().grid();
+    let mut retiler = tiling
+        .retile
+        .map(|side| retile::Retiler::new(side, (g.width, g.height)));
+    let total = match tiling.retile {
+        Some(side) => g.width.div_ceil(side) * g.height.div_ceil(side),
+        None => tiling.windows.len(),
+    };
+    let tiles = tiling.windows;
     let done = AtomicUsize::new(0);
     let (tx, rx) = mpsc::sync_channel::<(Window, crate::Block)>(n);
     let cancel = opts.cancel.clone();
@@ -113,11 +128,20 @@ pub fn execute(cube: &Cube, sink: Box<dyn TileSink>, opts: &ExecOptions) -> Resu
             crate::io::gdal::silence_hdf5_errors();
             let mut sink = sink;
             for (w, b) in rx {
-                sink.write_tile(&w, &b)?;
-                let d = done.fetch_add(1, Ordering::Relaxed) + 1;
-                if let Some(p) = &opts.progress {
-                    p.tiles_done(d, total);
+                let ready = match retiler.as_mut() {
+                    Some(r) => r.add(w, b)?,
+                    None => vec![(w, b)],
+                };
+                for (w, b) in ready {
+                    sink.write_tile(&w, &b)?;
+                    let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+                    if let Some(p) = &opts.progress {
+                        p.tiles_done(d, total);
+                    }
                 }
+            }
+            if let Some(r) = &retiler {
+                r.finish()?;
             }
             sink.finish()
         });
@@ -125,12 +149,7 @@ pub fn execute(cube: &Cube, sink: Box<dyn TileSink>, opts: &ExecOptions) -> Resu
             cancel: cancel.as_deref(),
             stats: &stats,
         };
-        let computed = pool.install(|| {
-            tiles.par_iter().try_for_each_with(tx, |tx, w| {
-                let b = cube.eval(w, &ctx)?;
-                tx.send((*w, b)).map_err(|_| Error::internal("the writer stopped"))
-            })
-        });
+        let computed = pool.install(|| in_order(&tiles, n, tx, |w| cube.eval(w, &ctx)));
         tracing::debug!("all tiles computed");
         let written = writer
             .join()
@@ -142,6 +161,36 @@ pub fn execute(cube: &Cube, sink: Box<dyn TileSink>, opts: &ExecOptions) -> Resu
             (Ok(()), w) => w,
         }
     })
+}
+
+/// Computes the tiles on `threads` workers of the current pool, each taking the next tile in order when it is
+/// done, and sends them to `tx`: tiles finish about in the order listed, so the writer's re-cutting waits for
+/// about one row of tiles (with the default split of a parallel iterator, every worker would walk its own part of
+/// the grid). Stops at the first error.
+fn in_order(
+    tiles: &[Window],
+    threads: usize,
+    tx: mpsc::SyncSender<(Window, crate::Block)>,
+    eval: impl Fn(&Window) -> Result<crate::Block> + Sync,
+) -> Result<()> {
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    (0..threads.clamp(1, tiles.len().max(1)))
+        .into_par_iter()
+        .with_max_len(1)
+        .try_for_each_with(tx, |tx, _| {
+            while !stop.load(Ordering::Relaxed) {
+                let Some(w) = tiles.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                    break;
+                };
+                let sent = eval(w).and_then(|b| tx.send((*w, b)).map_err(|_| Error::internal("the writer stopped")));
+                if sent.is_err() {
+                    stop.store(true, Ordering::Relaxed);
+                    return sent;
+                }
+            }
+            Ok(())
+        })
 }
 
 /// Computes the whole cube into one block (for small results such as JSON output).
@@ -161,15 +210,16 @@ pub fn execute_to_memory(cube: &Cube, opts: &ExecOptions) -> Result<crate::Block
         });
     }
     let pool = pool()?;
-    let tiles = tiling::tiles(cube, budget / 2, threads());
+    let tiling = tiling::tiles(cube, budget / 2, threads(), false);
     let stats = opts.stats.clone().unwrap_or_default();
-    stats.begin(tiles.len());
+    stats.begin(tiling.windows.len(), tiling.aligned);
     let ctx = EvalCtx {
         cancel: opts.cancel.as_deref(),
         stats: &stats,
     };
     let blocks: Vec<(Window, crate::Block)> = pool.install(|| {
-        tiles
+        tiling
+            .windows
             .par_iter()
             .map(|w| cube.eval(w, &ctx).map(|b| (*w, b)))
             .collect::<Result<_>>()

@@ -1,4 +1,4 @@
-//! Counters of one run: its tiles and how many source blocks the direct readers decoded.
+//! Counters of one run: how it was tiled and how many source blocks the direct readers decoded.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 #[derive(Debug, Default)]
 pub struct RunStats {
     tiles: AtomicU64,
+    aligned_tiles: AtomicU64,
     blocks_decoded: AtomicU64,
     stored_bytes: AtomicU64,
 }
@@ -15,6 +16,11 @@ impl RunStats {
     /// Output tiles computed (planned, for a run that failed).
     pub fn tiles(&self) -> u64 {
         self.tiles.load(Ordering::Relaxed)
+    }
+
+    /// How many of them were cut along the blocks of the files read (each block then decoded by one tile).
+    pub fn aligned_tiles(&self) -> u64 {
+        self.aligned_tiles.load(Ordering::Relaxed)
     }
 
     /// Source blocks (GeoTIFF tiles, netCDF chunks) read and decoded by the direct readers. Reads through GDAL are
@@ -31,16 +37,20 @@ impl RunStats {
     /// One line for logs and `--explain`.
     pub fn summary(&self) -> String {
         format!(
-            "{} tiles, {} source blocks decoded ({:.1} MiB stored)",
+            "{} tiles ({} on the source block lattice), {} source blocks decoded ({:.1} MiB stored)",
             self.tiles(),
+            self.aligned_tiles(),
             self.blocks_decoded(),
             self.stored_bytes() as f64 / f64::from(1 << 20)
         )
     }
 
-    /// Adds the `tiles` of an execution.
-    pub(super) fn begin(&self, tiles: usize) {
+    /// Adds the `tiles` of an execution, `aligned` when they were cut along the source blocks.
+    pub(super) fn begin(&self, tiles: usize, aligned: bool) {
         self.tiles.fetch_add(tiles as u64, Ordering::Relaxed);
+        if aligned {
+            self.aligned_tiles.fetch_add(tiles as u64, Ordering::Relaxed);
+        }
     }
 
     /// Called by the direct readers once per block read and decoded.

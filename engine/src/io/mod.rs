@@ -14,7 +14,7 @@ mod synthetic;
 mod tiled_tiff;
 
 pub use outbound::{DEFAULT_MAX_BYTES, DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT, Location, OutboundPolicy, resolve_href};
-pub(crate) use read::read_asset;
+pub(crate) use read::{block_lattice, read_asset};
 
 /// Forgets open files and parsed headers (call when files may have changed).
 pub(crate) fn clear_caches() {

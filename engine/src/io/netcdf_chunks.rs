@@ -133,6 +133,15 @@ impl ChunkedVariable {
         self.shape[0]
     }
 
+    /// Width and height of the chunks, and the first row (as GDAL counts rows) of a chunk: rows stored south to
+    /// north are presented flipped, so chunk edges then lie at the bottom of the variable plus multiples of the
+    /// chunk height.
+    pub(crate) fn block_lattice(&self) -> ((usize, usize), usize) {
+        let [_, rows, _] = self.shape;
+        let [_, cr, cc] = self.chunk;
+        ((cc, cr), if self.bottom_up { rows % cr } else { 0 })
+    }
+
     /// Reads the rectangle of `width × height` pixels at (`col`, `row`) of 1-based `band`, rows counted north to
     /// south as GDAL does, into `out` (row-major) as f32 with `nodata` turned into NaN.
     ///

@@ -29,6 +29,23 @@ pub(crate) fn read_asset(
     }
 }
 
+/// The block lattice of an asset read directly (a tiled GeoTIFF or a chunked netCDF variable) in its own pixel
+/// coordinates: block width and height, and the column and row of a block corner (less than the block size).
+/// `None` for assets computed or read through GDAL.
+pub(crate) fn block_lattice(asset: &Asset) -> Option<((usize, usize), (usize, usize))> {
+    if asset.synthetic.is_some() {
+        return None;
+    }
+    if asset.path.starts_with("NETCDF:") {
+        let v = netcdf_chunks::open(&asset.path, &asset.grid).filter(|v| asset.band <= v.bands())?;
+        let (size, row) = v.block_lattice();
+        return Some((size, (0, row)));
+    }
+    tiled_tiff::open(&asset.path)
+        .filter(|t| t.size() == (asset.grid.width, asset.grid.height) && asset.band <= t.bands())
+        .map(|t| (t.block_size(), (0, 0)))
+}
+
 /// Reads a rectangle `(col, row, width, height)` of the asset as f32 with nodata turned into NaN.
 fn read_rect(asset: &Asset, rect: (usize, usize, usize, usize), stats: &RunStats) -> Result<Vec<f32>> {
     let mut buf = vec![0f32; rect.2 * rect.3];

@@ -142,6 +142,11 @@ impl TiledTiff {
         self.planes
     }
 
+    /// Width and height of the tiles.
+    pub(crate) fn block_size(&self) -> (usize, usize) {
+        (self.tile_width, self.tile_height)
+    }
+
     /// Reads the rectangle of `width × height` pixels at (`col`, `row`) of 1-based `band` into `out` (row-major,
     /// `width` values per row) as f32, with `nodata` turned into NaN. Tiles that are not stored (sparse files) read
     /// as the file's nodata value, or 0 without one, as GDAL reads them.

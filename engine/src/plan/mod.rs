@@ -5,6 +5,7 @@
 //! grid alignment (merge_cubes) replace the grid of every load in the subtree, because every other node works
 //! pixel by pixel. Evaluation of one tile through the tree lives in [`eval`].
 
+pub(crate) mod blocks;
 mod build;
 pub(crate) mod eval;
 
