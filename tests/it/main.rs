@@ -2,6 +2,7 @@
 //! (direct GDAL reads and plain loops).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod blocks;
 mod errors;
 mod outputs;
 mod seed;
