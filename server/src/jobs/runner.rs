@@ -106,8 +106,14 @@ impl Runner {
             let process = match federate(&state, &id, process).await {
                 Ok(p) => p,
                 Err(message) => {
-                    let _ = state.store.set_status(&id, JobStatus::Error, &[JobStatus::Queued]);
-                    state.store.log_error(&id, "PartialJobFailed", &message);
+                    let _ = state.store.transition(
+                        &id,
+                        JobStatus::Error,
+                        &[JobStatus::Queued],
+                        "error",
+                        Some("PartialJobFailed"),
+                        &message,
+                    );
                     state.runner.forget(&id);
                     return;
                 }
@@ -119,12 +125,13 @@ impl Runner {
                 } else {
                     JobStatus::Error
                 };
-                let _ = state.store.set_status(&id, status, &[JobStatus::Queued]);
-                if status == JobStatus::Error {
-                    state.store.log_error(&id, "DependencyFailed", &message);
-                } else {
-                    state.store.log(&id, "info", &message);
-                }
+                let (level, code) = match status {
+                    JobStatus::Error => ("error", Some("DependencyFailed")),
+                    _ => ("info", None),
+                };
+                let _ = state
+                    .store
+                    .transition(&id, status, &[JobStatus::Queued], level, code, &message);
                 state.runner.forget(&id);
                 return;
             }
@@ -137,38 +144,62 @@ impl Runner {
             }
             if !state
                 .store
-                .set_status(&id, JobStatus::Running, &[JobStatus::Queued])
+                .transition(
+                    &id,
+                    JobStatus::Running,
+                    &[JobStatus::Queued],
+                    "info",
+                    None,
+                    "the job started",
+                )
                 .unwrap_or(false)
             {
                 state.runner.forget(&id);
                 return;
             }
-            state.store.log(&id, "info", "the job started");
             let st = state.clone();
             let (jid, f) = (id.clone(), flag.clone());
             let outcome = tokio::task::spawn_blocking(move || execute(&st, &jid, &user, &process, f)).await;
             let canceled = flag.load(Ordering::Relaxed);
             match outcome {
                 Ok(Ok(())) => {
-                    let _ = state.store.set_status(&id, JobStatus::Finished, &[JobStatus::Running]);
-                    state.store.log(&id, "info", "the job finished");
+                    let _ = state.store.transition(
+                        &id,
+                        JobStatus::Finished,
+                        &[JobStatus::Running],
+                        "info",
+                        None,
+                        "the job finished",
+                    );
                 }
                 Ok(Err(_)) | Err(_) if canceled => {
-                    let _ = state.store.set_status(&id, JobStatus::Canceled, &[JobStatus::Running]);
-                    state.store.log(&id, "info", "the job was canceled");
+                    let _ = state.store.transition(
+                        &id,
+                        JobStatus::Canceled,
+                        &[JobStatus::Running],
+                        "info",
+                        None,
+                        "the job was canceled",
+                    );
                 }
                 Ok(Err(e)) => {
-                    let _ = state.store.set_status(&id, JobStatus::Error, &[JobStatus::Running]);
-                    state
-                        .store
-                        .log_error(&id, &e.code, &format!("{}: {}", e.code, e.message));
+                    let _ = state.store.transition(
+                        &id,
+                        JobStatus::Error,
+                        &[JobStatus::Running],
+                        "error",
+                        Some(&e.code),
+                        &format!("{}: {}", e.code, e.message),
+                    );
                 }
                 Err(e) => {
-                    let _ = state.store.set_status(&id, JobStatus::Error, &[JobStatus::Running]);
                     tracing::error!("job {id}: the computation stopped unexpectedly: {e}");
-                    state.store.log_error(
+                    let _ = state.store.transition(
                         &id,
-                        "Internal",
+                        JobStatus::Error,
+                        &[JobStatus::Running],
+                        "error",
+                        Some("Internal"),
                         "the computation stopped unexpectedly; see the server log",
                     );
                 }

@@ -197,27 +197,27 @@ impl Store {
     }
 
     /// Sets the status; with `only_from`, only when the current status is one of those. Returns whether it changed.
-    pub(crate) fn set_status(&self, id: &str, status: JobStatus, only_from: &[JobStatus]) -> Sql<bool> {
+    /// The one way a job's status changes: moves job `id` to `status` (only from one of `only_from`, when not
+    /// empty) and appends the log entry that explains it (`code` for error entries) in one transaction, so nobody
+    /// sees the new status without its entry.
+    /// Returns false, and logs nothing, when the job was in another status.
+    pub(crate) fn transition(
+        &self,
+        id: &str,
+        status: JobStatus,
+        only_from: &[JobStatus],
+        level: &str,
+        code: Option<&str>,
+        message: &str,
+    ) -> Sql<bool> {
         self.with(|c| {
-            let current: Option<String> = c
-                .query_row("SELECT status FROM jobs WHERE id = ?1", params![id], |r| r.get(0))
-                .optional()?;
-            let Some(current) = current else {
-                return Ok(false);
-            };
-            if !only_from.is_empty() && !only_from.contains(&JobStatus::parse(&current)) {
-                return Ok(false);
+            let tx = c.unchecked_transaction()?;
+            let moved = update_status(&tx, id, status, only_from)?;
+            if moved {
+                insert_log(&tx, id, level, code, message)?;
             }
-            let progress_sql = if status == JobStatus::Finished {
-                ", progress = 100"
-            } else {
-                ""
-            };
-            c.execute(
-                &format!("UPDATE jobs SET status = ?2, updated = ?3{progress_sql} WHERE id = ?1"),
-                params![id, status.as_str(), now()],
-            )?;
-            Ok(true)
+            tx.commit()?;
+            Ok(moved)
         })
     }
 
@@ -245,29 +245,9 @@ impl Store {
         })
     }
 
+    /// Appends a log entry that goes with no change of status.
     pub(crate) fn log(&self, job: &str, level: &str, message: &str) {
-        self.log_entry(job, level, None, message);
-    }
-
-    /// Appends an `error` entry with its openEO error code.
-    pub(crate) fn log_error(&self, job: &str, code: &str, message: &str) {
-        self.log_entry(job, "error", Some(code), message);
-    }
-
-    fn log_entry(&self, job: &str, level: &str, code: Option<&str>, message: &str) {
-        let r = self.with(|c| {
-            let seq: i64 = c.query_row(
-                "SELECT COALESCE(MAX(seq), -1) + 1 FROM logs WHERE job = ?1",
-                params![job],
-                |r| r.get(0),
-            )?;
-            c.execute(
-                "INSERT INTO logs (job, seq, level, message, time, code) VALUES (?1,?2,?3,?4,?5,?6)",
-                params![job, seq, level, message, now(), code],
-            )
-            .map(|_| ())
-        });
-        if let Err(e) = r {
+        if let Err(e) = self.with(|c| insert_log(c, job, level, None, message)) {
             tracing::error!("cannot store a log entry of job {job}: {e}");
         }
     }
@@ -299,12 +279,14 @@ impl Store {
             st.query_map([], |r| r.get(0))?.collect()
         })?;
         for id in &ids {
-            self.set_status(id, JobStatus::Error, &[])?;
-            self.log_error(
+            self.transition(
                 id,
-                "JobInterrupted",
+                JobStatus::Error,
+                &[],
+                "error",
+                Some("JobInterrupted"),
                 "the job was interrupted by a restart of the server; start it again",
-            );
+            )?;
         }
         Ok(ids)
     }
@@ -373,4 +355,42 @@ pub(crate) fn level_rank(level: &str) -> u8 {
         "info" => 1,
         _ => 0,
     }
+}
+
+/// Sets a job's status (only from one of `only_from`, when not empty); false when the job is not there or in
+/// another status.
+fn update_status(c: &Connection, id: &str, status: JobStatus, only_from: &[JobStatus]) -> Sql<bool> {
+    let current: Option<String> = c
+        .query_row("SELECT status FROM jobs WHERE id = ?1", params![id], |r| r.get(0))
+        .optional()?;
+    let Some(current) = current else {
+        return Ok(false);
+    };
+    if !only_from.is_empty() && !only_from.contains(&JobStatus::parse(&current)) {
+        return Ok(false);
+    }
+    let progress_sql = if status == JobStatus::Finished {
+        ", progress = 100"
+    } else {
+        ""
+    };
+    c.execute(
+        &format!("UPDATE jobs SET status = ?2, updated = ?3{progress_sql} WHERE id = ?1"),
+        params![id, status.as_str(), now()],
+    )?;
+    Ok(true)
+}
+
+/// Appends an entry to a job's log.
+fn insert_log(c: &Connection, job: &str, level: &str, code: Option<&str>, message: &str) -> Sql<()> {
+    let seq: i64 = c.query_row(
+        "SELECT COALESCE(MAX(seq), -1) + 1 FROM logs WHERE job = ?1",
+        params![job],
+        |r| r.get(0),
+    )?;
+    c.execute(
+        "INSERT INTO logs (job, seq, level, message, time, code) VALUES (?1,?2,?3,?4,?5,?6)",
+        params![job, seq, level, message, now(), code],
+    )
+    .map(|_| ())
 }

@@ -177,11 +177,10 @@ async fn start(State(s): State<AppState>, AuthUser(user): AuthUser, Path(id): Pa
     }
     fixture_failure(&s, JobOp::Start)?;
     s.runner.has_room().map_err(|b| ApiError::busy(&b))?;
-    s.store
-        .set_status(&id, JobStatus::Queued, &[])
-        .map_err(ApiError::internal)?;
     s.store.set_progress(&id, 0.0).map_err(ApiError::internal)?;
-    s.store.log(&id, "info", "the job was queued");
+    s.store
+        .transition(&id, JobStatus::Queued, &[], "info", None, "the job was queued")
+        .map_err(ApiError::internal)?;
     Runner::start(&s, id, user, j.process);
     Ok(StatusCode::ACCEPTED)
 }
@@ -189,12 +188,16 @@ async fn start(State(s): State<AppState>, AuthUser(user): AuthUser, Path(id): Pa
 async fn cancel(State(s): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<String>) -> ApiResult<StatusCode> {
     job_of(&s, &id, &user)?;
     s.runner.cancel(&id);
-    if s.store
-        .set_status(&id, JobStatus::Canceled, &[JobStatus::Queued])
-        .map_err(ApiError::internal)?
-    {
-        s.store.log(&id, "info", "the job was canceled before it started");
-    }
+    s.store
+        .transition(
+            &id,
+            JobStatus::Canceled,
+            &[JobStatus::Queued],
+            "info",
+            None,
+            "the job was canceled before it started",
+        )
+        .map_err(ApiError::internal)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
