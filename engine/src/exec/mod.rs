@@ -4,7 +4,9 @@
 //!
 //! When the files read share one block lattice on the output grid, tiles follow their blocks, so each block is
 //! decoded once ([`tiling`]); the writer thread then re-cuts them into the squares from the grid's origin that the
-//! sinks' own blocks and chunks follow ([`retile`]), holding about a row of those while they fill.
+//! sinks' own blocks and chunks follow ([`retile`]), holding about a row of those while they fill. Other tilings
+//! read through a cache of decoded blocks that takes half of what the tiles leave of the memory budget, so blocks
+//! that several tiles need are decoded once while they stay in it.
 
 mod retile;
 mod stats;
@@ -20,6 +22,7 @@ use ndarray::ArrayD;
 use rayon::prelude::*;
 
 pub use self::stats::RunStats;
+use crate::io::{BlockCache, Reads};
 use crate::plan::eval::EvalCtx;
 use crate::{Cube, Error, Result, TileSink, Window};
 
@@ -108,9 +111,11 @@ fn threads() -> usize {
 pub fn execute(cube: &Cube, sink: Box<dyn TileSink>, opts: &ExecOptions) -> Result<Vec<PathBuf>> {
     let pool = pool()?;
     let n = threads();
-    let tiling = tiling::tiles(cube, opts.memory_budget.unwrap_or(DEFAULT_BUDGET), n, true);
+    let budget = opts.memory_budget.unwrap_or(DEFAULT_BUDGET);
+    let tiling = tiling::tiles(cube, budget, n, true);
     let stats = opts.stats.clone().unwrap_or_default();
     stats.begin(tiling.windows.len(), tiling.aligned);
+    let cache = block_cache(&tiling, budget);
     let g = cube.meta().grid();
     let mut retiler = tiling
         .retile
@@ -147,7 +152,10 @@ pub fn execute(cube: &Cube, sink: Box<dyn TileSink>, opts: &ExecOptions) -> Resu
         });
         let ctx = EvalCtx {
             cancel: cancel.as_deref(),
-            stats: &stats,
+            reads: Reads {
+                stats: &stats,
+                cache: cache.as_ref(),
+            },
         };
         let computed = pool.install(|| in_order(&tiles, n, tx, |w| cube.eval(w, &ctx)));
         tracing::debug!("all tiles computed");
@@ -161,6 +169,16 @@ pub fn execute(cube: &Cube, sink: Box<dyn TileSink>, opts: &ExecOptions) -> Resu
             (Ok(()), w) => w,
         }
     })
+}
+
+/// Smallest block cache worth having.
+const MIN_CACHE: usize = 8 << 20;
+
+/// A cache of decoded blocks for tiles that do not follow the source blocks, taking half of what the tiles leave of
+/// `budget`; none for tiles that do (each block is decoded once anyway) or when too little is left.
+fn block_cache(tiling: &tiling::Tiling, budget: usize) -> Option<BlockCache> {
+    let bytes = budget.saturating_sub(tiling.reserved) / 2;
+    (!tiling.aligned && bytes >= MIN_CACHE).then(|| BlockCache::new(bytes))
 }
 
 /// Computes the tiles on `threads` workers of the current pool, each taking the next tile in order when it is
@@ -213,9 +231,13 @@ pub fn execute_to_memory(cube: &Cube, opts: &ExecOptions) -> Result<crate::Block
     let tiling = tiling::tiles(cube, budget / 2, threads(), false);
     let stats = opts.stats.clone().unwrap_or_default();
     stats.begin(tiling.windows.len(), tiling.aligned);
+    let cache = block_cache(&tiling, budget / 2);
     let ctx = EvalCtx {
         cancel: opts.cancel.as_deref(),
-        stats: &stats,
+        reads: Reads {
+            stats: &stats,
+            cache: cache.as_ref(),
+        },
     };
     let blocks: Vec<(Window, crate::Block)> = pool.install(|| {
         tiling

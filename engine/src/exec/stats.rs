@@ -10,6 +10,7 @@ pub struct RunStats {
     aligned_tiles: AtomicU64,
     blocks_decoded: AtomicU64,
     stored_bytes: AtomicU64,
+    blocks_reused: AtomicU64,
 }
 
 impl RunStats {
@@ -34,14 +35,22 @@ impl RunStats {
         self.stored_bytes.load(Ordering::Relaxed)
     }
 
+    /// Blocks taken from the run's cache of decoded blocks instead of being decoded again (tilings across the
+    /// blocks only).
+    pub fn blocks_reused(&self) -> u64 {
+        self.blocks_reused.load(Ordering::Relaxed)
+    }
+
     /// One line for logs and `--explain`.
     pub fn summary(&self) -> String {
         format!(
-            "{} tiles ({} on the source block lattice), {} source blocks decoded ({:.1} MiB stored)",
+            "{} tiles ({} on the source block lattice), {} source blocks decoded ({:.1} MiB stored), {} reused from the \
+             block cache",
             self.tiles(),
             self.aligned_tiles(),
             self.blocks_decoded(),
-            self.stored_bytes() as f64 / f64::from(1 << 20)
+            self.stored_bytes() as f64 / f64::from(1 << 20),
+            self.blocks_reused()
         )
     }
 
@@ -51,6 +60,11 @@ impl RunStats {
         if aligned {
             self.aligned_tiles.fetch_add(tiles as u64, Ordering::Relaxed);
         }
+    }
+
+    /// Called by the block cache once per block it hands out again.
+    pub(crate) fn block_reused(&self) {
+        self.blocks_reused.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Called by the direct readers once per block read and decoded.

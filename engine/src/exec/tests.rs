@@ -123,7 +123,10 @@ fn assemble(cube: &Cube, windows: &[Window], stats: &RunStats) -> Vec<f32> {
     let g = cube.meta().grid();
     let planes = cube.meta().values_per_pixel();
     let mut full = vec![f32::NAN; planes * g.width * g.height];
-    let ctx = EvalCtx { cancel: None, stats };
+    let ctx = EvalCtx {
+        cancel: None,
+        reads: crate::io::Reads::uncached(stats),
+    };
     let blocks: Vec<(Window, Block)> = pool()
         .unwrap()
         .install(|| windows.par_iter().map(|w| (*w, cube.eval(w, &ctx).unwrap())).collect());
@@ -244,4 +247,61 @@ fn sources_on_different_lattices_keep_the_plain_squares() {
     let tiling = tiling::tiles(&merged, 64 << 20, 2, true);
     assert!(!tiling.aligned && tiling.retile.is_none());
     assert_eq!(tiling.windows, tiling::cut(merged.meta().grid(), (512, 512), (0, 0)));
+}
+
+#[test]
+fn the_block_cache_decodes_blocks_of_several_lattices_once_while_they_fit() {
+    let a = mean_cube("COG", &["B04"]);
+    let b = mean_cube("COG256", &["B08"]);
+    let merged = a.merge(&b, None).unwrap();
+    // the values of each cube alone, read on its own lattice
+    let alone = |c: &Cube| {
+        let opts = ExecOptions {
+            memory_budget: Some(64 << 20),
+            ..ExecOptions::default()
+        };
+        execute_to_memory(c, &opts).unwrap().values().to_vec()
+    };
+    let want = [alone(&a), alone(&b)].concat();
+    // 4 × 4 blocks of 512 px and 7 × 7 of 256 px, 3 dates each
+    let distinct = 16 * 3 + 49 * 3;
+    let run = |budget: usize| {
+        let stats = Arc::new(RunStats::default());
+        let opts = ExecOptions {
+            memory_budget: Some(budget),
+            stats: Some(stats.clone()),
+            ..ExecOptions::default()
+        };
+        let got = execute_to_memory(&merged, &opts).unwrap();
+        assert!(same_bits(got.values(), &want), "budget {budget}: values");
+        stats
+    };
+    // a cache larger than all blocks: each decoded once, by one thread, the other tiles reusing it
+    let roomy = run(512 << 20);
+    assert_eq!(roomy.aligned_tiles(), 0);
+    assert_eq!(roomy.blocks_decoded(), distinct);
+    assert!(roomy.blocks_reused() > 0);
+    // without a cache, the squares from the origin decode blocks several times
+    let uncached = RunStats::default();
+    let plain = assemble(
+        &merged,
+        &tiling::cut(merged.meta().grid(), (512, 512), (0, 0)),
+        &uncached,
+    );
+    assert!(same_bits(&plain, &want));
+    assert!(
+        uncached.blocks_decoded() > distinct + 100,
+        "{}",
+        uncached.blocks_decoded()
+    );
+    // a smaller cache, from what the tiles leave of a smaller budget: still fewer decodes than none
+    let tight = run(100 << 20);
+    assert!(
+        tight.blocks_decoded() >= distinct && tight.blocks_decoded() < uncached.blocks_decoded(),
+        "{} {} {} {}",
+        tight.blocks_decoded(),
+        tight.blocks_reused(),
+        tight.tiles(),
+        uncached.blocks_decoded()
+    );
 }

@@ -20,6 +20,8 @@ pub(super) struct Tiling {
     /// When the windows are not the plain squares from the grid's origin: the side of those squares, which is what
     /// the sinks receive (see [`super::retile`]).
     pub(super) retile: Option<usize>,
+    /// Bytes of the budget the tiles in flight (and those waiting to be re-cut) take.
+    pub(super) reserved: usize,
 }
 
 /// The tiles of `cube` for `threads` workers sharing `budget` bytes; with `sink`, tiles that are not the plain
@@ -38,6 +40,7 @@ pub(super) fn tiles(cube: &Cube, budget: usize, threads: usize, sink: bool) -> T
         windows: cut(g, (side, side), (0, 0)),
         aligned: false,
         retile: None,
+        reserved: side.min(g.width) * side.min(g.height) * per_pixel,
     };
     let SourceBlocks::One { size, phase } = cube.source_blocks() else {
         return plain;
@@ -51,22 +54,21 @@ pub(super) fn tiles(cube: &Cube, budget: usize, threads: usize, sink: bool) -> T
             (side, side),
         ),
     };
+    let tile = tw.min(g.width) * th.min(g.height) * per_pixel;
     if windows == plain.windows {
         return Tiling { aligned, ..plain };
     }
-    if sink {
-        // output tiles started but not complete: at most the rows of the plain squares that the computed tiles of
-        // one row and the next one's first tiles overlap
-        let tile = tw.min(g.width) * th.min(g.height) * per_pixel;
-        let waiting = g.width * (th.min(g.height) + 2 * side) * out * std::mem::size_of::<f32>();
-        if tile + waiting > budget {
-            return plain;
-        }
+    // output tiles started but not complete: at most the rows of the plain squares that the computed tiles of one
+    // row and the next one's first tiles overlap
+    let waiting = g.width * (th.min(g.height) + 2 * side) * out * std::mem::size_of::<f32>();
+    if sink && tile + waiting > budget {
+        return plain;
     }
     Tiling {
         windows,
         aligned,
         retile: sink.then_some(side),
+        reserved: tile + if sink { waiting } else { 0 },
     }
 }
 

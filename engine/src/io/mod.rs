@@ -4,6 +4,7 @@
 //! Readers are functions over an [`crate::Asset`]; writers implement [`TileSink`], which receives finished tiles in any
 //! order from the executor and produces the output files when finished.
 
+mod cache;
 mod codec;
 pub(crate) mod gdal;
 mod netcdf_chunks;
@@ -14,6 +15,7 @@ mod synthetic;
 mod tiled_tiff;
 
 pub use outbound::{DEFAULT_MAX_BYTES, DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT, Location, OutboundPolicy, resolve_href};
+pub(crate) use cache::{BlockCache, Reads};
 pub(crate) use read::{block_lattice, read_asset};
 
 /// Forgets open files and parsed headers (call when files may have changed).

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use hdf5::types::{FloatSize, IntSize, TypeDescriptor};
 
+use super::cache::{Decoded, Reads};
 use super::codec::{
     MAX_BLOCK_BYTES, Parsed, SampleType, Scratch, begin_read, inflate, read_stored, row_to_f32, shuffled_to_f32,
     swap_bytes, with_scratch,
@@ -153,7 +154,7 @@ impl ChunkedVariable {
         (col, row, width, height): (usize, usize, usize, usize),
         nodata: Option<f64>,
         out: &mut [f32],
-        stats: &RunStats,
+        reads: Reads<'_>,
     ) -> Result<()> {
         let [bands, rows, cols] = self.shape;
         let Some(file) = begin_read(
@@ -181,14 +182,26 @@ impl ChunkedVariable {
             for cy in s0 / cr..=(s1 - 1) / cr {
                 for cx in col / cc..=(col + width - 1) / cc {
                     let index = ((b / cb) * rows.div_ceil(cr) + cy) * cols.div_ceil(cc) + cx;
-                    let stored = self.load_chunk(&file, index, scratch, stats)?;
+                    let cached;
+                    let (stored, decoded): (Stored, &[u8]) = match (reads.cache, self.chunks.get(index)) {
+                        (Some(cache), Some(Some(c))) => {
+                            cached = cache.get(&file, c.address, reads.stats, || {
+                                let stored = self.load_chunk(&file, index, scratch, reads.stats)?;
+                                Ok(Decoded {
+                                    bytes: std::mem::take(&mut scratch.decoded),
+                                    kind: stored as u8,
+                                })
+                            })?;
+                            (Stored::from_kind(cached.kind), &cached.bytes)
+                        }
+                        _ => (self.load_chunk(&file, index, scratch, reads.stats)?, &scratch.decoded),
+                    };
                     let (c0, c1) = (col.max(cx * cc), (col + width).min((cx + 1) * cc));
                     for s in s0.max(cy * cr)..s1.min((cy + 1) * cr) {
                         let out_row = if self.bottom_up { rows - 1 - s - row } else { s - row };
                         let dst = &mut out[out_row * width + c0 - col..out_row * width + c1 - col];
                         // element offset of (band, stored row, first column) inside the chunk
                         let at = ((b % cb) * cr + s - cy * cr) * cc + c0 - cx * cc;
-                        let decoded = &scratch.decoded;
                         match stored {
                             Stored::Plain => {
                                 row_to_f32(self.sample, &decoded[at * size..(at + c1 - c0) * size], dst, nodata);
@@ -241,6 +254,7 @@ impl ChunkedVariable {
 
 /// What [`ChunkedVariable::load_chunk`] left in the scratch buffer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 enum Stored {
     /// Little-endian samples.
     Plain,
@@ -248,6 +262,17 @@ enum Stored {
     Shuffled,
     /// Nothing: the chunk was never written.
     Missing,
+}
+
+impl Stored {
+    /// The kind a cached chunk was stored with (`Stored as u8`).
+    fn from_kind(kind: u8) -> Stored {
+        match kind {
+            k if k == Stored::Plain as u8 => Stored::Plain,
+            k if k == Stored::Shuffled as u8 => Stored::Shuffled,
+            _ => Stored::Missing,
+        }
+    }
 }
 
 /// Whether the file stores rows south to north: its y coordinate variable (a 1-D variable whose values are the
@@ -429,7 +454,7 @@ mod tests {
                 (0, 15, w, 2),
             ] {
                 same_as_gdal(&asset, rect, |out| {
-                    v.read_rect(band, rect, nodata, out, &RunStats::default())
+                    v.read_rect(band, rect, nodata, out, Reads::uncached(&RunStats::default()))
                 });
             }
         }

@@ -1,14 +1,15 @@
 //! Reading one band of one asset onto a window of a target grid: a direct window read when the asset shares the
 //! target's pixel lattice, nearest-neighbour warping otherwise. Nodata becomes NaN.
 
+use super::cache::Reads;
 use super::{gdal, netcdf_chunks, synthetic, tiled_tiff};
-use crate::{Asset, Error, Grid, Result, RunStats, Window, transform_points};
+use crate::{Asset, Error, Grid, Result, Window, transform_points};
 
 /// Reads `asset` onto `window` of `target` into `out` (row-major, `window.cells()` values).
 ///
 /// With `fill_only_missing`, only cells of `out` that are NaN are written: the first valid pixel wins when scenes
 /// of one date are mosaicked. Cells the asset does not cover are left untouched. Blocks the direct readers decode are
-/// counted in `stats`.
+/// counted in `reads`, and taken from its block cache when there is one.
 ///
 /// # Errors
 /// GDAL failing to open or read the asset, or a failing CRS transformation.
@@ -18,14 +19,14 @@ pub(crate) fn read_asset(
     window: &Window,
     out: &mut [f32],
     fill_only_missing: bool,
-    stats: &RunStats,
+    reads: Reads<'_>,
 ) -> Result<()> {
     if out.len() != window.cells() {
         return Err(Error::internal("output buffer does not match the window"));
     }
     match target.lattice_offset(&asset.grid) {
-        Some(offset) => read_aligned(asset, offset, window, out, fill_only_missing, stats),
-        None => read_warped(asset, target, window, out, fill_only_missing, stats),
+        Some(offset) => read_aligned(asset, offset, window, out, fill_only_missing, reads),
+        None => read_warped(asset, target, window, out, fill_only_missing, reads),
     }
 }
 
@@ -47,26 +48,26 @@ pub(crate) fn block_lattice(asset: &Asset) -> Option<((usize, usize), (usize, us
 }
 
 /// Reads a rectangle `(col, row, width, height)` of the asset as f32 with nodata turned into NaN.
-fn read_rect(asset: &Asset, rect: (usize, usize, usize, usize), stats: &RunStats) -> Result<Vec<f32>> {
+fn read_rect(asset: &Asset, rect: (usize, usize, usize, usize), reads: Reads<'_>) -> Result<Vec<f32>> {
     let mut buf = vec![0f32; rect.2 * rect.3];
-    read_rect_into(asset, rect, &mut buf, stats)?;
+    read_rect_into(asset, rect, &mut buf, reads)?;
     Ok(buf)
 }
 
 /// As [`read_rect`], into `buf` (exactly `width * height` values): synthetic assets computed, local tiled GeoTIFFs
 /// and netCDF-4 variables directly, anything else through GDAL.
-fn read_rect_into(asset: &Asset, rect: (usize, usize, usize, usize), buf: &mut [f32], stats: &RunStats) -> Result<()> {
+fn read_rect_into(asset: &Asset, rect: (usize, usize, usize, usize), buf: &mut [f32], reads: Reads<'_>) -> Result<()> {
     if let Some(s) = &asset.synthetic {
         return synthetic::read_rect(s, &asset.grid, rect, asset.nodata, buf);
     }
     if asset.path.starts_with("NETCDF:") {
         if let Some(v) = netcdf_chunks::open(&asset.path, &asset.grid).filter(|v| asset.band <= v.bands()) {
-            return v.read_rect(asset.band, rect, asset.nodata, buf, stats);
+            return v.read_rect(asset.band, rect, asset.nodata, buf, reads);
         }
     } else if let Some(t) = tiled_tiff::open(&asset.path)
         .filter(|t| t.size() == (asset.grid.width, asset.grid.height) && asset.band <= t.bands())
     {
-        return t.read_rect(asset.band, rect, asset.nodata, buf, stats);
+        return t.read_rect(asset.band, rect, asset.nodata, buf, reads);
     }
     gdal::read_band_rect(asset, rect, buf)
 }
@@ -83,7 +84,7 @@ fn read_aligned(
     win: &Window,
     out: &mut [f32],
     fill: bool,
-    stats: &RunStats,
+    reads: Reads<'_>,
 ) -> Result<()> {
     let (aw, ah) = (asset.grid.width as i64, asset.grid.height as i64);
     // window columns in asset pixel coordinates
@@ -97,9 +98,9 @@ fn read_aligned(
     let (w, h) = ((c1 - c0) as usize, (r1 - r0) as usize);
     if !fill && w == win.width && h == win.height {
         // the asset covers the whole window: decode straight into the output
-        return read_rect_into(asset, (c0 as usize, r0 as usize, w, h), out, stats);
+        return read_rect_into(asset, (c0 as usize, r0 as usize, w, h), out, reads);
     }
-    let buf = read_rect(asset, (c0 as usize, r0 as usize, w, h), stats)?;
+    let buf = read_rect(asset, (c0 as usize, r0 as usize, w, h), reads)?;
     let dx = (c0 + ox) as usize - win.x0;
     let dy = (r0 + oy) as usize - win.y0;
     for r in 0..h {
@@ -118,7 +119,7 @@ fn read_warped(
     win: &Window,
     out: &mut [f32],
     fill: bool,
-    stats: &RunStats,
+    reads: Reads<'_>,
 ) -> Result<()> {
     let n = win.cells();
     let mut xs = Vec::with_capacity(n);
@@ -156,7 +157,7 @@ fn read_warped(
         return Ok(());
     };
     let (w, h) = (c1 - c0 + 1, r1 - r0 + 1);
-    let buf = read_rect(asset, (c0, r0, w, h), stats)?;
+    let buf = read_rect(asset, (c0, r0, w, h), reads)?;
     for (d, i) in out.iter_mut().zip(&idx) {
         if let Some((c, r)) = i {
             put(d, buf[(r - r0) * w + (c - c0)], fill);

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use tiff::decoder::Decoder;
 use tiff::tags::Tag;
 
+use super::cache::{Decoded, Reads};
 use super::codec::{
     MAX_BLOCK_BYTES, Parsed, SampleType, Scratch, begin_read, inflate, read_stored, row_to_f32, swap_bytes,
     with_scratch,
@@ -159,7 +160,7 @@ impl TiledTiff {
         (col, row, width, height): (usize, usize, usize, usize),
         nodata: Option<f64>,
         out: &mut [f32],
-        stats: &RunStats,
+        reads: Reads<'_>,
     ) -> Result<()> {
         let size = (self.width, self.height);
         let Some(file) = begin_read(
@@ -180,15 +181,30 @@ impl TiledTiff {
             for ty in row / th..=(row + height - 1) / th {
                 for tx in col / tw..=(col + width - 1) / tw {
                     let index = (band - 1) * self.tiles_across() * self.tiles_down() + ty * self.tiles_across() + tx;
-                    let stored = self.load_tile(&file, index, scratch, stats)?;
+                    let cached;
+                    let decoded: Option<&[u8]> = match reads.cache {
+                        Some(cache) if self.offsets[index] != 0 && self.byte_counts[index] != 0 => {
+                            cached = cache.get(&file, self.offsets[index], reads.stats, || {
+                                self.load_tile(&file, index, scratch, reads.stats)?;
+                                Ok(Decoded {
+                                    bytes: std::mem::take(&mut scratch.decoded),
+                                    kind: 0,
+                                })
+                            })?;
+                            Some(&cached.bytes)
+                        }
+                        _ => self
+                            .load_tile(&file, index, scratch, reads.stats)?
+                            .then_some(&scratch.decoded[..]),
+                    };
                     // the part of the rectangle inside this tile, in tile coordinates
                     let (c0, c1) = (col.max(tx * tw) - tx * tw, (col + width).min((tx + 1) * tw) - tx * tw);
                     let (r0, r1) = (row.max(ty * th) - ty * th, (row + height).min((ty + 1) * th) - ty * th);
                     for r in r0..r1 {
                         let start = (ty * th + r - row) * width + tx * tw + c0 - col;
                         let dst = &mut out[start..start + (c1 - c0)];
-                        if stored {
-                            let bytes = &scratch.decoded[r * row_bytes..(r + 1) * row_bytes];
+                        if let Some(decoded) = decoded {
+                            let bytes = &decoded[r * row_bytes..(r + 1) * row_bytes];
                             let size = self.sample.size();
                             row_to_f32(self.sample, &bytes[c0 * size..c1 * size], dst, nodata);
                         } else {
@@ -348,7 +364,8 @@ mod tests {
                 (63, 0, 2, H),
             ] {
                 let stats = RunStats::default();
-                let direct = same_as_gdal(&a, rect, |out| tiff.read_rect(band, rect, nodata, out, &stats));
+                let reads = Reads::uncached(&stats);
+                let direct = same_as_gdal(&a, rect, |out| tiff.read_rect(band, rect, nodata, out, reads));
                 // every stored tile the rectangle touches, once
                 let (tw, th) = (tiff.tile_width, tiff.tile_height);
                 let plane = (band - 1) * tiff.tiles_across() * tiff.tiles_down();
@@ -451,7 +468,7 @@ mod tests {
         };
         for rect in [(0, 0, w, h), (250, 250, 20, 20), (w - 3, h - 5, 3, 5)] {
             same_as_gdal(&a, rect, |out| {
-                tiff.read_rect(1, rect, Some(0.0), out, &RunStats::default())
+                tiff.read_rect(1, rect, Some(0.0), out, Reads::uncached(&RunStats::default()))
             });
         }
     }
@@ -475,11 +492,13 @@ mod tests {
         let tiff = open(&path).unwrap();
         let mut out = vec![0f32; W * H];
         let stats = RunStats::default();
-        tiff.read_rect(1, (0, 0, W, H), Some(9.0), &mut out, &stats).unwrap();
+        tiff.read_rect(1, (0, 0, W, H), Some(9.0), &mut out, Reads::uncached(&stats))
+            .unwrap();
         assert_eq!(stats.blocks_decoded(), 1, "only the stored tile is read");
         assert!(out[..64].iter().all(|v| v.is_nan()), "a missing tile is nodata");
         assert_eq!(out[64 * W + 64], 5.0);
-        tiff.read_rect(1, (0, 0, W, H), None, &mut out, &stats).unwrap();
+        tiff.read_rect(1, (0, 0, W, H), None, &mut out, Reads::uncached(&stats))
+            .unwrap();
         assert_eq!(out[0], 9.0, "a missing tile holds the file's nodata value");
     }
 

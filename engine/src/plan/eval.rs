@@ -7,10 +7,10 @@ use super::{Cube, Load, Merge, Node};
 use crate::io::read_asset;
 use crate::{Block, Error, Grid, Result, Window};
 
-/// Per-evaluation context: cancellation and the run's counters.
+/// Per-evaluation context: cancellation, and the run's counters and block cache.
 pub(crate) struct EvalCtx<'a> {
     pub(crate) cancel: Option<&'a std::sync::atomic::AtomicBool>,
-    pub(crate) stats: &'a crate::RunStats,
+    pub(crate) reads: crate::io::Reads<'a>,
 }
 
 impl EvalCtx<'_> {
@@ -164,7 +164,7 @@ fn read_group(
             .and_then(|it| it.assets.get(band))
             .and_then(Option::as_ref);
         if let Some(asset) = asset {
-            read_asset(asset, grid, window, out, !first, ctx.stats)?;
+            read_asset(asset, grid, window, out, !first, ctx.reads)?;
             first = false;
         }
     }
