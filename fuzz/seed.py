@@ -116,7 +116,7 @@ LOAD = {
     "process_id": "load_collection",
     "arguments": {
         "id": "SYNTH_S2_UTM",
-        "spatial_extent": {"west": 11.30, "south": 46.47, "east": 11.31, "north": 46.48},
+        "spatial_extent": {"west": 11.31, "south": 46.49, "east": 11.315, "north": 46.495},
         "temporal_extent": ["2022-06-01", "2022-06-10"],
         "bands": ["B04", "B08"],
     },
@@ -238,6 +238,17 @@ def http_inputs(graphs):
     yield req("POST", "/openeo/1.2/jobs/{id}/results")
     yield req("GET", "/openeo/1.2/jobs/{id}/results", extras=32, lines=["partial=true"])
     yield req("GET", "/openeo/1.2/jobs/{id}/results/{sub}/{sub}", sub="result.tif", extras=2, lines=["bytes=0-10"])
+    # a job that finishes, its signed results, and reads of the signed links (ranges included)
+    for fmt in ("GTiff", "JSON", "netCDF"):
+        small = {"process": {"process_graph": {"load": LOAD, "save": {"process_id": "save_result", "arguments": {
+            "data": {"from_node": "load"}, "format": fmt}, "result": True}}}}
+        yield req("POST", "/openeo/1.2/jobs", dumps(small))
+        yield req("POST", "/openeo/1.2/jobs/{id}/results")
+        yield req("GET", "/openeo/1.2/jobs/{id}/results")
+        for sub in range(4):
+            yield req("GET", "{signed}", sub=ids[sub])
+            yield req("GET", "{signed}", sub=ids[sub], extras=2, lines=["bytes=0-99"])
+            yield req("GET", "{signed}", sub=ids[sub], extras=2, lines=[""])
     yield req("DELETE", "/openeo/1.2/jobs/{id}/results")
     yield req("DELETE", "/openeo/1.2/jobs/{id}")
 

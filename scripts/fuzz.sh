@@ -41,9 +41,11 @@ for t in "${targets[@]}"; do
   dict=()
   case "$t" in graph | stac | http) dict=(-dict=corpus/json.dict) ;; esac
   mkdir -p "artifacts/$t"
+  corpora=("corpus/$t")
+  [ -d "regressions/$t" ] && corpora+=("regressions/$t")
   # -timeout: one input running this long counts as a crash; -rss_limit_mb: GDAL's cache and the server's state
   # need more than libFuzzer's default 2 GiB; the final statistics give the exec counts
-  if ! "$bin_dir/$t" "corpus/$t" -artifact_prefix="artifacts/$t/" \
+  if ! "$bin_dir/$t" "${corpora[@]}" -artifact_prefix="artifacts/$t/" \
     -max_total_time="$seconds" -timeout=60 -rss_limit_mb=4096 -print_final_stats=1 "${dict[@]}"; then
     failed+=("$t")
   fi

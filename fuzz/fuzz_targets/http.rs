@@ -45,7 +45,8 @@ const METHODS: &[&str] = &[
     "GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD", "TRACE", "FUZZ",
 ];
 
-/// Route templates: `{id}` and `{sub}` are replaced by entries of [`IDS`].
+/// Route templates: `{id}` and `{sub}` are replaced by entries of [`IDS`]; `{signed}` is a signed result link (of
+/// a job's results, an item or an asset) seen in an earlier answer, picked by `sub`.
 const ROUTES: &[&str] = &[
     "/",
     "/.well-known/openeo",
@@ -75,6 +76,7 @@ const ROUTES: &[&str] = &[
     "/openeo/1.2/jobs/{id}/results/{sub}/{sub}",
     "/openeo/1.2/jobs/{id}/results/{sub}/items/{sub}",
     "/openeo/1.2/{id}",
+    "{signed}",
 ];
 
 /// The route whose path is the first line of the rest of the input.
@@ -124,6 +126,8 @@ struct Server {
     bearer: String,
     /// Batch jobs created by the fuzzer, oldest first.
     jobs: Mutex<Vec<String>>,
+    /// Signed result links seen in answers (path and query), newest last.
+    signed: Mutex<Vec<String>>,
     deny_internal: bool,
     _data_dir: tempfile::TempDir,
 }
@@ -162,6 +166,7 @@ fn server() -> &'static Server {
             router,
             bearer: format!("Bearer basic//{token}"),
             jobs: Mutex::new(Vec::new()),
+            signed: Mutex::new(Vec::new()),
             deny_internal: std::env::var_os("OPENEO_FUZZ_DENY_INTERNAL").is_some_and(|v| v == "1"),
             _data_dir: data_dir,
         }
@@ -206,6 +211,12 @@ fn request(s: &Server, head: &Head, mut rest: &[u8]) -> Option<Request<Body>> {
     let route = usize::from(head.route) % (ROUTES.len() + 1);
     let mut path = if route == RAW {
         String::from_utf8_lossy(line(&mut rest)).into_owned()
+    } else if ROUTES[route] == "{signed}" {
+        let signed = s.signed.lock().ok().map(|l| l.clone()).unwrap_or_default();
+        match signed.len() {
+            0 => "/openeo/1.2/jobs/j-none/results/none".to_string(),
+            n => signed[usize::from(head.sub) % n].clone(),
+        }
     } else {
         ROUTES[route]
             .replacen("{id}", &segment(head.id, newest.as_deref()), 1)
@@ -254,6 +265,45 @@ fn request(s: &Server, head: &Head, mut rest: &[u8]) -> Option<Request<Body>> {
         body.resize(body.len().max(OVERSIZE), b' ');
     }
     b.body(Body::from(body)).ok()
+}
+
+/// Signed links kept for `{signed}`.
+const KEEP_SIGNED: usize = 16;
+
+/// The API's base URL in links (`public_url` is not set in `testdata/server.toml`).
+const API_BASE: &str = "http://127.0.0.1:8080";
+
+/// Remembers the signed result links (hrefs below `/results/`) of a JSON answer.
+fn track_signed(s: &Server, body: &[u8]) {
+    let Ok(doc) = serde_json::from_slice::<Json>(body) else {
+        return;
+    };
+    let mut found = Vec::new();
+    let mut stack = vec![&doc];
+    while let Some(v) = stack.pop() {
+        match v {
+            Json::Object(o) => {
+                if let Some(Json::String(h)) = o.get("href")
+                    && let Some(path) = h.strip_prefix(API_BASE)
+                    && path.contains("/results/")
+                {
+                    found.push(path.to_string());
+                }
+                stack.extend(o.values());
+            }
+            Json::Array(a) => stack.extend(a),
+            _ => {}
+        }
+    }
+    if let (false, Ok(mut signed)) = (found.is_empty(), s.signed.lock()) {
+        for f in found {
+            if !signed.contains(&f) {
+                signed.push(f);
+            }
+        }
+        let extra = signed.len().saturating_sub(KEEP_SIGNED);
+        signed.drain(..extra);
+    }
 }
 
 /// Remembers a batch job the fuzzer created, deleting the oldest beyond [`KEEP_JOBS`].
@@ -316,4 +366,7 @@ fuzz_target!(|data: &[u8]| {
     let (resp, body) = s.rt.block_on(send(&s.router, req));
     check(&method, &resp, &body, s.deny_internal);
     track_job(s, &resp);
+    track_signed(s, &body);
+    // spawned tasks (batch jobs) run only while the runtime is driven: let them take a turn
+    s.rt.block_on(tokio::task::yield_now());
 });

@@ -1,7 +1,7 @@
 //! API errors: `{id, code, message, links}` with the status that belongs to the code.
 
 use axum::Json;
-use axum::body::Body;
+use axum::body::{Body, HttpBody};
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -106,11 +106,13 @@ impl IntoResponse for ApiError {
 /// headers (a 405 keeps its `Allow`).
 pub(crate) async fn openeo_errors(res: Response) -> Response {
     let status = res.status();
-    let is_json = res
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
+    // an empty body is no openEO error whatever its type (a bad Range on a JSON asset: 416, the asset's type, no body)
+    let is_json = res.body().size_hint().exact() != Some(0)
+        && res
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
     if !(status.is_client_error() || status.is_server_error()) || is_json {
         return res;
     }
@@ -147,4 +149,29 @@ pub(crate) async fn openeo_errors(res: Response) -> Response {
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     parts.headers.remove(CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::header::CONTENT_TYPE;
+    use axum::http::{Response, StatusCode};
+
+    use super::openeo_errors;
+
+    /// A bad Range on a JSON result asset: the file server answers 416 with the asset's type and no body.
+    #[tokio::test]
+    async fn an_empty_json_typed_error_becomes_an_openeo_error() {
+        let res = Response::builder()
+            .status(StatusCode::RANGE_NOT_SATISFIABLE)
+            .header(CONTENT_TYPE, "application/json")
+            .body(Body::empty())
+            .unwrap();
+        let res = openeo_errors(res).await;
+        assert_eq!(res.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+        let body = axum::body::to_bytes(res.into_body(), 4096).await.unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(doc["code"], "BadRequest");
+        assert!(doc["message"].is_string());
+    }
 }
