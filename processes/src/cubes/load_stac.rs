@@ -8,6 +8,7 @@
 //! of their redirects, local ones as canonical paths under the local roots. A refused or failing read is
 //! `ProcessParameterInvalid` for `url`, naming what could not be read.
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
@@ -21,6 +22,8 @@ use crate::{Ctx, Error, Result, Value};
 
 /// How many linked items are followed at most.
 const MAX_ITEMS: usize = 10_000;
+/// The most STAC documents one `load_stac` reads (items, children, pages).
+const MAX_DOCUMENTS: usize = 10_000;
 
 pub(super) fn load_stac(args: &mut Args, ctx: &Ctx) -> Result<Value> {
     let url = args.string("url")?;
@@ -90,8 +93,26 @@ pub fn stac_assets(doc: &Json, url: &str, fetch: Fetch<'_>) -> Result<(Vec<BandI
 }
 
 fn find_assets(doc: &Json, url: &str, search: &Search, fetch: Fetch<'_>) -> Result<(Vec<BandInfo>, Vec<AssetRef>)> {
+    // each linked document is fetched once (a repeat reads as an empty document), and at most MAX_DOCUMENTS in
+    // all: links back to a catalog or between children cannot multiply the requests
+    let fetched = RefCell::new(HashSet::from([url.to_string()]));
+    let once = |u: &str| -> Result<Json> {
+        let mut seen = fetched.borrow_mut();
+        if !seen.insert(u.to_string()) {
+            return Ok(Json::Null);
+        }
+        if seen.len() > MAX_DOCUMENTS {
+            return Err(Error::invalid(
+                "load_stac",
+                "url",
+                format!("the STAC document {url} links more than {MAX_DOCUMENTS} documents"),
+            ));
+        }
+        drop(seen);
+        fetch(u)
+    };
     let mut found = Vec::new();
-    collect(doc, url, search, fetch, &mut found, 0)?;
+    collect(doc, url, search, &once, &mut found, 0)?;
     let mut bands: Vec<BandInfo> = Vec::new();
     let mut refs = Vec::new();
     for f in found {
@@ -340,4 +361,31 @@ fn collect(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn linked_documents_are_fetched_once() {
+        // a catalog whose 20 child links all lead back to itself, and to one other catalog that links back
+        let links: Vec<Json> = (0..20)
+            .map(|i| json!({"rel": "child", "href": if i % 2 == 0 { "cat.json" } else { "other.json" }}))
+            .collect();
+        let cat = json!({"type": "Catalog", "id": "c", "links": links});
+        let fetches = Cell::new(0);
+        let fetch = |u: &str| -> Result<Json> {
+            fetches.set(fetches.get() + 1);
+            assert!(u.ends_with("other.json") || u.ends_with("cat.json"), "{u}");
+            Ok(cat.clone())
+        };
+        let (bands, assets) = stac_assets(&cat, "http://h/cat.json", &fetch).unwrap();
+        assert!(bands.is_empty() && assets.is_empty());
+        assert_eq!(fetches.get(), 1, "only other.json is fetched; cat.json was the start");
+    }
 }
