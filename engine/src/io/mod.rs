@@ -14,8 +14,8 @@ mod read;
 mod synthetic;
 mod tiled_tiff;
 
-pub use outbound::{DEFAULT_MAX_BYTES, DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT, Location, OutboundPolicy, resolve_href};
 pub(crate) use cache::{BlockCache, Reads};
+pub use outbound::{DEFAULT_MAX_BYTES, DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT, Location, OutboundPolicy, resolve_href};
 pub(crate) use read::{block_lattice, read_asset};
 
 /// Forgets open files and parsed headers (call when files may have changed).
