@@ -65,11 +65,7 @@ fn serve_instances(a: &ServeArgs) -> Result<(), RunError> {
         let c = crate::serve::catalog_for(cfg).map_err(|e| fail(format!("instance {name}: {e}")))?;
         *catalog = Some(Arc::new(c));
     }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_stack_size(openeo_engine::THREAD_STACK_BYTES)
-        .build()
-        .map_err(|e| fail(e.to_string()))?;
+    let rt = runtime()?;
     rt.block_on(async move {
         let mut running = tokio::task::JoinSet::new();
         for (name, mut cfg, catalog) in instances {
@@ -135,11 +131,7 @@ pub(crate) fn serve(a: &ServeArgs) -> Result<(), RunError> {
     }
     openeo_engine::init_gdal(64).map_err(|e| fail(e.to_string()))?;
     let catalog = Arc::new(crate::serve::catalog_for(&cfg).map_err(fail)?);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_stack_size(openeo_engine::THREAD_STACK_BYTES)
-        .build()
-        .map_err(|e| fail(e.to_string()))?;
+    let rt = runtime()?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&cfg.listen)
             .await
@@ -167,4 +159,14 @@ pub(crate) struct HashArgs {
 pub(crate) fn hash(a: &HashArgs) -> Result<(), RunError> {
     println!("{}", crate::serve::hash_password(&a.password).map_err(fail)?);
     Ok(())
+}
+
+/// The server's tokio runtime; its threads (blocking ones included, where graphs are evaluated) get the stack the
+/// engine asks for.
+fn runtime() -> Result<tokio::runtime::Runtime, RunError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(openeo_engine::THREAD_STACK_BYTES)
+        .build()
+        .map_err(|e| fail(e.to_string()))
 }
