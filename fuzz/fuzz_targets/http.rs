@@ -145,7 +145,7 @@ fn server() -> &'static Server {
         // keep synchronous results tiny, so a fuzzed /result never computes for long
         cfg.sync_max_megavalues = 0.05;
         cfg.remotes.clear();
-        let st = state(cfg, testdata_catalog()).expect("the server state builds");
+        let st = state(cfg, testdata_catalog().into()).expect("the server state builds");
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .thread_stack_size(openeo_engine::THREAD_STACK_BYTES)

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use openeo_engine::{Catalog, ExecOptions, OutboundPolicy};
 use openeo_processes::{
-    Ctx, Evaluation, ProcessGraph, Registry, SaveRequest, UdpLookup, Value, evaluate, format_file_info, value_json,
-    write_json, write_save,
+    Ctx, Evaluation, ProcessGraph, Registry, SaveRequest, Value, evaluate, format_file_info, value_json, write_json,
+    write_save,
 };
 
 /// Why a run failed: the openEO error code and message.
@@ -38,20 +38,20 @@ pub struct RunOutput {
     pub files: Vec<(PathBuf, &'static str)>,
 }
 
-/// Evaluates `graph` into plans (no pixel is read): everything that can be known before reading data is checked.
-/// `load_stac` reads what `outbound` allows.
+/// Evaluates `graph` into plans (no pixel is read) with the collections, processes, user-defined processes and
+/// outbound policy of `ctx` (a fresh context: it collects the graph's `save_result` requests): everything that can
+/// be known before reading data is checked.
 ///
 /// # Errors
 /// [`RunError`] with the openEO code of the first problem.
-pub fn plan_graph(
-    graph: &serde_json::Value,
-    catalog: Arc<Catalog>,
-    udps: Option<Arc<dyn UdpLookup>>,
-    outbound: Arc<OutboundPolicy>,
-) -> Result<Evaluation, RunError> {
+pub fn plan_graph(graph: &serde_json::Value, ctx: Ctx) -> Result<Evaluation, RunError> {
     let graph = ProcessGraph::from_json(graph)?;
-    let ctx = Ctx::new(catalog, Registry::standard(), udps).with_outbound(outbound);
     Ok(evaluate(&graph, &ctx)?)
+}
+
+/// A planning context for `catalog` with every process of the registry (as `openeo-local run` uses it).
+pub fn standard_ctx(catalog: Arc<Catalog>, outbound: Arc<OutboundPolicy>) -> Ctx {
+    Ctx::new(catalog, Registry::standard(), None).with_outbound(outbound)
 }
 
 /// Number of values (pixels × other labels) the evaluation's results hold.
@@ -146,13 +146,11 @@ pub fn write_results(eval: Evaluation, output: &Path, opts: &ExecOptions) -> Res
 /// [`RunError`] with the openEO code of the first failure.
 pub fn run_graph(
     graph: &serde_json::Value,
-    catalog: Arc<Catalog>,
-    udps: Option<Arc<dyn UdpLookup>>,
-    outbound: Arc<OutboundPolicy>,
+    ctx: Ctx,
     output: &Path,
     opts: &ExecOptions,
 ) -> Result<RunOutput, RunError> {
-    let eval = plan_graph(graph, catalog, udps, outbound)?;
+    let eval = plan_graph(graph, ctx)?;
     tracing::debug!("process graph planned");
     write_results(eval, output, opts)
 }

@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use openeo_engine::{ExecOptions, OutboundPolicy, Progress, RunStats};
 
 use super::EngineArgs;
-use crate::{RunError, load_catalog, run_graph};
+use crate::{RunError, load_catalog, run_graph, standard_ctx};
 
 /// Arguments of `run`.
 #[derive(Debug, clap::Args)]
@@ -111,13 +111,12 @@ pub(crate) fn run(a: &RunArgs) -> Result<(), RunError> {
     };
     if a.explain {
         let g = openeo_processes::ProcessGraph::from_json(&graph)?;
-        let ctx = openeo_processes::Ctx::new(Arc::new(catalog.clone()), openeo_processes::Registry::standard(), None)
-            .with_outbound(outbound.clone());
+        let ctx = standard_ctx(Arc::new(catalog.clone()), outbound.clone());
         for s in openeo_processes::evaluate(&g, &ctx)?.saves {
             eprint!("{}", s.cube.explain());
         }
     }
-    let out = run_graph(&graph, Arc::new(catalog), None, outbound, &a.output, &opts)?;
+    let out = run_graph(&graph, standard_ctx(Arc::new(catalog), outbound), &a.output, &opts)?;
     tracing::debug!("results written");
     bar.finish_and_clear();
     if a.explain {

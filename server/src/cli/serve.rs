@@ -77,7 +77,7 @@ fn serve_instances(a: &ServeArgs) -> Result<(), RunError> {
             if cfg.public_url.is_none() {
                 cfg.public_url = Some(format!("http://{addr}"));
             }
-            let state = crate::serve::state(cfg, catalog).map_err(|e| fail(format!("instance {name}: {e}")))?;
+            let state = crate::serve::state(cfg, catalog.into()).map_err(|e| fail(format!("instance {name}: {e}")))?;
             tracing::info!("instance {name}: serving the openEO API on http://{addr}/openeo/1.2/");
             eprintln!("openeo-local instance {name} listening on http://{addr}/openeo/1.2/");
             running.spawn(async move { (name, crate::serve::serve(listener, state).await) });
@@ -129,9 +129,10 @@ pub(crate) fn serve(a: &ServeArgs) -> Result<(), RunError> {
     if let Some(d) = &a.data_dir {
         cfg.data_dir = d.clone();
     }
+    let t0 = std::time::Instant::now();
     openeo_engine::init_gdal(64).map_err(|e| fail(e.to_string()))?;
-    let catalog = Arc::new(crate::serve::catalog_for(&cfg).map_err(fail)?);
     let rt = runtime()?;
+    tracing::debug!("start-up: runtime started after {:?}", t0.elapsed());
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&cfg.listen)
             .await
@@ -140,7 +141,19 @@ pub(crate) fn serve(a: &ServeArgs) -> Result<(), RunError> {
         if cfg.public_url.is_none() {
             cfg.public_url = Some(format!("http://{addr}"));
         }
-        let state = crate::serve::state(cfg, catalog).map_err(fail)?;
+        // the collections load in the background, so the server answers what does not need them at once; the
+        // load starts once the job database is open (both use SQLite, and they slow each other down)
+        let catalog = crate::serve::Collections::pending();
+        let loading = cfg.clone();
+        let state = crate::serve::state(cfg, catalog.clone()).map_err(fail)?;
+        catalog
+            .start(move || {
+                let catalog = crate::serve::catalog_for(&loading);
+                tracing::debug!("start-up: collections loaded after {:?}", t0.elapsed());
+                catalog
+            })
+            .map_err(|e| fail(format!("cannot start a thread: {e}")))?;
+        tracing::debug!("start-up: ready after {:?}", t0.elapsed());
         tracing::info!("serving the openEO API on http://{addr}/openeo/1.2/");
         eprintln!("openeo-local listening on http://{addr}/openeo/1.2/");
         crate::serve::serve(listener, state)

@@ -215,7 +215,8 @@ pub(crate) async fn federate(state: &AppState, id: &str, process: Value) -> Resu
     if !state.federation.enabled() {
         return Ok(process);
     }
-    let (fed, catalog) = (state.federation.clone(), state.catalog.clone());
+    let fed = state.federation.clone();
+    let catalog = state.catalog.get().await.map_err(|e| e.message)?;
     let title = format!("openeo-local job {id}");
     let (local, jobs) =
         tokio::task::spawn_blocking(move || crate::federation::split_graph(&fed, &catalog, &process, &title))
@@ -328,14 +329,12 @@ fn execute(
         stats: None,
     };
     let graph = json!({"process": process});
-    let out = crate::run_graph(
-        &graph,
-        state.catalog.clone(),
-        Some(state.udps(user)),
-        state.outbound.clone(),
-        &tmp.join("openEO.tif"),
-        &opts,
-    )?;
+    let catalog = state.catalog.wait().map_err(|e| crate::RunError {
+        code: "ServiceUnavailable".into(),
+        message: format!("the collections are not available: {e}"),
+        client: false,
+    })?;
+    let out = crate::run_graph(&graph, state.ctx_with(user, catalog), &tmp.join("openEO.tif"), &opts)?;
     let assets: Vec<Value> = out.files.iter().map(|(p, media)| asset_info(p, media)).collect();
     sync_dir(&tmp, true).map_err(|e| storage("cannot flush the results", &e))?;
     let results = dir.join("results");

@@ -94,16 +94,19 @@ impl Store {
     pub(crate) fn open(path: &Path) -> Sql<Store> {
         let conn = Connection::open(path)?;
         conn.execute_batch(
+            // one transaction for the schema: a new database costs one flush, not one per table
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
+             BEGIN;
              CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, user TEXT NOT NULL, title TEXT, description TEXT,
                process TEXT NOT NULL, status TEXT NOT NULL, progress REAL NOT NULL DEFAULT 0, created TEXT NOT NULL,
                updated TEXT NOT NULL, results TEXT, cpu_seconds REAL);
              CREATE TABLE IF NOT EXISTS logs (job TEXT NOT NULL, seq INTEGER NOT NULL, level TEXT NOT NULL,
-               message TEXT NOT NULL, time TEXT NOT NULL, PRIMARY KEY (job, seq));
+               message TEXT NOT NULL, time TEXT NOT NULL, code TEXT, PRIMARY KEY (job, seq));
              CREATE TABLE IF NOT EXISTS udps (user TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (user, id));
-             CREATE TABLE IF NOT EXISTS tokens (token TEXT PRIMARY KEY, user TEXT NOT NULL, created TEXT NOT NULL);",
+             CREATE TABLE IF NOT EXISTS tokens (token TEXT PRIMARY KEY, user TEXT NOT NULL, created TEXT NOT NULL);
+             COMMIT;",
         )?;
-        // the openEO error code of error entries (added after the first release of the schema)
+        // the openEO error code of error entries (databases of the first schema lack it)
         let has_code = conn
             .prepare("SELECT 1 FROM pragma_table_info('logs') WHERE name = 'code'")?
             .exists([])?;

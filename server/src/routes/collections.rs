@@ -1,8 +1,11 @@
 //! `/collections`, `/collections/{id}`, `/collections/{id}/queryables`.
 
+use std::sync::Arc;
+
 use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
+use openeo_engine::{Catalog, Collection};
 use serde_json::{Value, json};
 
 use crate::serve::{ApiError, ApiResult, AppState, collection_stac};
@@ -14,10 +17,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/collections/{id}/queryables", get(queryables))
 }
 
-async fn list(State(s): State<AppState>) -> Json<Value> {
+async fn list(State(s): State<AppState>) -> ApiResult<Json<Value>> {
+    let catalog = s.catalog.get().await?;
     let fed = s.federation.enabled();
-    let mut cols: Vec<Value> = s
-        .catalog
+    let mut cols: Vec<Value> = catalog
         .collections()
         .iter()
         .map(|c| {
@@ -29,7 +32,7 @@ async fn list(State(s): State<AppState>) -> Json<Value> {
         })
         .collect();
     for (id, (remote, mut doc)) in s.federation.collections() {
-        if s.catalog.get(&id).is_some() {
+        if catalog.get(&id).is_some() {
             continue;
         }
         doc["summaries"]["federation:backends"] = json!([remote]);
@@ -42,18 +45,19 @@ async fn list(State(s): State<AppState>) -> Json<Value> {
     if !missing.is_empty() {
         out["federation:missing"] = json!(missing);
     }
-    Json(out)
+    Ok(Json(out))
 }
 
-fn find<'a>(s: &'a AppState, id: &str) -> ApiResult<&'a openeo_engine::Collection> {
-    s.catalog
+fn find(catalog: &Catalog, id: &str) -> ApiResult<Arc<Collection>> {
+    catalog
         .get(id)
-        .map(AsRef::as_ref)
+        .cloned()
         .ok_or_else(|| ApiError::new("CollectionNotFound", format!("collection '{id}' does not exist")))
 }
 
 async fn one(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    if s.catalog.get(&id).is_none()
+    let catalog = s.catalog.get().await?;
+    if catalog.get(&id).is_none()
         && let Some((remote, _)) = s.federation.collections().get(&id).cloned()
     {
         // a remote collection: its own full document, marked with its back-end
@@ -69,7 +73,7 @@ async fn one(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Jso
         doc["summaries"]["federation:backends"] = json!([remote]);
         return Ok(Json(doc));
     }
-    let mut doc = collection_stac(find(&s, &id)?, &s.api_url, true);
+    let mut doc = collection_stac(&*find(&catalog, &id)?, &s.api_url, true);
     if s.federation.enabled() {
         doc["summaries"]["federation:backends"] = json!(["local"]);
     }
@@ -77,7 +81,7 @@ async fn one(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Jso
 }
 
 async fn queryables(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    let c = find(&s, &id)?;
+    let c = find(&*s.catalog.get().await?, &id)?;
     let mut props = serde_json::Map::new();
     for (k, v) in &c.properties {
         let t = match v {

@@ -349,8 +349,8 @@ async fn estimate(
 ) -> ApiResult<Json<Value>> {
     let j = job_of(&s, &id, &user)?;
     let graph = json!({"process": j.process});
-    let (catalog, udps, outbound) = (s.catalog.clone(), s.udps(&user), s.outbound.clone());
-    let eval = tokio::task::spawn_blocking(move || crate::plan_graph(&graph, catalog, Some(udps), outbound))
+    let ctx = s.ctx(&user).await?;
+    let eval = tokio::task::spawn_blocking(move || crate::plan_graph(&graph, ctx))
         .await
         .map_err(ApiError::internal)??;
     let bytes = (crate::result_values(&eval) * 4.0).round() as u64;

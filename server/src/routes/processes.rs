@@ -50,20 +50,19 @@ async fn validation(State(s): State<AppState>, AuthUser(user): AuthUser, body: B
         .map(|g| json!({"process_graph": g}))
         .or_else(|| body.get("process").cloned())
         .unwrap_or(body);
-    let udps = s.udps(&user);
-    let (catalog, outbound, registry) = (s.catalog.clone(), s.outbound.clone(), s.registry.clone());
+    let ctx = s.ctx(&user).await?;
     let errors = tokio::task::spawn_blocking(move || {
         let error = |e: &openeo_processes::Error| json!({"code": e.code(), "message": e.to_string()});
         let g = match ProcessGraph::from_json(&graph) {
             Ok(g) => g,
             Err(e) => return vec![error(&e)],
         };
-        let problems = openeo_processes::validate(&g, &registry, Some(udps.as_ref()));
+        let problems = openeo_processes::validate(&g, &ctx.registry, ctx.udps.as_deref());
         if !problems.is_empty() {
             return problems.iter().map(error).collect();
         }
         // what needs the catalog: collections, bands, extents against the data, merge overlaps
-        match crate::plan_graph(&graph, catalog, Some(udps), outbound) {
+        match crate::plan_graph(&graph, ctx) {
             Err(e) => vec![json!({"code": e.code, "message": e.message})],
             Ok(_) => Vec::new(),
         }

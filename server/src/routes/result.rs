@@ -20,8 +20,8 @@ async fn result(State(s): State<AppState>, AuthUser(user): AuthUser, body: Bytes
     let body = parse_json(&body)?;
     let process = checked_process(&s, &user, &body).await?;
     let graph = serde_json::json!({"process": process});
-    let (catalog, udps, outbound) = (s.catalog.clone(), s.udps(&user), s.outbound.clone());
-    let eval = tokio::task::spawn_blocking(move || crate::plan_graph(&graph, catalog, Some(udps), outbound))
+    let ctx = s.ctx(&user).await?;
+    let eval = tokio::task::spawn_blocking(move || crate::plan_graph(&graph, ctx))
         .await
         .map_err(ApiError::internal)??;
     let values = crate::result_values(&eval) / 1e6;

@@ -195,7 +195,7 @@ fn remove_partial_results(jobs_dir: &std::path::Path) {
 /// # Errors
 /// Unusable data directory, database or collections; an invalid `[outbound]` or `[fixture]` table; fixture mode
 /// on an address that is not loopback.
-pub fn state(cfg: ServerConfig, catalog: Arc<openeo_engine::Catalog>) -> Result<AppState, String> {
+pub fn state(cfg: ServerConfig, catalog: super::Collections) -> Result<AppState, String> {
     let (registry, fixture) = fixture_parts(&cfg)?;
     let jobs_dir = cfg.data_dir.join("jobs");
     let tmp_dir = cfg.data_dir.join("tmp");
@@ -267,10 +267,10 @@ fn fixture_parts(cfg: &ServerConfig) -> Result<(Arc<Registry>, Option<Arc<Fixtur
     Ok((registry, Some(Arc::new(Fixture::new(fx.clone())))))
 }
 
-/// Serves the API on `listener` until Ctrl-C or SIGTERM.
+/// Serves the API on `listener` until Ctrl-C or SIGTERM, or until the collections fail to load.
 ///
 /// # Errors
-/// I/O errors of the listener.
+/// I/O errors of the listener; why the collections could not be loaded.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
     if state.federation.enabled() {
         // the remotes' listings: once at start, then periodically
@@ -285,6 +285,7 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
         });
     }
     let fixture = state.fixture.is_some();
+    let collections = state.catalog.clone();
     let svc = tower::util::MapRequestLayer::new(normalize).layer(app(state));
     let shutdown = async {
         let ctrl_c = tokio::signal::ctrl_c();
@@ -301,18 +302,31 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
             let _ = ctrl_c.await;
         }
     };
-    if fixture {
-        // connections that can be killed (offline), and the peer address for the control API
-        let make = Router::new()
-            .fallback_service(svc)
-            .into_make_service_with_connect_info::<Peer>();
-        return axum::serve(FixtureListener(listener), make)
+    let serving = async {
+        if fixture {
+            // connections that can be killed (offline), and the peer address for the control API
+            let make = Router::new()
+                .fallback_service(svc)
+                .into_make_service_with_connect_info::<Peer>();
+            return axum::serve(FixtureListener(listener), make)
+                .with_graceful_shutdown(shutdown)
+                .await;
+        }
+        axum::serve(listener, tower::make::Shared::new(svc))
             .with_graceful_shutdown(shutdown)
-            .await;
+            .await
+    };
+    // a server without its collections is of no use: a failed load ends it
+    let failed = async {
+        match tokio::task::spawn_blocking(move || collections.wait()).await {
+            Ok(Err(e)) => e,
+            _ => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        r = serving => r,
+        e = failed => Err(std::io::Error::other(e)),
     }
-    axum::serve(listener, tower::make::Shared::new(svc))
-        .with_graceful_shutdown(shutdown)
-        .await
 }
 
 /// Loads the collections a server configuration names.

@@ -2,6 +2,7 @@
 
 mod app;
 mod auth;
+mod collections;
 mod config;
 mod error;
 mod outbound;
@@ -11,6 +12,7 @@ mod state;
 
 pub(crate) use app::MAX_BODY_BYTES;
 pub use app::{app, catalog_for, serve, state};
+pub use collections::Collections;
 pub use config::ServerConfig;
 pub use outbound::{OutboundConfig, outbound_policy};
 pub use state::AppState;

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use openeo_engine::{Catalog, OutboundPolicy};
-use openeo_processes::{ProcessGraph, Registry, UdpLookup};
+use openeo_processes::{Ctx, ProcessGraph, Registry, UdpLookup};
 
 use super::{ServerConfig, Signer};
 use crate::jobs::{Runner, Store};
@@ -13,7 +13,8 @@ use crate::jobs::{Runner, Store};
 #[derive(Clone)]
 pub struct AppState {
     pub(crate) cfg: Arc<ServerConfig>,
-    pub(crate) catalog: Arc<Catalog>,
+    /// The collections (loaded in the background at start-up).
+    pub(crate) catalog: super::Collections,
     pub(crate) store: Arc<Store>,
     pub(crate) federation: Arc<crate::federation::Federation>,
     /// What users may make the server read.
@@ -43,6 +44,17 @@ impl UdpLookup for UserUdps {
 }
 
 impl AppState {
+    /// A fresh planning context for `user`: this server's collections, offered processes, the user's stored
+    /// processes and the outbound policy.
+    pub(crate) async fn ctx(&self, user: &str) -> super::ApiResult<Ctx> {
+        Ok(self.ctx_with(user, self.catalog.get().await?))
+    }
+
+    /// [`AppState::ctx`] with the collections at hand.
+    pub(crate) fn ctx_with(&self, user: &str, catalog: Arc<Catalog>) -> Ctx {
+        Ctx::new(catalog, self.registry.clone(), Some(self.udps(user))).with_outbound(self.outbound.clone())
+    }
+
     pub(crate) fn udps(&self, user: &str) -> Arc<dyn UdpLookup> {
         Arc::new(UserUdps {
             store: self.store.clone(),
