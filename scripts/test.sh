@@ -9,4 +9,5 @@ cargo test --release --workspace
 tests/e2e/run.sh
 tests/hostile/run.sh
 tests/federation/run.sh
+examples/aggregator-ci/run.sh
 scripts/fuzz.sh 60
