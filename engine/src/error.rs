@@ -99,6 +99,14 @@ pub enum Error {
         /// Human-readable message.
         message: String,
     },
+    /// A failure with its own openEO error code (`IncompatibleDataCubes`, `KernelDimensionsUneven`, …).
+    #[error("{message}")]
+    Coded {
+        /// The openEO error code.
+        code: &'static str,
+        /// Human-readable message.
+        message: String,
+    },
     /// An argument is invalid for the operation.
     #[error("{message}")]
     Invalid {
@@ -132,6 +140,14 @@ impl Error {
     /// Builds an [`Error::Invalid`].
     pub(crate) fn invalid(message: impl Into<String>) -> Error {
         Error::Invalid {
+            message: message.into(),
+        }
+    }
+
+    /// Builds an [`Error::Coded`].
+    pub(crate) fn coded(code: &'static str, message: impl Into<String>) -> Error {
+        Error::Coded {
+            code,
             message: message.into(),
         }
     }

@@ -16,7 +16,7 @@ mod io;
 mod plan;
 
 pub use catalog::{Asset, AssetRef, Catalog, Collection, Item, PropertyValue, SyntheticBand};
-pub use cube::{BandInfo, Bbox, Crs, CubeMeta, Dimension, DimensionKind, Grid, Labels, Window};
+pub use cube::{BandInfo, Bbox, Crs, CubeMeta, Dimension, DimensionKind, Grid, Labels, Period, Window};
 pub use error::{Error, Result};
 pub use exec::{
     Block, ExecOptions, Progress, RunStats, THREAD_STACK_BYTES, clear_dataset_caches, execute, execute_to_memory,
@@ -27,4 +27,4 @@ pub use io::{
     Compression, DEFAULT_MAX_BYTES, DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT, Location, OutboundPolicy, OutputFormat,
     TileSink, create_sink, resolve_href,
 };
-pub use plan::{Accumulator, CellFn, Cube, MergeResolver};
+pub use plan::{Accumulator, Border, CellFn, Cube, MergeResolver, Polygon};

@@ -128,6 +128,7 @@ impl Error {
                 E::TemporalExtentEmpty { .. } => "TemporalExtentEmpty",
                 E::OverlapResolverMissing { .. } => "OverlapResolverMissing",
                 E::Callback { code, .. } => code,
+                E::Coded { code, .. } => code,
                 E::Invalid { .. } => "ProcessParameterInvalid",
                 E::Unsupported { .. } => "FeatureUnsupported",
                 E::Canceled => "Canceled",

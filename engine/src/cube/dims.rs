@@ -43,11 +43,22 @@ pub enum DimensionKind {
     Other,
 }
 
+/// A label of a temporal dimension that stands for a period rather than an instant.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Period {
+    /// The label as users see it (`2022-06`).
+    pub label: String,
+    /// When the period starts.
+    pub start: DateTime<Utc>,
+}
+
 /// The labels of a non-spatial dimension, typed by kind.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Labels {
     /// Instants of a temporal dimension, ascending.
     Time(Vec<DateTime<Utc>>),
+    /// Periods of a temporal dimension (`2022-06`, `2022-jja`, …) with the instants they start at, ascending.
+    Periods(Vec<Period>),
     /// Bands, in cube order.
     Bands(Vec<BandInfo>),
     /// Free-form labels of another dimension.
@@ -59,6 +70,7 @@ impl Labels {
     pub fn len(&self) -> usize {
         match self {
             Labels::Time(v) => v.len(),
+            Labels::Periods(v) => v.len(),
             Labels::Bands(v) => v.len(),
             Labels::Other(v) => v.len(),
         }
@@ -76,6 +88,7 @@ impl Labels {
                 .iter()
                 .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
                 .collect(),
+            Labels::Periods(v) => v.iter().map(|p| p.label.clone()).collect(),
             Labels::Bands(v) => v.iter().map(|b| b.name.clone()).collect(),
             Labels::Other(v) => v.clone(),
         }
@@ -88,15 +101,25 @@ impl Labels {
         }
         match self {
             Labels::Time(v) => Labels::Time(pick(v, indices)),
+            Labels::Periods(v) => Labels::Periods(pick(v, indices)),
             Labels::Bands(v) => Labels::Bands(pick(v, indices)),
             Labels::Other(v) => Labels::Other(pick(v, indices)),
+        }
+    }
+
+    /// The instants of a temporal dimension (a period's start), `None` for other kinds.
+    pub fn instants(&self) -> Option<Vec<DateTime<Utc>>> {
+        match self {
+            Labels::Time(v) => Some(v.clone()),
+            Labels::Periods(v) => Some(v.iter().map(|p| p.start).collect()),
+            _ => None,
         }
     }
 
     /// The kind of dimension these labels belong to.
     pub fn kind(&self) -> DimensionKind {
         match self {
-            Labels::Time(_) => DimensionKind::Temporal,
+            Labels::Time(_) | Labels::Periods(_) => DimensionKind::Temporal,
             Labels::Bands(_) => DimensionKind::Bands,
             Labels::Other(_) => DimensionKind::Other,
         }

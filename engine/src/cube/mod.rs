@@ -10,6 +10,6 @@ mod grid;
 mod meta;
 
 pub use crs::Crs;
-pub use dims::{BandInfo, Dimension, DimensionKind, Labels};
+pub use dims::{BandInfo, Dimension, DimensionKind, Labels, Period};
 pub use grid::{Bbox, Grid, Window};
 pub use meta::CubeMeta;

@@ -48,12 +48,23 @@ impl Cube {
         }
         let l = match self.node.as_ref() {
             Node::Load(l) => l,
-            Node::Select { input, .. } | Node::Reduce { input, .. } | Node::Apply { input, .. } => {
+            Node::Select { input, .. }
+            | Node::Reduce { input, .. }
+            | Node::Apply { input, .. }
+            | Node::Reshape { input } => {
                 return input.collect_blocks(seen, found);
             }
+            Node::GroupReduce(g) => return g.input.collect_blocks(seen, found),
+            // a halo also reads the neighbouring blocks, which the block cache serves
+            Node::Kernel(k) => return k.input.collect_blocks(seen, found),
+            Node::Polygons(p) => return p.input.collect_blocks(seen, found),
             Node::Merge(m) => {
                 m.a.collect_blocks(seen, found);
                 return m.b.collect_blocks(seen, found);
+            }
+            Node::Mask(m) => {
+                m.data.collect_blocks(seen, found);
+                return m.mask.collect_blocks(seen, found);
             }
         };
         let grid = self.meta.grid();

@@ -145,6 +145,36 @@ impl Cube {
                 sources: m.sources.clone(),
                 resolver: m.resolver.clone(),
             }),
+            Node::GroupReduce(g) => Node::GroupReduce(super::group::GroupReduce {
+                input: g.input.with_grid(grid.clone())?,
+                axis: g.axis,
+                groups: g.groups.clone(),
+            }),
+            Node::Mask(m) => Node::Mask(super::mask::Mask {
+                data: m.data.with_grid(grid.clone())?,
+                mask: m.mask.with_grid(grid.clone())?,
+                sources: m.sources.clone(),
+                replacement: m.replacement,
+            }),
+            // the border then lies at the new grid's edges
+            Node::Kernel(k) => Node::Kernel(super::kernel::Kernel {
+                input: k.input.with_grid(grid.clone())?,
+                rows: k.rows,
+                cols: k.cols,
+                weights: k.weights.clone(),
+                border: k.border,
+                replace_invalid: k.replace_invalid,
+            }),
+            Node::Polygons(p) => Node::Polygons(super::polygons::PolygonMask {
+                input: p.input.with_grid(grid.clone())?,
+                polygons: p.polygons.clone(),
+                crs: p.crs.clone(),
+                inside: p.inside,
+                replacement: p.replacement,
+            }),
+            Node::Reshape { input } => Node::Reshape {
+                input: input.with_grid(grid.clone())?,
+            },
         };
         Ok(Cube {
             meta: self.meta.with_grid(grid),
@@ -310,54 +340,6 @@ impl Cube {
         }
     }
 
-    /// Replaces the labels of axis `axis` (same count), e.g. `rename_labels` or a reducer keeping a dimension.
-    ///
-    /// # Errors
-    /// [`Error::Invalid`] when the number of labels differs.
-    pub fn relabel(&self, axis: usize, labels: Labels) -> Result<Cube> {
-        let dim = self
-            .meta
-            .dims()
-            .get(axis)
-            .ok_or_else(|| Error::internal("relabel on a missing axis"))?;
-        if dim.len() != labels.len() {
-            return Err(Error::invalid(format!(
-                "dimension '{}' has {} labels, got {}",
-                dim.name(),
-                dim.len(),
-                labels.len()
-            )));
-        }
-        let mut dims = self.meta.dims().to_vec();
-        dims[axis] = dim.with_labels(labels);
-        // A pixel-wise identity over the input: relabelling changes metadata only.
-        Ok(Cube {
-            meta: self.meta.with_dims(dims),
-            node: self.node.clone(),
-        })
-    }
-
-    /// Inserts a dimension with one label at `axis` (metadata only: the values do not move).
-    ///
-    /// # Errors
-    /// [`Error::DimensionExists`] when the name is taken; [`Error::Invalid`] unless there is exactly one label.
-    pub fn expand(&self, axis: usize, name: &str, labels: Labels) -> Result<Cube> {
-        if self.meta.dims().iter().any(|d| d.name() == name) || name == "x" || name == "y" {
-            return Err(Error::DimensionExists {
-                dimension: name.to_string(),
-            });
-        }
-        if labels.len() != 1 || axis > self.meta.dims().len() {
-            return Err(Error::invalid("a new dimension needs exactly one label"));
-        }
-        let mut dims = self.meta.dims().to_vec();
-        dims.insert(axis, Dimension::new(name, labels));
-        Ok(Cube {
-            meta: self.meta.with_dims(dims),
-            node: self.node.clone(),
-        })
-    }
-
     /// Merges `other` into this cube: `other` is aligned onto this cube's grid, labels are united per dimension
     /// (cube 1's first), a dimension missing in `other` is broadcast, and where both cubes have a value the
     /// `resolver` decides.
@@ -478,6 +460,12 @@ fn union_labels(a: &Labels, b: Option<&Labels>) -> Result<Labels> {
             v.extend(y.iter().filter(|t| !x.contains(t)));
             v.sort();
             Labels::Time(v)
+        }
+        (Labels::Periods(x), Labels::Periods(y)) => {
+            let mut v = x.clone();
+            v.extend(y.iter().filter(|p| !x.iter().any(|q| q.label == p.label)).cloned());
+            v.sort_by_key(|p| p.start);
+            Labels::Periods(v)
         }
         (Labels::Bands(x), Labels::Bands(y)) => {
             let mut v = x.clone();

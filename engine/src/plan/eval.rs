@@ -14,7 +14,7 @@ pub(crate) struct EvalCtx<'a> {
 }
 
 impl EvalCtx<'_> {
-    fn check(&self) -> Result<()> {
+    pub(crate) fn check(&self) -> Result<()> {
         match self.cancel {
             Some(c) if c.load(std::sync::atomic::Ordering::Relaxed) => Err(Error::Canceled),
             _ => Ok(()),
@@ -78,6 +78,11 @@ impl Cube {
                 Block::new(shape, out)
             }
             Node::Merge(m) => eval_merge(m, &self.meta, window, ctx),
+            Node::GroupReduce(g) => g.eval(self.meta.block_shape(window.height, window.width), window, ctx),
+            Node::Mask(m) => m.eval(window, ctx),
+            Node::Kernel(k) => k.eval(window, ctx),
+            Node::Polygons(p) => p.eval(window, ctx),
+            Node::Reshape { input } => input.eval(window, ctx),
         }
     }
 
@@ -96,6 +101,16 @@ impl Cube {
                     + own
                     + m.b.meta.values_per_pixel()
             }
+            // the input's block and its lanes, then the output
+            Node::GroupReduce(g) => g.input.peak_values_per_pixel() + g.input.meta.values_per_pixel() + own,
+            Node::Mask(m) => {
+                m.data.peak_values_per_pixel().max(own + m.mask.peak_values_per_pixel())
+                    + m.mask.meta.values_per_pixel()
+            }
+            // the halo pieces, the padded planes and the output (a halo up to the window's size)
+            Node::Kernel(k) => 2 * k.input.peak_values_per_pixel() + 4 * own,
+            Node::Polygons(p) => p.input.peak_values_per_pixel() + 1,
+            Node::Reshape { input } => input.peak_values_per_pixel(),
         }
     }
 }

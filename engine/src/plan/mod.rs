@@ -8,6 +8,14 @@
 pub(crate) mod blocks;
 mod build;
 pub(crate) mod eval;
+mod group;
+mod kernel;
+mod mask;
+mod polygons;
+mod reshape;
+
+pub use kernel::Border;
+pub use polygons::Polygon;
 
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -71,6 +79,16 @@ enum Node {
     Apply { input: Cube, f: Arc<dyn CellFn> },
     /// Merge two cubes on the same grid.
     Merge(Merge),
+    /// Reduce groups of labels of one axis; the axis keeps one label per group.
+    GroupReduce(group::GroupReduce),
+    /// Replace values where a mask on the same grid is non-zero.
+    Mask(mask::Mask),
+    /// A 2D convolution over `y` and `x`, reading a halo around each window.
+    Kernel(kernel::Kernel),
+    /// Replace values of pixels whose centres lie inside (or outside) polygons.
+    Polygons(polygons::PolygonMask),
+    /// The input's values under another dimension layout (a dimension added or dropped, labels of another kind).
+    Reshape { input: Cube },
 }
 
 #[derive(Debug, Clone)]
@@ -137,6 +155,33 @@ impl Cube {
             Node::Merge(m) => {
                 out.push_str(&format!("{pad}merge -> {shape}\n"));
                 vec![&m.a, &m.b]
+            }
+            Node::GroupReduce(g) => {
+                out.push_str(&format!(
+                    "{pad}reduce {} groups of axis {} -> {shape}\n",
+                    g.groups.len(),
+                    g.axis
+                ));
+                vec![&g.input]
+            }
+            Node::Mask(m) => {
+                out.push_str(&format!("{pad}mask -> {shape}\n"));
+                vec![&m.data, &m.mask]
+            }
+            Node::Kernel(k) => {
+                out.push_str(&format!("{pad}kernel {}×{} -> {shape}\n", k.rows, k.cols));
+                vec![&k.input]
+            }
+            Node::Polygons(p) => {
+                out.push_str(&format!(
+                    "{pad}polygon mask ({} polygons) -> {shape}\n",
+                    p.polygons.len()
+                ));
+                vec![&p.input]
+            }
+            Node::Reshape { input } => {
+                out.push_str(&format!("{pad}reshape -> {shape}\n"));
+                vec![input]
             }
         };
         for c in children {

@@ -1,10 +1,14 @@
 //! Data cube processes: loading, filtering, reducing, applying, merging and saving. They build the engine's lazy
 //! plan; no pixel is read here.
 
+mod aggregate;
 mod apply;
+mod dimensions;
 mod filter;
+mod kernel;
 mod load;
 mod load_stac;
+mod mask;
 mod merge;
 mod ndvi;
 mod reduce;
@@ -29,5 +33,37 @@ pub(crate) fn processes() -> Vec<ProcessDef> {
         ProcessDef::new(include_str!("specs/merge_cubes.json"), merge::merge_cubes),
         ProcessDef::new(include_str!("specs/ndvi.json"), ndvi::ndvi),
         ProcessDef::new(include_str!("specs/save_result.json"), save::save_result),
+        ProcessDef::new(
+            include_str!("specs/aggregate_temporal.json"),
+            aggregate::aggregate_temporal,
+        ),
+        ProcessDef::new(
+            include_str!("specs/aggregate_temporal_period.json"),
+            aggregate::aggregate_temporal_period,
+        ),
+        ProcessDef::new(include_str!("specs/mask.json"), mask::mask),
+        ProcessDef::new(include_str!("specs/mask_polygon.json"), mask::mask_polygon),
+        ProcessDef::new(include_str!("specs/filter_spatial.json"), mask::filter_spatial),
+        ProcessDef::new(include_str!("specs/apply_kernel.json"), kernel::apply_kernel),
+        ProcessDef::new(include_str!("specs/add_dimension.json"), dimensions::add_dimension),
+        ProcessDef::new(include_str!("specs/drop_dimension.json"), dimensions::drop_dimension),
+        ProcessDef::new(
+            include_str!("specs/rename_dimension.json"),
+            dimensions::rename_dimension,
+        ),
+        ProcessDef::new(include_str!("specs/rename_labels.json"), dimensions::rename_labels),
+        ProcessDef::new(
+            include_str!("specs/dimension_labels.json"),
+            dimensions::dimension_labels,
+        ),
     ]
+}
+
+/// An engine error with its own openEO code.
+pub(crate) fn coded(code: &'static str, message: impl Into<String>) -> crate::Error {
+    openeo_engine::Error::Coded {
+        code,
+        message: message.into(),
+    }
+    .into()
 }

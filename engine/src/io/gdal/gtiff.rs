@@ -38,10 +38,7 @@ impl GtiffSink {
         let names = file_names(meta, time_axis, path);
         let (layout, band_labels) = band_layout(meta, time_axis);
         let band_count = band_labels.len().max(1);
-        let times = time_axis.and_then(|a| match dims[a].labels() {
-            Labels::Time(t) => Some(t.clone()),
-            _ => None,
-        });
+        let times = time_axis.and_then(|a| dims[a].labels().instants());
         let driver = DriverManager::get_driver_by_name("GTiff").map_err(Error::gdal("loading the GTiff driver"))?;
         let grid = meta.grid();
         let block = if grid.width.max(grid.height) > 256 {
@@ -146,9 +143,6 @@ fn file_names(meta: &CubeMeta, time_axis: Option<usize>, path: &Path) -> Vec<Pat
     let Some(axis) = time_axis else {
         return vec![path.to_path_buf()];
     };
-    let Labels::Time(times) = meta.dims()[axis].labels() else {
-        return vec![path.to_path_buf()];
-    };
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().to_string())
@@ -157,6 +151,17 @@ fn file_names(meta: &CubeMeta, time_axis: Option<usize>, path: &Path) -> Vec<Pat
         .extension()
         .map(|s| s.to_string_lossy().to_string())
         .unwrap_or_else(|| "tif".into());
+    let times = match meta.dims()[axis].labels() {
+        Labels::Time(times) => times,
+        // periods are named by their labels (`2022-06`)
+        Labels::Periods(periods) => {
+            return periods
+                .iter()
+                .map(|p| path.with_file_name(format!("{stem}_{}.{ext}", p.label)))
+                .collect();
+        }
+        _ => return vec![path.to_path_buf()],
+    };
     let days: Vec<String> = times.iter().map(|t| t.format("%Y-%m-%d").to_string()).collect();
     let unique_days = days.iter().collect::<std::collections::HashSet<_>>().len() == days.len();
     times

@@ -13,7 +13,7 @@ use gdal_sys::{GDALDataType, GDALDatasetH, GDALDimensionH, GDALExtendedDataTypeH
 
 use super::gtiff::temp_name;
 use super::srs_of;
-use crate::{CubeMeta, DimensionKind, Error, Labels, Result};
+use crate::{CubeMeta, DimensionKind, Error, Result};
 
 /// A netCDF file created with its coordinates and empty variables, and how blocks map onto its variables.
 #[derive(Debug)]
@@ -352,10 +352,7 @@ pub(crate) fn create_netcdf(meta: &CubeMeta, path: &Path, uint16: bool) -> Resul
     }
     let t_axis = meta.axes_of_kind(DimensionKind::Temporal).first().copied();
     let b_axis = meta.axes_of_kind(DimensionKind::Bands).first().copied();
-    let times = t_axis.and_then(|a| match dims[a].labels() {
-        Labels::Time(t) => Some(t.clone()),
-        _ => None,
-    });
+    let times = t_axis.and_then(|a| dims[a].labels().instants());
     let bands: Vec<String> = b_axis
         .map(|a| dims[a].labels().to_strings())
         .unwrap_or_else(|| vec!["var".into()]);

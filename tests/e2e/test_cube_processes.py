@@ -1,0 +1,168 @@
+"""Cube processes built with the real `openeo` client (its defaults), checked against an independent computation:
+numpy on the source rasters read with GDAL's command-line tools, shapely for point-in-polygon and pyproj for
+coordinates. Small windows go through synchronous `/result` with JSON output.
+"""
+
+import json
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import shapely
+from pyproj import Transformer
+
+from conftest import REPO
+
+S2 = REPO / "testdata" / "s2"
+SYNTH = REPO / "testdata" / "synthetic" / "utm"
+SYNTH_DATES = ["20220602", "20220607", "20220612", "20220617", "20220622", "20220627"]
+# a window of the Sentinel-2 sample (EPSG:32632): 40 × 30 pixels, 10 m
+S2_BOX = {"west": 680000, "east": 680400, "south": 5151000, "north": 5151300, "crs": 32632}
+# a window of the synthetic collection: 6 × 4 pixels
+SYNTH_BOX = {"west": 677000, "east": 677060, "south": 5152000, "north": 5152040, "crs": 32632}
+
+
+# ---------------------------------------------------------------- reading rasters independently
+
+
+def raster(path: Path, band: int = 1):
+    """One band as float64 with no-data as NaN, and the geotransform."""
+    info = json.loads(subprocess.run(["gdalinfo", "-json", str(path)], check=True, capture_output=True,
+                                     text=True).stdout)
+    width, height = info["size"]
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = Path(tmp) / "band.envi"
+        subprocess.run(["gdal_translate", "-q", "-of", "ENVI", "-ot", "Float64", "-b", str(band), str(path),
+                        str(raw)], check=True)
+        values = np.fromfile(raw, dtype="<f8").reshape(height, width)
+    nodata = info["bands"][band - 1].get("noDataValue")
+    if nodata is not None:
+        values[values == nodata] = np.nan
+    return values, info["geoTransform"]
+
+
+def window(values, transform, xs, ys):
+    """The values at the pixel centres `xs` (columns) × `ys` (rows)."""
+    cols = [int((x - transform[0]) // transform[1]) for x in xs]
+    rows = [int((y - transform[3]) // transform[5]) for y in ys]
+    return values[np.ix_(rows, cols)]
+
+
+def result(cube):
+    """The cube computed through synchronous /result as JSON: (dims, coords, data as float array)."""
+    doc = cube.download(format="JSON")
+    if isinstance(doc, (bytes, str)):
+        doc = json.loads(doc)
+    data = np.array(doc["data"], dtype=float)  # null -> nan
+    return doc["dimensions"], doc["coords"], data
+
+
+def same(got, want):
+    assert got.shape == want.shape, (got.shape, want.shape)
+    assert np.isfinite(want).sum() > want.size // 2, "the reference is mostly no-data"
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-3, equal_nan=True)
+
+
+# ---------------------------------------------------------------- tests
+
+
+def test_scl_mask(conn):
+    # the sample has no clouds: keep vegetation, masking dark areas, bare soil, water and unclassified pixels
+    box = {"west": 682390, "east": 682790, "south": 5151660, "north": 5151960, "crs": 32632}
+    s2 = conn.load_collection("SENTINEL2_L2A_SAMPLE", spatial_extent=box, bands=["B04", "B08", "SCL"])
+    scl = s2.band("SCL")
+    invalid = (scl == 2) | (scl == 5) | (scl == 6) | (scl == 7)
+    masked = s2.filter_bands(["B04", "B08"]).mask(invalid)
+    dims, coords, data = result(masked)
+    assert dims == ["t", "bands", "y", "x"] and coords["bands"] == ["B04", "B08"]
+    scl_values, gt = raster(S2 / "S2L2A_T32TPS_20220612_SCL.tif")
+    cloudy = np.isin(window(scl_values, gt, coords["x"], coords["y"]), [2, 5, 6, 7])
+    assert 0 < cloudy.sum() < cloudy.size // 2, "the window should have some masked and more clear pixels"
+    for i, band in enumerate(["B04", "B08"]):
+        values, gt = raster(S2 / f"S2L2A_T32TPS_20220612_{band}.tif")
+        want = np.where(cloudy, np.nan, window(values, gt, coords["x"], coords["y"]))
+        same(data[0, i], want)
+
+
+def test_median_composites_per_dekad(conn):
+    cube = conn.load_collection("SYNTH_S2_UTM", spatial_extent=SYNTH_BOX, bands=["B04"])
+    dims, coords, data = result(cube.aggregate_temporal_period("dekad", reducer="median"))
+    # June 2022: dekad 16 (1–10), 17 (11–20), 18 (21–30)
+    assert coords["t"] == ["2022-16", "2022-17", "2022-18"]
+    groups = [["20220602", "20220607"], ["20220612", "20220617"], ["20220622", "20220627"]]
+    for k, dates in enumerate(groups):
+        stack = [window(*raster(SYNTH / f"SYNTH_{d}_B04.tif"), coords["x"], coords["y"]) for d in dates]
+        same(data[k, 0], np.nanmedian(np.stack(stack), axis=0))
+
+
+def test_aggregate_temporal_with_intervals_and_an_empty_one(conn):
+    cube = conn.load_collection("SYNTH_S2_UTM", spatial_extent=SYNTH_BOX, bands=["B04"])
+    intervals = [["2022-06-01", "2022-06-13"], ["2022-07-01", "2022-08-01"], ["2022-06-10", "2022-06-30"]]
+    agg = cube.aggregate_temporal(intervals, reducer="max", labels=["early", "july", "late"])
+    dims, coords, data = result(agg)
+    assert coords["t"] == ["early", "july", "late"]
+    read = {d: window(*raster(SYNTH / f"SYNTH_{d}_B04.tif"), coords["x"], coords["y"]) for d in SYNTH_DATES}
+    same(data[0, 0], np.nanmax(np.stack([read[d] for d in SYNTH_DATES[:3]]), axis=0))
+    assert np.isnan(data[1, 0]).all()
+    same(data[2, 0], np.nanmax(np.stack([read[d] for d in SYNTH_DATES[2:]]), axis=0))
+
+
+@pytest.mark.parametrize("border", [0, "replicate", "reflect_pixel"])
+def test_3x3_kernel(conn, border):
+    kernel = [[1, 2, 1], [2, 4, 2], [1, 2, 1]]
+    cube = conn.load_collection("SENTINEL2_L2A_SAMPLE", spatial_extent=S2_BOX, bands=["B04"])
+    dims, coords, data = result(cube.apply_kernel(kernel, factor=1 / 16, border=border))
+    values, gt = raster(S2 / "S2L2A_T32TPS_20220612_B04.tif")
+    win = np.nan_to_num(window(values, gt, coords["x"], coords["y"]), nan=0.0)
+    mode = {0: "constant", "replicate": "edge", "reflect_pixel": "reflect"}[border]
+    padded = np.pad(win, 1, mode=mode)
+    h, w = win.shape
+    want = sum(kernel[i][j] * padded[i:i + h, j:j + w] for i in range(3) for j in range(3)) / 16
+    same(data[0, 0], want)
+
+
+def test_mask_polygon_and_filter_spatial(conn):
+    to_lonlat = Transformer.from_crs(32632, 4326, always_xy=True)
+    # a quadrilateral with a hole, most of the window
+    corners = [(680020, 5151010), (680390, 5151030), (680370, 5151290), (680010, 5151270)]
+    ring = [to_lonlat.transform(x, y) for x, y in corners]
+    hole = [to_lonlat.transform(x, y) for x, y in [(680150, 5151100), (680200, 5151100), (680170, 5151150)]]
+    polygon = {"type": "Polygon", "coordinates": [[*ring, ring[0]], [*hole, hole[0]]]}
+    cube = conn.load_collection("SENTINEL2_L2A_SAMPLE", spatial_extent=S2_BOX, bands=["B04"])
+    dims, coords, data = result(cube.mask_polygon(polygon))
+    values, gt = raster(S2 / "S2L2A_T32TPS_20220612_B04.tif")
+    xs, ys = np.meshgrid(coords["x"], coords["y"])
+    lon, lat = to_lonlat.transform(xs, ys)
+    inside = shapely.contains_xy(shapely.geometry.shape(polygon), lon, lat)
+    assert 0 < inside.sum() < inside.size
+    same(data[0, 0], np.where(inside, window(values, gt, coords["x"], coords["y"]), np.nan))
+    # filter_spatial: the same values, cut to the polygon's bounding box
+    dims, fcoords, fdata = result(
+        conn.load_collection("SENTINEL2_L2A_SAMPLE", bands=["B04"]).filter_spatial(polygon))
+    assert len(fcoords["x"]) < 40 and len(fcoords["y"]) < 30
+    cols = [coords["x"].index(x) for x in fcoords["x"]]
+    rows = [coords["y"].index(y) for y in fcoords["y"]]
+    np.testing.assert_array_equal(np.isnan(fdata[0, 0]), np.isnan(data[0, 0][np.ix_(rows, cols)]))
+    np.testing.assert_allclose(fdata[0, 0], data[0, 0][np.ix_(rows, cols)], equal_nan=True)
+
+
+def test_dimension_processes_keep_the_values_on_the_right_axis(conn):
+    cube = conn.load_collection("SYNTH_S2_UTM", spatial_extent=SYNTH_BOX, bands=["B04", "B08"])
+    _, coords, base = result(cube)
+    # a new leading dimension, then a band filter: still the band that was asked for
+    _, c2, picked = result(cube.add_dimension("scenario", "a").filter_bands(["B08"]))
+    assert c2["scenario"] == ["a"] and c2["bands"] == ["B08"]
+    np.testing.assert_array_equal(picked[0, :, 0], base[:, 1])
+    # renamed labels are found by the new name; dropping a single-label dimension keeps the values
+    renamed = cube.rename_labels("bands", target=["red", "nir"], source=["B04", "B08"])
+    _, c3, nir = result(renamed.filter_bands(["nir"]).drop_dimension("bands"))
+    assert "bands" not in c3
+    np.testing.assert_array_equal(nir, base[:, 1])
+    _, c4, same_values = result(cube.rename_dimension("t", "time"))
+    assert "time" in c4 and "t" not in c4
+    np.testing.assert_array_equal(same_values, base)
+    # dimension_labels is a plain value
+    labels = cube.dimension_labels("bands").execute()
+    assert labels == ["B04", "B08"]
