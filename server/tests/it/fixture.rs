@@ -391,6 +391,48 @@ fn job_states_are_forced_and_job_operations_fail() {
 }
 
 #[test]
+fn a_request_its_client_abandons_is_logged() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(dir.path());
+    ctl(
+        &s,
+        "POST",
+        "/faults",
+        Some(json!({"path": "/collections", "latency_ms": 3000})),
+    );
+    let addr = s
+        .url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let mut conn = std::net::TcpStream::connect(&addr).unwrap();
+    conn.write_all(b"GET /openeo/1.2/collections HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    conn.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
+    let mut buf = [0u8; 64];
+    assert!(conn.read(&mut buf).is_err(), "answered despite the latency");
+    drop(conn);
+    // logged once the server notices the closed connection, long before the latency would have ended
+    let t0 = Instant::now();
+    let entry = loop {
+        let log = ctl(&s, "GET", "/requests?path=/collections", None);
+        if let Some(e) = log["requests"].as_array().unwrap().first() {
+            break e.clone();
+        }
+        assert!(
+            t0.elapsed() < Duration::from_millis(2500),
+            "the abandoned request was not logged"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(entry["status"], Value::Null, "{entry}");
+    assert_eq!(entry["faults"].as_array().unwrap().len(), 1, "{entry}");
+}
+
+#[test]
 fn offline_and_flapping_members_give_connection_errors() {
     let dir = tempfile::tempdir().unwrap();
     let s = start(dir.path());
