@@ -27,4 +27,4 @@ pub use io::{
     Compression, DEFAULT_MAX_BYTES, DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT, Location, OutboundPolicy, OutputFormat,
     TileSink, create_sink, resolve_href,
 };
-pub use plan::{Accumulator, Border, CellFn, Cube, MergeResolver, Polygon};
+pub use plan::{Accumulator, Border, CellFn, Cube, MergeResolver, Polygon, Resampling, resample_grid};

@@ -166,3 +166,74 @@ def test_dimension_processes_keep_the_values_on_the_right_axis(conn):
     # dimension_labels is a plain value
     labels = cube.dimension_labels("bands").execute()
     assert labels == ["B04", "B08"]
+
+
+# ---------------------------------------------------------------- resampling, against gdalwarp
+
+WIDE_BOX = {"west": 680000, "east": 680600, "south": 5151000, "north": 5151300, "crs": 32632}
+
+
+def gdalwarp(tmp_path, coords, res, method, crs=32632, crop=None):
+    """B04 of the sample warped by gdalwarp (full resolution, not the overviews) onto the grid of `coords` (pixel
+    centres), as float64 with NaN."""
+    source = S2 / "S2L2A_T32TPS_20220612_B04.tif"
+    if crop is not None:
+        cut = tmp_path / "crop.tif"
+        subprocess.run(["gdal_translate", "-q", "-projwin", str(crop["west"]), str(crop["north"]),
+                        str(crop["east"]), str(crop["south"]), str(source), str(cut)], check=True)
+        source = cut
+    xs, ys = coords["x"], coords["y"]
+    te = [min(xs) - res / 2, min(ys) - res / 2, max(xs) + res / 2, max(ys) + res / 2]
+    out = tmp_path / f"warped_{method}_{res}.tif"
+    subprocess.run(["gdalwarp", "-q", "-overwrite", "-ovr", "NONE", "-t_srs", f"EPSG:{crs}", "-tr", str(res), str(res),
+                    "-te", *map(str, te), "-r", method, "-ot", "Float64", str(source), str(out)], check=True)
+    values, _ = raster(out)
+    return values
+
+
+@pytest.mark.parametrize("method,res", [("average", 20), ("max", 20), ("near", 30), ("med", 30)])
+def test_resample_spatial_downsampling_matches_gdalwarp(conn, tmp_path, method, res):
+    cube = conn.load_collection("SENTINEL2_L2A_SAMPLE", spatial_extent=WIDE_BOX, bands=["B04"])
+    _, coords, data = result(cube.resample_spatial(resolution=res, method=method))
+    assert len(coords["x"]) == 600 // res and len(coords["y"]) == 300 // res
+    same(data[0, 0], gdalwarp(tmp_path, coords, res, method))
+
+
+@pytest.mark.parametrize("method", ["bilinear", "cubic"])
+def test_resample_spatial_upsampling_matches_gdalwarp_inside(conn, tmp_path, method):
+    cube = conn.load_collection("SENTINEL2_L2A_SAMPLE", spatial_extent=WIDE_BOX, bands=["B04"])
+    _, coords, data = result(cube.resample_spatial(resolution=5, method=method))
+    want = gdalwarp(tmp_path, coords, 5, method, crop=WIDE_BOX)
+    # away from the edges, where both read the same pixels
+    same(data[0, 0][4:-4, 4:-4], want[4:-4, 4:-4])
+
+
+def test_resample_spatial_reprojects_like_gdalwarp(conn, tmp_path):
+    cube = conn.load_collection("SENTINEL2_L2A_SAMPLE", spatial_extent=WIDE_BOX, bands=["B04"])
+    _, coords, data = result(cube.resample_spatial(resolution=20, projection=3035))
+    want = gdalwarp(tmp_path, coords, 20, "near", crs=3035)
+    got = data[0, 0]
+    valid = np.isfinite(got) & np.isfinite(want)
+    assert valid.sum() > got.size // 2
+    # nearest neighbour may pick the other pixel where a centre falls on a boundary
+    assert (got[valid] == want[valid]).mean() > 0.99
+
+
+def test_resample_cube_spatial_onto_a_20m_cube(conn):
+    s2 = conn.load_collection("SENTINEL2_L2A_SAMPLE", spatial_extent=WIDE_BOX, bands=["B04"])
+    target = s2.resample_spatial(resolution=20)
+    _, coords, data = result(s2.resample_cube_spatial(target, method="average"))
+    values, gt = raster(S2 / "S2L2A_T32TPS_20220612_B04.tif")
+    blocks = window(values, gt, [x + d for x in coords["x"] for d in (-5, 5)], [y + d for y in coords["y"] for d in (5, -5)])
+    h, w = data.shape[-2:]
+    want = np.nanmean(blocks.reshape(h, 2, w, 2), axis=(1, 3))
+    same(data[0, 0], want)
+
+
+def test_apply_dimension_into_a_target_dimension(conn):
+    cube = conn.load_collection("SYNTH_S2_UTM", spatial_extent=SYNTH_BOX, bands=["B04", "B08"])
+    _, coords, base = result(cube)
+    dims, c2, data = result(cube.apply_dimension(dimension="bands", target_dimension="stat", process="mean"))
+    assert dims == ["t", "stat", "y", "x"] and c2["stat"] == ["0"]
+    count = np.isfinite(base).sum(axis=1)
+    same(data[:, 0], np.where(count > 0, np.nansum(base, axis=1) / np.maximum(count, 1), np.nan))

@@ -55,9 +55,12 @@ impl Cube {
                 return input.collect_blocks(seen, found);
             }
             Node::GroupReduce(g) => return g.input.collect_blocks(seen, found),
+            Node::Lanes(l) => return l.input.collect_blocks(seen, found),
             // a halo also reads the neighbouring blocks, which the block cache serves
             Node::Kernel(k) => return k.input.collect_blocks(seen, found),
             Node::Polygons(p) => return p.input.collect_blocks(seen, found),
+            // its sources lie on another lattice
+            Node::Resample(_) => return,
             Node::Merge(m) => {
                 m.a.collect_blocks(seen, found);
                 return m.b.collect_blocks(seen, found);

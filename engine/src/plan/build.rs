@@ -150,6 +150,11 @@ impl Cube {
                 axis: g.axis,
                 groups: g.groups.clone(),
             }),
+            Node::Lanes(l) => Node::Lanes(super::lanes::ApplyLanes {
+                input: l.input.with_grid(grid.clone())?,
+                axis: l.axis,
+                f: l.f.clone(),
+            }),
             Node::Mask(m) => Node::Mask(super::mask::Mask {
                 data: m.data.with_grid(grid.clone())?,
                 mask: m.mask.with_grid(grid.clone())?,
@@ -171,6 +176,11 @@ impl Cube {
                 crs: p.crs.clone(),
                 inside: p.inside,
                 replacement: p.replacement,
+            }),
+            // the node computes whatever grid it is given from its input's
+            Node::Resample(r) => Node::Resample(super::resample::Resample {
+                input: r.input.clone(),
+                method: r.method,
             }),
             Node::Reshape { input } => Node::Reshape {
                 input: input.with_grid(grid.clone())?,

@@ -79,9 +79,11 @@ impl Cube {
             }
             Node::Merge(m) => eval_merge(m, &self.meta, window, ctx),
             Node::GroupReduce(g) => g.eval(self.meta.block_shape(window.height, window.width), window, ctx),
+            Node::Lanes(l) => l.eval(self.meta.block_shape(window.height, window.width), window, ctx),
             Node::Mask(m) => m.eval(window, ctx),
             Node::Kernel(k) => k.eval(window, ctx),
             Node::Polygons(p) => p.eval(window, ctx),
+            Node::Resample(r) => r.eval(self.meta.grid(), window, ctx),
             Node::Reshape { input } => input.eval(window, ctx),
         }
     }
@@ -103,6 +105,7 @@ impl Cube {
             }
             // the input's block and its lanes, then the output
             Node::GroupReduce(g) => g.input.peak_values_per_pixel() + g.input.meta.values_per_pixel() + own,
+            Node::Lanes(l) => l.input.peak_values_per_pixel() + l.input.meta.values_per_pixel() + 2 * own,
             Node::Mask(m) => {
                 m.data.peak_values_per_pixel().max(own + m.mask.peak_values_per_pixel())
                     + m.mask.meta.values_per_pixel()
@@ -110,6 +113,17 @@ impl Cube {
             // the halo pieces, the padded planes and the output (a halo up to the window's size)
             Node::Kernel(k) => 2 * k.input.peak_values_per_pixel() + 4 * own,
             Node::Polygons(p) => p.input.peak_values_per_pixel() + 1,
+            // the source window of an output pixel holds (output pixel size / source pixel size)² pixels
+            Node::Resample(r) => {
+                let (s, t) = (r.input.meta.grid().pixel_size(), self.meta.grid().pixel_size());
+                let ratio = ((t.0 * t.1) / (s.0 * s.1)).abs();
+                let ratio = if r.input.meta.grid().crs.same_as(&self.meta.grid().crs) {
+                    ratio.max(1.0)
+                } else {
+                    4.0
+                };
+                (r.input.peak_values_per_pixel() as f64 * ratio).ceil() as usize + own
+            }
             Node::Reshape { input } => input.peak_values_per_pixel(),
         }
     }

@@ -10,12 +10,15 @@ mod build;
 pub(crate) mod eval;
 mod group;
 mod kernel;
+mod lanes;
 mod mask;
 mod polygons;
+mod resample;
 mod reshape;
 
 pub use kernel::Border;
 pub use polygons::Polygon;
+pub use resample::{Resampling, resample_grid};
 
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -31,6 +34,15 @@ pub trait CellFn: Send + Sync + Debug {
     /// # Errors
     /// Any error of the callback, reported as [`crate::Error::Callback`].
     fn call(&self, inputs: &[&[f32]], len: usize) -> crate::Result<Vec<f32>>;
+
+    /// For functions that return several values per cell (`apply_dimension`): one output slice of `len` values
+    /// per output label. The default is the single output of [`CellFn::call`].
+    ///
+    /// # Errors
+    /// Any error of the callback, reported as [`crate::Error::Callback`].
+    fn call_many(&self, inputs: &[&[f32]], len: usize) -> crate::Result<Vec<Vec<f32>>> {
+        Ok(vec![self.call(inputs, len)?])
+    }
 
     /// For reducers that can consume their inputs one at a time (mean, sum, min, max, …): a fresh accumulator
     /// for `len` cells. Reductions over time then read one date after the other, so memory does not grow with
@@ -81,12 +93,16 @@ enum Node {
     Merge(Merge),
     /// Reduce groups of labels of one axis; the axis keeps one label per group.
     GroupReduce(group::GroupReduce),
+    /// Map the values along one axis to another number of values, per cell.
+    Lanes(lanes::ApplyLanes),
     /// Replace values where a mask on the same grid is non-zero.
     Mask(mask::Mask),
     /// A 2D convolution over `y` and `x`, reading a halo around each window.
     Kernel(kernel::Kernel),
     /// Replace values of pixels whose centres lie inside (or outside) polygons.
     Polygons(polygons::PolygonMask),
+    /// The input interpolated or aggregated onto this cube's grid.
+    Resample(resample::Resample),
     /// The input's values under another dimension layout (a dimension added or dropped, labels of another kind).
     Reshape { input: Cube },
 }
@@ -164,6 +180,10 @@ impl Cube {
                 ));
                 vec![&g.input]
             }
+            Node::Lanes(l) => {
+                out.push_str(&format!("{pad}apply along axis {} -> {shape}\n", l.axis));
+                vec![&l.input]
+            }
             Node::Mask(m) => {
                 out.push_str(&format!("{pad}mask -> {shape}\n"));
                 vec![&m.data, &m.mask]
@@ -178,6 +198,10 @@ impl Cube {
                     p.polygons.len()
                 ));
                 vec![&p.input]
+            }
+            Node::Resample(r) => {
+                out.push_str(&format!("{pad}resample ({:?}) -> {shape}\n", r.method));
+                vec![&r.input]
             }
             Node::Reshape { input } => {
                 out.push_str(&format!("{pad}reshape -> {shape}\n"));

@@ -3,6 +3,7 @@
 
 mod aggregate;
 mod apply;
+mod apply_dimension;
 mod dimensions;
 mod filter;
 mod kernel;
@@ -12,6 +13,7 @@ mod mask;
 mod merge;
 mod ndvi;
 mod reduce;
+mod resample;
 mod save;
 
 use crate::registry::ProcessDef;
@@ -45,6 +47,15 @@ pub(crate) fn processes() -> Vec<ProcessDef> {
         ProcessDef::new(include_str!("specs/mask_polygon.json"), mask::mask_polygon),
         ProcessDef::new(include_str!("specs/filter_spatial.json"), mask::filter_spatial),
         ProcessDef::new(include_str!("specs/apply_kernel.json"), kernel::apply_kernel),
+        ProcessDef::new(
+            include_str!("specs/apply_dimension.json"),
+            apply_dimension::apply_dimension,
+        ),
+        ProcessDef::new(include_str!("specs/resample_spatial.json"), resample::resample_spatial),
+        ProcessDef::new(
+            include_str!("specs/resample_cube_spatial.json"),
+            resample::resample_cube_spatial,
+        ),
         ProcessDef::new(include_str!("specs/add_dimension.json"), dimensions::add_dimension),
         ProcessDef::new(include_str!("specs/drop_dimension.json"), dimensions::drop_dimension),
         ProcessDef::new(

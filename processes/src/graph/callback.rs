@@ -64,6 +64,25 @@ impl CallbackFn {
         Ok(f)
     }
 
+    /// Like [`CallbackFn::try_new`] for callbacks that return an array per cell (`apply_dimension`): also the
+    /// number of values they return, which the output dimension gets as its length.
+    pub(crate) fn try_new_many(
+        graph: Arc<ProcessGraph>,
+        inputs: Inputs,
+        context: Value,
+        ctx: &Ctx,
+    ) -> Result<(CallbackFn, usize)> {
+        let f = CallbackFn::new(graph, inputs, context, ctx);
+        let lanes = match &f.inputs {
+            Inputs::Array { labels, .. } => labels.len(),
+            Inputs::Named(names) => names.len(),
+        };
+        let cell = [f32::NAN];
+        let probe: Vec<&[f32]> = vec![&cell; lanes];
+        let n = f.call_many(&probe, 1)?.len();
+        Ok((f, n))
+    }
+
     /// Evaluates the callback on plain values (used for scalar checks and by tests).
     pub(crate) fn eval_values(&self, values: Vec<Value>) -> Result<Value> {
         let mut params = HashMap::new();
@@ -88,6 +107,14 @@ impl CellFn for CallbackFn {
         crate::math::Streaming::new(process, len, *ignore).map(|s| Box::new(s) as Box<dyn openeo_engine::Accumulator>)
     }
 
+    fn call_many(&self, inputs: &[&[f32]], len: usize) -> openeo_engine::Result<Vec<Vec<f32>>> {
+        let out = self.evaluate(inputs)?;
+        match out {
+            Value::Array(items, _) => items.into_iter().map(|v| lane(v, len)).collect(),
+            other => Ok(vec![lane(other, len)?]),
+        }
+    }
+
     fn call(&self, inputs: &[&[f32]], len: usize) -> openeo_engine::Result<Vec<f32>> {
         if let Some(out) = self
             .fast
@@ -96,22 +123,35 @@ impl CellFn for CallbackFn {
         {
             return Ok(out);
         }
+        lane(self.evaluate(inputs)?, len)
+    }
+}
+
+impl CallbackFn {
+    /// The callback's result for the cells of `inputs` (one field per input).
+    fn evaluate(&self, inputs: &[&[f32]]) -> openeo_engine::Result<Value> {
         let values = inputs.iter().map(|s| Value::Field(Arc::from(*s))).collect();
-        let out = self.eval_values(values).map_err(|e| openeo_engine::Error::Callback {
+        self.eval_values(values).map_err(|e| openeo_engine::Error::Callback {
             code: e.code().to_string(),
             message: e.to_string(),
-        })?;
-        let bad = |what: &str| openeo_engine::Error::Callback {
+        })
+    }
+}
+
+/// One value per cell from a callback's result: a field, or one number (null, boolean) for every cell.
+fn lane(v: Value, len: usize) -> openeo_engine::Result<Vec<f32>> {
+    match v {
+        Value::Field(f) if f.len() == len => Ok(f.to_vec()),
+        Value::Number(n) => Ok(vec![n as f32; len]),
+        Value::Null => Ok(vec![f32::NAN; len]),
+        Value::Bool(b) => Ok(vec![if b { 1.0 } else { 0.0 }; len]),
+        other => Err(openeo_engine::Error::Callback {
             code: "ProcessParameterInvalid".into(),
-            message: format!("the callback must return one number per cell, it returned {what}"),
-        };
-        match out {
-            Value::Field(f) if f.len() == len => Ok(f.to_vec()),
-            Value::Number(n) => Ok(vec![n as f32; len]),
-            Value::Null => Ok(vec![f32::NAN; len]),
-            Value::Bool(b) => Ok(vec![if b { 1.0 } else { 0.0 }; len]),
-            other => Err(bad(other.type_name())),
-        }
+            message: format!(
+                "the callback must return one number per cell, it returned {}",
+                other.type_name()
+            ),
+        }),
     }
 }
 

@@ -1,0 +1,42 @@
+//! apply_dimension (<https://processes.openeo.org/#apply_dimension>) over a non-spatial dimension: the process
+//! gets the labelled array `data` of each cell and returns an array of values, whose length (found while
+//! planning) becomes the dimension's. The labels stay when the length does not change, else they are `0`, `1`,
+//! …; with `target_dimension` the values go to a new dimension of type `other` in the source's place.
+
+use std::sync::Arc;
+
+use openeo_engine::{Dimension, Labels};
+
+use crate::graph::callback::Inputs;
+use crate::graph::{Args, CallbackFn};
+use crate::{Ctx, Result, Value};
+
+pub(super) fn apply_dimension(args: &mut Args, ctx: &Ctx) -> Result<Value> {
+    let cube = args.cube("data")?;
+    let process = args.callback("process")?;
+    let dimension = args.string("dimension")?;
+    if dimension == "x" || dimension == "y" {
+        return Err(openeo_engine::Error::Unsupported {
+            message: "apply_dimension over a spatial dimension (use apply_kernel or apply_neighborhood)".into(),
+        }
+        .into());
+    }
+    let axis = cube.meta().axis(&dimension)?;
+    let dim = &cube.meta().dims()[axis];
+    let names: Arc<[String]> = dim.labels().to_strings().into();
+    let inputs = Inputs::Array {
+        name: "data",
+        labels: names,
+    };
+    let (f, n) = CallbackFn::try_new_many(process, inputs, args.get("context")?, ctx)?;
+    let labels = if n == dim.len() {
+        dim.labels().clone()
+    } else {
+        Labels::Other((0..n).map(|i| i.to_string()).collect())
+    };
+    let new = match args.opt_string("target_dimension")? {
+        Some(target) if target != dimension => Dimension::new(target, Labels::Other(labels.to_strings())),
+        _ => Dimension::new(dimension, labels),
+    };
+    Ok(Value::Cube(Box::new(cube.apply_lanes(axis, Arc::new(f), new)?)))
+}
