@@ -86,6 +86,33 @@ pub enum Error {
         /// Details.
         message: String,
     },
+    /// A label the array has already (`array_append`).
+    #[error("the array already has an element with the label '{label}'")]
+    LabelExists {
+        /// The label.
+        label: String,
+    },
+    /// A label given for an array without labels.
+    #[error("process '{process}': a label can't be provided as the given array is not labeled")]
+    ArrayNotLabeled {
+        /// The process id.
+        process: String,
+    },
+    /// A label present in both arrays to concatenate.
+    #[error("the label '{label}' exists in both arrays; resolve the conflict before concatenating them")]
+    ArrayLabelConflict {
+        /// The label.
+        label: String,
+    },
+    /// `quantiles` without `probabilities` and `q`.
+    #[error("the process 'quantiles' requires either the 'probabilities' or the 'q' parameter to be set")]
+    QuantilesParameterMissing,
+    /// `quantiles` with both `probabilities` and `q`.
+    #[error("the process 'quantiles' only allows that either the 'probabilities' or the 'q' parameter is set")]
+    QuantilesParameterConflict,
+    /// Probabilities not in ascending order.
+    #[error("the values passed for parameter 'probabilities' must be sorted in ascending order")]
+    AscendingProbabilitiesRequired,
     /// An engine error while building or running the plan.
     #[error(transparent)]
     Engine(#[from] openeo_engine::Error),
@@ -119,6 +146,12 @@ impl Error {
             Error::ArrayElementNotAvailable { .. } => "ArrayElementNotAvailable",
             Error::MinMaxSwapped { .. } => "MinMaxSwapped",
             Error::LabelNotAvailable { .. } => "LabelNotAvailable",
+            Error::LabelExists { .. } => "LabelExists",
+            Error::ArrayNotLabeled { .. } => "ArrayNotLabeled",
+            Error::ArrayLabelConflict { .. } => "ArrayLabelConflict",
+            Error::QuantilesParameterMissing => "QuantilesParameterMissing",
+            Error::QuantilesParameterConflict => "QuantilesParameterConflict",
+            Error::AscendingProbabilitiesRequired => "AscendingProbabilitiesRequired",
             Error::InNode { source, .. } => source.code(),
             Error::Engine(e) => match e {
                 E::BandNotFound { .. } => "BandNotAvailable",

@@ -10,6 +10,8 @@ mod arrays;
 mod comparison;
 mod cubes;
 pub use cubes::{output_format, stac_assets};
+mod dates;
+mod development;
 mod error;
 mod graph;
 mod logic;
@@ -18,6 +20,7 @@ mod output;
 mod registry;
 #[cfg(test)]
 mod testutil;
+mod texts;
 mod value;
 
 pub use error::{Error, Result};

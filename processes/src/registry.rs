@@ -136,6 +136,9 @@ fn definitions() -> Vec<ProcessDef> {
         crate::arrays::processes(),
         crate::logic::processes(),
         crate::comparison::processes(),
+        crate::texts::processes(),
+        crate::dates::processes(),
+        crate::development::processes(),
     ]
     .into_iter()
     .flatten()

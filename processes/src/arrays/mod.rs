@@ -1,4 +1,23 @@
-//! Array processes: array_element, first, last, count. Inside callbacks the arrays hold per-cell fields.
+//! Array processes. Inside callbacks the arrays hold per-cell fields (see the `cells` module): processes that
+//! pick, count or search work cell by cell; processes that give an array give one field per element.
+//!
+//! - picking and counting: array_element, first, last, count (this module);
+//! - building: array_create, array_append, array_concat ([`build`]);
+//! - labels: array_labels ([`labels`]);
+//! - searching: array_contains, array_find ([`search`]);
+//! - callbacks on each element: array_apply, array_filter ([`apply_filter`]);
+//! - filling gaps: array_interpolate_linear ([`interpolate`]);
+//! - sorting: sort, order, rearrange ([`sorting`]);
+//! - statistics that give arrays: extrema, quantiles ([`statistics`]).
+
+mod apply_filter;
+mod build;
+mod cells;
+mod interpolate;
+mod labels;
+mod search;
+mod sorting;
+mod statistics;
 
 use std::sync::Arc;
 
@@ -7,6 +26,8 @@ use crate::math::reduce_values;
 use crate::registry::ProcessDef;
 use crate::{Ctx, Error, Result, Value};
 
+pub(crate) use labels::format_number;
+
 /// The processes of this family.
 pub(crate) fn processes() -> Vec<ProcessDef> {
     vec![
@@ -14,6 +35,23 @@ pub(crate) fn processes() -> Vec<ProcessDef> {
         ProcessDef::new(include_str!("specs/first.json"), first),
         ProcessDef::new(include_str!("specs/last.json"), last),
         ProcessDef::new(include_str!("specs/count.json"), count),
+        ProcessDef::new(include_str!("specs/array_create.json"), build::array_create),
+        ProcessDef::new(include_str!("specs/array_append.json"), build::array_append),
+        ProcessDef::new(include_str!("specs/array_concat.json"), build::array_concat),
+        ProcessDef::new(include_str!("specs/array_labels.json"), labels::array_labels),
+        ProcessDef::new(include_str!("specs/array_contains.json"), search::array_contains),
+        ProcessDef::new(include_str!("specs/array_find.json"), search::array_find),
+        ProcessDef::new(include_str!("specs/array_apply.json"), apply_filter::array_apply),
+        ProcessDef::new(include_str!("specs/array_filter.json"), apply_filter::array_filter),
+        ProcessDef::new(
+            include_str!("specs/array_interpolate_linear.json"),
+            interpolate::array_interpolate_linear,
+        ),
+        ProcessDef::new(include_str!("specs/sort.json"), sorting::sort),
+        ProcessDef::new(include_str!("specs/order.json"), sorting::order),
+        ProcessDef::new(include_str!("specs/rearrange.json"), sorting::rearrange),
+        ProcessDef::new(include_str!("specs/extrema.json"), statistics::extrema),
+        ProcessDef::new(include_str!("specs/quantiles.json"), statistics::quantiles),
     ]
 }
 
@@ -124,4 +162,127 @@ fn count(args: &mut Args, _: &Ctx) -> Result<Value> {
                 .collect::<Arc<[f32]>>(),
         ),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use openeo_engine::CellFn;
+    use serde_json::json;
+
+    use crate::testutil::{corpus, ctx, reducer};
+
+    #[test]
+    fn corpus() {
+        corpus::check(&[
+            "array_create",
+            "array_append",
+            "array_concat",
+            "array_labels",
+            "array_contains",
+            "array_find",
+            "array_apply",
+            "array_filter",
+            "array_interpolate_linear",
+            "sort",
+            "order",
+            "rearrange",
+            "extrema",
+            "quantiles",
+        ]);
+    }
+
+    /// A top-level graph: dates shifted by `array_apply`, ordered and rearranged, then joined as text; an error
+    /// inside a callback keeps its code.
+    #[test]
+    fn top_level_graph() {
+        let ctx = ctx();
+        let graph = |unit: &str| {
+            json!({
+                "shifted": {"process_id": "array_apply", "arguments": {
+                    "data": ["2020-03-31", "2020-01-31", "2020-02-29"],
+                    "process": {"process_graph": {"s": {"process_id": "date_shift", "arguments": {
+                        "date": {"from_parameter": "x"}, "value": 1, "unit": unit}, "result": true}}}
+                }},
+                "order": {"process_id": "order", "arguments": {"data": {"from_node": "shifted"}, "asc": false}},
+                "sorted": {"process_id": "rearrange", "arguments": {
+                    "data": {"from_node": "shifted"}, "order": {"from_node": "order"}}},
+                "text": {"process_id": "text_concat", "arguments": {
+                    "data": {"from_node": "sorted"}, "separator": ","}, "result": true}
+            })
+        };
+        let run = |unit: &str| crate::evaluate(&crate::ProcessGraph::from_json(&graph(unit)).unwrap(), &ctx);
+        let out = run("month").unwrap().result;
+        assert!(
+            matches!(&out, crate::Value::Text(t) if t == "2020-04-30,2020-03-29,2020-02-29"),
+            "{out:?}"
+        );
+        assert_eq!(run("moon").unwrap_err().code(), "ProcessParameterInvalid");
+    }
+
+    /// The array processes inside a reducer callback, as `reduce_dimension` runs it on a block of cells: the
+    /// arrays they give are picked from or reduced to one value per cell.
+    #[test]
+    fn in_reducers() {
+        let ctx = ctx();
+        let n = f32::NAN;
+        let lanes: [&[f32]; 4] = [&[4.0, n, 1.0], &[2.0, 3.0, n], &[9.0, n, n], &[3.0, 1.0, n]];
+        let run = |graph: serde_json::Value| {
+            let f = reducer(graph, &["2020-01-01", "2020-01-02", "2020-01-03", "2020-01-04"], &ctx).unwrap();
+            f.call(&lanes, 3).unwrap()
+        };
+        let data = json!({"from_parameter": "data"});
+        let pick = |inner: serde_json::Value, index: usize| {
+            json!({
+                "inner": inner,
+                "pick": {"process_id": "array_element", "arguments": {
+                    "data": {"from_node": "inner"}, "index": index}, "result": true}
+            })
+        };
+        let same = |got: Vec<f32>, want: [f32; 3]| {
+            assert!(
+                got.iter().zip(want).all(|(g, w)| g == &w || (g.is_nan() && w.is_nan())),
+                "{got:?} != {want:?}"
+            );
+        };
+        // the second smallest value of each cell; cells with fewer values give no-data
+        let sort = json!({"process_id": "sort", "arguments": {"data": data}});
+        same(run(pick(sort, 1)), [3.0, 3.0, n]);
+        let quantiles = json!({"process_id": "quantiles", "arguments": {"data": data, "probabilities": [0.5]}});
+        same(run(pick(quantiles, 0)), [3.5, 2.0, 1.0]);
+        let extrema = json!({"process_id": "extrema", "arguments": {"data": data}});
+        same(run(pick(extrema, 1)), [9.0, 3.0, 1.0]);
+        // the index of each cell's largest value
+        same(
+            run(json!({
+                "max": {"process_id": "max", "arguments": {"data": data}},
+                "find": {"process_id": "array_find", "arguments": {
+                    "data": data, "value": {"from_node": "max"}}, "result": true}
+            })),
+            [2.0, 1.0, 0.0],
+        );
+        // the number of values above 2 in each cell
+        same(
+            run(json!({
+                "filter": {"process_id": "array_filter", "arguments": {"data": data, "condition": {"process_graph": {
+                    "gt": {"process_id": "gt", "arguments": {"x": {"from_parameter": "x"}, "y": 2}, "result": true}
+                }}}},
+                "count": {"process_id": "count", "arguments": {"data": {"from_node": "filter"}}, "result": true}
+            })),
+            [3.0, 1.0, 0.0],
+        );
+        // values weighted by their index, summed
+        same(
+            run(json!({
+                "apply": {"process_id": "array_apply", "arguments": {"data": data, "process": {"process_graph": {
+                    "m": {"process_id": "multiply", "arguments": {
+                        "x": {"from_parameter": "x"}, "y": {"from_parameter": "index"}}, "result": true}
+                }}}},
+                "sum": {"process_id": "sum", "arguments": {"data": {"from_node": "apply"}}, "result": true}
+            })),
+            [29.0, 6.0, 0.0],
+        );
+        // gaps filled along time: the second cell's third value lies between its 3 and 1
+        let interpolated = json!({"process_id": "array_interpolate_linear", "arguments": {"data": data}});
+        same(run(pick(interpolated, 2)), [9.0, 2.0, n]);
+    }
 }

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use crate::Value;
 
 /// The JSON5 the test files use (comments, trailing commas, `NaN`, `Infinity`, single or double quotes, bare
-/// keys), read into values; `{"type": "nodata"}` becomes `null`.
+/// keys), read into values; `{"type": "nodata"}` becomes `null` and `{"type": "labeled-array", …}` a labelled
+/// array.
 pub(crate) struct Parser<'a> {
     s: &'a [u8],
     i: usize,
@@ -120,8 +121,31 @@ impl<'a> Parser<'a> {
         }
         match map.get("type") {
             Some(Value::Text(t)) if t == "nodata" && map.len() == 1 => Value::Null,
+            Some(Value::Text(t)) if t == "labeled-array" => self.labeled_array(&map),
             _ => Value::Object(map),
         }
+    }
+
+    /// `{"type": "labeled-array", "data": [{"key": …, "value": …}, …]}` as a labelled array (number keys become
+    /// number labels).
+    fn labeled_array(&self, map: &BTreeMap<String, Value>) -> Value {
+        let Some(Value::Array(entries, _)) = map.get("data") else {
+            self.fail("a labeled array without data");
+        };
+        let mut values = Vec::new();
+        let mut labels = Vec::new();
+        for e in entries {
+            let Value::Object(e) = e else {
+                self.fail("a labeled array entry that is not an object");
+            };
+            labels.push(match e.get("key") {
+                Some(Value::Text(k)) => k.clone(),
+                Some(Value::Number(n)) => crate::arrays::format_number(*n),
+                _ => self.fail("a labeled array entry without a string or number key"),
+            });
+            values.push(e.get("value").cloned().unwrap_or(Value::Null));
+        }
+        Value::Array(values, Some(labels.into()))
     }
 
     fn word(&mut self) -> String {

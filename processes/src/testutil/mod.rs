@@ -43,3 +43,46 @@ pub(crate) fn assert_cells(v: &Value, expected: &[f32]) {
             .all(|(a, e)| a == e || (a.is_nan() && e.is_nan()) || (a - e).abs() <= 1e-6 * e.abs().max(1.0));
     assert!(same, "got {cells:?}, expected {expected:?}");
 }
+
+/// The plain value of `json` (arrays without labels).
+pub(crate) fn value(json: serde_json::Value) -> Value {
+    crate::graph::json_to_value(&json)
+}
+
+/// An array of `items` with the labels `labels`.
+pub(crate) fn labelled(items: Vec<Value>, labels: &[&str]) -> Value {
+    let labels: Vec<String> = labels.iter().map(|l| (*l).to_string()).collect();
+    Value::Array(items, Some(labels.into()))
+}
+
+/// The callback of the process graph `json` (the node map).
+pub(crate) fn callback(json: serde_json::Value) -> Value {
+    Value::Callback(Arc::new(crate::ProcessGraph::from_json(&json).unwrap()))
+}
+
+/// Asserts that `v` is an array of fields, element `k` equal to `expected[k]` (see [`assert_cells`]).
+pub(crate) fn assert_fields(v: &Value, expected: &[&[f32]]) {
+    let Value::Array(items, _) = v else {
+        panic!("expected an array, got {v:?}");
+    };
+    assert_eq!(items.len(), expected.len(), "elements of {v:?}");
+    for (item, e) in items.iter().zip(expected) {
+        assert_cells(item, e);
+    }
+}
+
+/// A reducer callback over a dimension with `labels`, as `reduce_dimension` builds it, probed like it.
+pub(crate) fn reducer(json: serde_json::Value, labels: &[&str], ctx: &Ctx) -> Result<crate::graph::CallbackFn> {
+    let graph = Arc::new(crate::ProcessGraph::from_json(&json).unwrap());
+    let labels: Vec<String> = labels.iter().map(|l| (*l).to_string()).collect();
+    let inputs = crate::graph::callback::Inputs::Array {
+        name: "data",
+        labels: labels.into(),
+    };
+    crate::graph::CallbackFn::try_new(graph, inputs, Value::Null, ctx)
+}
+
+/// Asserts that `v` is the plain value `expected` (numbers compared as `f64`, labels ignored).
+pub(crate) fn assert_json(v: &Value, expected: serde_json::Value) {
+    assert_eq!(v.to_json(), value(expected).to_json());
+}
