@@ -219,6 +219,56 @@ mod tests {
         assert_eq!(run("moon").unwrap_err().code(), "ProcessParameterInvalid");
     }
 
+    /// The array processes as `apply_dimension` runs them: the length of the array a callback gives is found on a
+    /// single no-data cell while planning, so it must not depend on the cells' values.
+    #[test]
+    fn in_apply_dimension() {
+        use std::sync::Arc;
+
+        use crate::graph::CallbackFn;
+        use crate::graph::callback::Inputs;
+
+        let ctx = ctx();
+        let n = f32::NAN;
+        let lanes: [&[f32]; 3] = [&[4.0, n], &[2.0, 3.0], &[9.0, 1.0]];
+        let run = |process: &str, extra: serde_json::Value| {
+            let mut arguments = json!({"data": {"from_parameter": "data"}});
+            if let (Some(a), Some(e)) = (arguments.as_object_mut(), extra.as_object()) {
+                a.extend(e.clone());
+            }
+            let graph = json!({"p": {"process_id": process, "arguments": arguments, "result": true}});
+            let graph = Arc::new(crate::ProcessGraph::from_json(&graph).unwrap());
+            let labels: Arc<[String]> = ["a", "b", "c"].map(String::from).into();
+            let inputs = Inputs::Array { name: "data", labels };
+            let (f, len) = CallbackFn::try_new_many(graph, inputs, crate::Value::Null, &ctx).unwrap();
+            (len, f.call_many(&lanes, 2).unwrap())
+        };
+        let same = |got: &[Vec<f32>], want: &[[f32; 2]]| {
+            let equal = |g: &f32, w: &f32| g == w || (g.is_nan() && w.is_nan());
+            let ok = got.len() == want.len()
+                && got
+                    .iter()
+                    .zip(want)
+                    .all(|(g, w)| g.iter().zip(w).all(|(g, w)| equal(g, w)));
+            assert!(ok, "{got:?} != {want:?}");
+        };
+        let (len, out) = run("sort", json!({}));
+        assert_eq!(len, 3);
+        same(&out, &[[2.0, 1.0], [4.0, 3.0], [9.0, n]]);
+        let (len, out) = run("order", json!({"asc": false, "nodata": false}));
+        assert_eq!(len, 3);
+        same(&out, &[[2.0, 0.0], [0.0, 1.0], [1.0, 2.0]]);
+        let (len, out) = run("quantiles", json!({"probabilities": 4}));
+        assert_eq!(len, 3);
+        same(&out, &[[3.0, 1.5], [4.0, 2.0], [6.5, 2.5]]);
+        let (len, out) = run("extrema", json!({}));
+        assert_eq!(len, 2);
+        same(&out, &[[2.0, 1.0], [9.0, 3.0]]);
+        let (len, out) = run("array_interpolate_linear", json!({}));
+        assert_eq!(len, 3);
+        same(&out, &[[4.0, n], [2.0, 3.0], [9.0, 1.0]]);
+    }
+
     /// The array processes inside a reducer callback, as `reduce_dimension` runs it on a block of cells: the
     /// arrays they give are picked from or reduced to one value per cell.
     #[test]
