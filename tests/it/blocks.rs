@@ -98,7 +98,13 @@ fn unaligned_windows_decode_each_source_tile_once_with_unchanged_values() {
                 ..ExecOptions::default()
             };
             let out = dir.path().join(if format == "GTiff" { "out.tif" } else { "out.nc" });
-            let run = openeo_server::run_graph(&graph, cat.clone(), None, outbound(), &out, &opts).unwrap();
+            let run = openeo_server::run_graph(
+                &graph,
+                openeo_server::standard_ctx(cat.clone(), outbound()),
+                &out,
+                &opts,
+            )
+            .unwrap();
             let what = format!("{id} → {format}");
             assert_eq!(stats.blocks_decoded(), touched, "{what}: source tiles decoded");
             assert_eq!(

@@ -30,7 +30,7 @@ pub(crate) fn run_with(graph: &Value, cat: Arc<Catalog>, out: &Path) -> Result<V
         memory_budget: Some(8 << 20),
         ..ExecOptions::default()
     };
-    openeo_server::run_graph(graph, cat, None, outbound(), out, &opts)
+    openeo_server::run_graph(graph, openeo_server::standard_ctx(cat, outbound()), out, &opts)
         .map(|o| o.files.into_iter().map(|(p, _)| p).collect())
 }
 
