@@ -14,6 +14,7 @@ mod exec;
 mod generate;
 mod io;
 mod plan;
+mod vector;
 
 pub use catalog::{Asset, AssetRef, Catalog, Collection, Item, PropertyValue, SyntheticBand};
 pub use cube::{BandInfo, Bbox, Crs, CubeMeta, Dimension, DimensionKind, Grid, Labels, Period, Window};
@@ -28,3 +29,4 @@ pub use io::{
     TileSink, create_sink, resolve_href,
 };
 pub use plan::{Accumulator, Border, CellFn, Cube, MergeResolver, Polygon, Resampling, resample_grid};
+pub use vector::{Geometry, VectorCube, VectorValues};

@@ -22,12 +22,14 @@ mod registry;
 mod testutil;
 mod texts;
 mod value;
+mod vector;
 
 pub use error::{Error, Result};
 pub use graph::{
-    Ctx, Evaluation, MAX_DEPTH, MAX_NODES, ProcessGraph, SaveRequest, UdpLookup, check, evaluate, from_nodes,
+    Ctx, Evaluation, MAX_DEPTH, MAX_NODES, ProcessGraph, SaveData, SaveRequest, UdpLookup, check, evaluate, from_nodes,
     udp_cycle, validate,
 };
 pub use output::{cube_json, file_count, format_file_info, value_json, write_json, write_save};
 pub use registry::{ProcessDef, Registry};
 pub use value::Value;
+pub use vector::VectorData;

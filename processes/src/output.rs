@@ -9,7 +9,7 @@ use openeo_engine::{
 };
 use serde_json::{Value as Json, json};
 
-use crate::{Error, Result, SaveRequest, Value, output_format};
+use crate::{Error, Result, SaveData, SaveRequest, Value, output_format};
 
 /// The file extension and media type of a format name.
 ///
@@ -19,6 +19,8 @@ pub fn format_file_info(format: &str) -> Result<(&'static str, &'static str)> {
     Ok(match output_format(format)? {
         "GTiff" => ("tif", "image/tiff; application=geotiff"),
         "netCDF" => ("nc", "application/x-netcdf"),
+        "GeoJSON" => ("geojson", "application/geo+json"),
+        "CSV" => ("csv", "text/csv"),
         _ => ("json", "application/json"),
     })
 }
@@ -46,23 +48,34 @@ pub fn file_count(meta: &CubeMeta, format: &str) -> Result<usize> {
 /// Engine errors while computing or writing.
 pub fn write_save(save: &SaveRequest, path: &Path, opts: &ExecOptions) -> Result<Vec<PathBuf>> {
     let (cog, compress) = gtiff_options(&save.format, &save.options)?;
-    match output_format(&save.format)? {
+    let format = output_format(&save.format)?;
+    let cube = match &save.data {
+        SaveData::Vector(v) => {
+            v.write(format, path, opts)?;
+            return Ok(vec![path.to_path_buf()]);
+        }
+        SaveData::Raster(cube) => cube,
+    };
+    match format {
         "GTiff" => Ok(execute(
-            &save.cube,
-            create_sink(save.cube.meta(), path, OutputFormat::GTiff { cog, compress })?,
+            cube,
+            create_sink(cube.meta(), path, OutputFormat::GTiff { cog, compress })?,
             opts,
         )?),
         "netCDF" => Ok(execute(
-            &save.cube,
-            create_sink(save.cube.meta(), path, OutputFormat::NetCdf)?,
+            cube,
+            create_sink(cube.meta(), path, OutputFormat::NetCdf)?,
             opts,
         )?),
-        _ => {
-            let block = execute_to_memory(&save.cube, opts)?;
-            let doc = cube_json(save.cube.meta(), &block);
+        "JSON" => {
+            let block = execute_to_memory(cube, opts)?;
+            let doc = cube_json(cube.meta(), &block);
             write_json(&doc, path)?;
             Ok(vec![path.to_path_buf()])
         }
+        other => Err(Error::FormatUnsupported {
+            format: format!("{other} (a raster cube is written as GTiff, netCDF or JSON)"),
+        }),
     }
 }
 
@@ -102,16 +115,26 @@ pub(crate) fn gtiff_options(format: &str, options: &BTreeMap<String, Value>) -> 
 /// # Errors
 /// File-system errors.
 pub fn write_json(doc: &Json, path: &Path) -> Result<()> {
-    let tmp = path.with_extension("json.part");
+    let text = serde_json::to_vec(doc)
+        .map_err(|e| Error::Engine(openeo_engine::Error::Internal { message: e.to_string() }))?;
+    write_atomically(path, &text)
+}
+
+/// Writes `bytes` to `path` atomically (a `.part` file next to it, then a rename).
+///
+/// # Errors
+/// File-system errors.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".part");
+    let tmp = PathBuf::from(tmp);
     let io = |source| {
         Error::Engine(openeo_engine::Error::Io {
             path: path.to_path_buf(),
             source,
         })
     };
-    let text = serde_json::to_vec(doc)
-        .map_err(|e| Error::Engine(openeo_engine::Error::Internal { message: e.to_string() }))?;
-    std::fs::write(&tmp, text).map_err(io)?;
+    std::fs::write(&tmp, bytes).map_err(io)?;
     std::fs::rename(&tmp, path).map_err(io)
 }
 

@@ -27,6 +27,8 @@ pub enum Value {
     Field(Arc<[f32]>),
     /// A data cube (lazy).
     Cube(Box<Cube>),
+    /// A vector data cube (lazy).
+    Vector(Box<crate::VectorData>),
     /// A child process graph (callback).
     Callback(Arc<ProcessGraph>),
 }
@@ -47,7 +49,7 @@ impl Value {
                     .map(|v| serde_json::Number::from_f64(f64::from(*v)).map_or(J::Null, J::Number))
                     .collect(),
             ),
-            Value::Cube(_) => J::String("<datacube>".into()),
+            Value::Cube(_) | Value::Vector(_) => J::String("<datacube>".into()),
             Value::Callback(_) => J::String("<process graph>".into()),
         }
     }
@@ -62,7 +64,7 @@ impl Value {
             Value::Array(..) => "array",
             Value::Object(_) => "object",
             Value::Field(_) => "number",
-            Value::Cube(_) => "datacube",
+            Value::Cube(_) | Value::Vector(_) => "datacube",
             Value::Callback(_) => "process graph",
         }
     }

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use openeo_engine::{Catalog, ExecOptions, OutboundPolicy};
 use openeo_processes::{
-    Ctx, Evaluation, ProcessGraph, Registry, SaveRequest, Value, evaluate, format_file_info, value_json, write_json,
-    write_save,
+    Ctx, Evaluation, ProcessGraph, Registry, SaveData, SaveRequest, Value, evaluate, format_file_info, value_json,
+    write_json, write_save,
 };
 
 /// Why a run failed: the openEO error code and message.
@@ -54,16 +54,47 @@ pub fn standard_ctx(catalog: Arc<Catalog>, outbound: Arc<OutboundPolicy>) -> Ctx
     Ctx::new(catalog, Registry::standard(), None).with_outbound(outbound)
 }
 
-/// Number of values (pixels × other labels) the evaluation's results hold.
-pub fn result_values(eval: &Evaluation) -> f64 {
-    let cube_values = |c: &openeo_engine::Cube| {
-        let g = c.meta().grid();
-        (c.meta().values_per_pixel() * g.width * g.height) as f64
+/// The save request of a graph without `save_result`: its result cube, in the format the output file's extension
+/// `ext` names (`tif`, `nc`, `geojson`, `csv`; JSON otherwise). `None` when the result is not a cube.
+fn implicit_save(result: &Value, ext: &str) -> Option<SaveRequest> {
+    let (data, format) = match result {
+        Value::Cube(c) => (
+            SaveData::Raster((**c).clone()),
+            match ext {
+                "tif" | "tiff" => "GTiff",
+                "nc" => "netCDF",
+                _ => "JSON",
+            },
+        ),
+        Value::Vector(v) => (
+            SaveData::Vector(v.clone()),
+            match ext {
+                "geojson" => "GeoJSON",
+                "csv" => "CSV",
+                _ => "JSON",
+            },
+        ),
+        _ => return None,
     };
-    match (&eval.result, eval.saves.is_empty()) {
-        (Value::Cube(c), true) => cube_values(c),
-        _ => eval.saves.iter().map(|s| cube_values(&s.cube)).sum(),
+    Some(SaveRequest {
+        data,
+        format: format.into(),
+        options: Default::default(),
+    })
+}
+
+/// The save requests of `eval`: its `save_result` calls, or its result cube saved as GTiff (rasters) or JSON.
+fn saves_or_result(eval: &Evaluation) -> Vec<SaveRequest> {
+    if eval.saves.is_empty() {
+        implicit_save(&eval.result, "tif").into_iter().collect()
+    } else {
+        eval.saves.clone()
     }
+}
+
+/// Number of values (pixels × other labels, or geometries × labels) the evaluation's results hold.
+pub fn result_values(eval: &Evaluation) -> f64 {
+    saves_or_result(eval).iter().map(|s| s.data.value_count()).sum()
 }
 
 /// How many files [`write_results`] will write for `eval` (GTiff when the graph has no `save_result`), known from
@@ -72,15 +103,16 @@ pub fn result_values(eval: &Evaluation) -> f64 {
 /// # Errors
 /// [`RunError`] for an unsupported format.
 pub fn result_file_count(eval: &Evaluation) -> Result<usize, RunError> {
-    if eval.saves.is_empty() {
-        return Ok(match &eval.result {
-            Value::Cube(c) => openeo_processes::file_count(c.meta(), "GTiff")?,
-            _ => 1,
-        });
+    let saves = saves_or_result(eval);
+    if saves.is_empty() {
+        return Ok(1);
     }
     let mut n = 0;
-    for s in &eval.saves {
-        n += openeo_processes::file_count(s.cube.meta(), &s.format)?;
+    for s in &saves {
+        n += match &s.data {
+            SaveData::Raster(c) => openeo_processes::file_count(c.meta(), &s.format)?,
+            SaveData::Vector(_) => 1,
+        };
     }
     Ok(n)
 }
@@ -93,26 +125,15 @@ pub fn result_file_count(eval: &Evaluation) -> Result<usize, RunError> {
 pub fn write_results(eval: Evaluation, output: &Path, opts: &ExecOptions) -> Result<RunOutput, RunError> {
     let mut saves = eval.saves;
     if saves.is_empty() {
-        match eval.result {
-            Value::Cube(cube) => {
-                let ext = output
-                    .extension()
-                    .map(|e| e.to_string_lossy().to_string())
-                    .unwrap_or_else(|| "json".into());
-                let format = match ext.as_str() {
-                    "tif" | "tiff" => "GTiff",
-                    "nc" => "netCDF",
-                    _ => "JSON",
-                };
-                saves.push(SaveRequest {
-                    cube: *cube,
-                    format: format.into(),
-                    options: Default::default(),
-                });
-            }
-            other => {
+        let ext = output
+            .extension()
+            .map(|e| e.to_string_lossy().to_string())
+            .unwrap_or_else(|| "json".into());
+        match implicit_save(&eval.result, &ext) {
+            Some(save) => saves.push(save),
+            None => {
                 let path = output.with_extension("json");
-                write_json(&value_json(&other), &path)?;
+                write_json(&value_json(&eval.result), &path)?;
                 return Ok(RunOutput {
                     files: vec![(path, "application/json")],
                 });

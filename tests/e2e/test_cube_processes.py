@@ -237,3 +237,37 @@ def test_apply_dimension_into_a_target_dimension(conn):
     assert dims == ["t", "stat", "y", "x"] and c2["stat"] == ["0"]
     count = np.isfinite(base).sum(axis=1)
     same(data[:, 0], np.where(count > 0, np.nansum(base, axis=1) / np.maximum(count, 1), np.nan))
+
+
+# ---------------------------------------------------------------- zonal statistics
+
+
+def test_aggregate_spatial_mean_over_two_polygons(conn):
+    polygons = [
+        [[11.300, 46.480], [11.320, 46.480], [11.320, 46.500], [11.300, 46.500], [11.300, 46.480]],
+        [[11.340, 46.470], [11.380, 46.475], [11.360, 46.505], [11.340, 46.470]],
+    ]
+    collection = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": f"p{i}"}, "geometry": {"type": "Polygon", "coordinates": [ring]}}
+        for i, ring in enumerate(polygons)]}
+    cube = conn.load_collection("SENTINEL2_L2A_SAMPLE", bands=["B04", "B08"])
+    zonal = cube.aggregate_spatial(geometries=collection, reducer="mean")
+    geojson = json.loads(zonal.download(format="GeoJSON"))
+    csv_rows = [line.split(",") for line in zonal.download(format="CSV").decode().strip().splitlines()]
+    assert csv_rows[0] == ["feature", "t", "bands", "value"]
+    to_lonlat = Transformer.from_crs(32632, 4326, always_xy=True)
+    for band in ["B04", "B08"]:
+        values, gt = raster(S2 / f"S2L2A_T32TPS_20220612_{band}.tif")
+        h, w = values.shape
+        xs, ys = np.meshgrid(gt[0] + (np.arange(w) + 0.5) * gt[1], gt[3] + (np.arange(h) + 0.5) * gt[5])
+        lon, lat = to_lonlat.transform(xs, ys)
+        for i, ring in enumerate(polygons):
+            inside = shapely.contains_xy(shapely.Polygon(ring), lon, lat)
+            assert inside.sum() > 100
+            want = np.nanmean(values[inside])
+            feature = geojson["features"][i]
+            assert feature["properties"]["name"] == f"p{i}"
+            got = feature["properties"][f"2022-06-12T00:00:00Z_{band}"]
+            assert got == pytest.approx(want, rel=1e-5)
+            row = next(r for r in csv_rows[1:] if r[0] == str(i) and r[2] == band)
+            assert float(row[3]) == pytest.approx(want, rel=1e-5)

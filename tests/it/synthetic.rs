@@ -75,7 +75,9 @@ fn synthetic_collection_equals_the_generated_files() {
         let ctx = Ctx::new(Arc::clone(&cat), Registry::standard(), None);
         let eval = evaluate(&ProcessGraph::from_json(&g).unwrap(), &ctx).unwrap();
         assert_eq!(eval.saves.len(), 1);
-        let cube = &eval.saves[0].cube;
+        let openeo_processes::SaveData::Raster(cube) = &eval.saves[0].data else {
+            panic!("a raster cube is saved");
+        };
         (cube.meta().clone(), execute_to_memory(cube, &opts).unwrap())
     };
     let (meta_f, from_files) = run("FIX_FILES");

@@ -2,10 +2,12 @@
 //! plan; no pixel is read here.
 
 mod aggregate;
+mod aggregate_spatial;
 mod apply;
 mod apply_dimension;
 mod dimensions;
 mod filter;
+mod geojson;
 mod kernel;
 mod load;
 mod load_stac;
@@ -50,6 +52,10 @@ pub(crate) fn processes() -> Vec<ProcessDef> {
         ProcessDef::new(
             include_str!("specs/apply_dimension.json"),
             apply_dimension::apply_dimension,
+        ),
+        ProcessDef::new(
+            include_str!("specs/aggregate_spatial.json"),
+            aggregate_spatial::aggregate_spatial,
         ),
         ProcessDef::new(include_str!("specs/resample_spatial.json"), resample::resample_spatial),
         ProcessDef::new(

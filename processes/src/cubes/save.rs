@@ -1,10 +1,11 @@
 //! save_result (<https://processes.openeo.org/#save_result>): records what to write; the caller executes it.
-//! Formats: GTiff (one file per date; option `cog`), netCDF, JSON (small results).
+//! Formats: GTiff (one file per date; option `cog`), netCDF, JSON (small results) for raster cubes; GeoJSON, CSV
+//! and JSON for vector cubes.
 
 use std::collections::BTreeMap;
 
 use crate::graph::Args;
-use crate::{Ctx, Error, Result, SaveRequest, Value};
+use crate::{Ctx, Error, Result, SaveData, SaveRequest, Value};
 
 /// Normalised output format names.
 pub fn output_format(name: &str) -> Result<&'static str> {
@@ -12,6 +13,8 @@ pub fn output_format(name: &str) -> Result<&'static str> {
         "gtiff" | "geotiff" | "tiff" | "cog" => Ok("GTiff"),
         "netcdf" | "nc" => Ok("netCDF"),
         "json" => Ok("JSON"),
+        "geojson" => Ok("GeoJSON"),
+        "csv" => Ok("CSV"),
         _ => Err(Error::FormatUnsupported {
             format: name.to_string(),
         }),
@@ -19,9 +22,25 @@ pub fn output_format(name: &str) -> Result<&'static str> {
 }
 
 pub(super) fn save_result(args: &mut Args, ctx: &Ctx) -> Result<Value> {
-    let cube = args.cube("data")?;
     let format = args.string("format")?;
-    output_format(&format)?;
+    let normalised = output_format(&format)?;
+    let data = match args.get("data")? {
+        Value::Cube(c) if ["GTiff", "netCDF", "JSON"].contains(&normalised) => SaveData::Raster(*c),
+        Value::Vector(v) if ["GeoJSON", "CSV", "JSON"].contains(&normalised) => SaveData::Vector(v),
+        Value::Cube(_) => {
+            return Err(args.invalid(
+                "format",
+                format!("a raster cube is saved as GTiff, netCDF or JSON, not {format}"),
+            ));
+        }
+        Value::Vector(_) => {
+            return Err(args.invalid(
+                "format",
+                format!("a vector cube is saved as GeoJSON, CSV or JSON, not {format}"),
+            ));
+        }
+        other => return Err(args.invalid("data", format!("expected a data cube, got {}", other.type_name()))),
+    };
     let options: BTreeMap<String, Value> = match args.get("options")? {
         Value::Object(o) => o,
         Value::Null => BTreeMap::new(),
@@ -32,6 +51,6 @@ pub(super) fn save_result(args: &mut Args, ctx: &Ctx) -> Result<Value> {
     if output_format(&format)? == "GTiff" {
         crate::output::gtiff_options(&format, &options)?;
     }
-    ctx.record_save(SaveRequest { cube, format, options });
+    ctx.record_save(SaveRequest { data, format, options });
     Ok(Value::Bool(true))
 }

@@ -14,6 +14,8 @@ use crate::{Ctx, Result, Value};
 pub(crate) enum Inputs {
     /// All inputs as one labelled array parameter (reducers: `data`).
     Array { name: &'static str, labels: Arc<[String]> },
+    /// All inputs as one array parameter without labels, of any length (`aggregate_spatial`'s pixels).
+    List { name: &'static str },
     /// Each input as its own parameter (`x` for apply; `x`, `y` for resolvers).
     Named(&'static [&'static str]),
 }
@@ -37,7 +39,7 @@ impl std::fmt::Debug for CallbackFn {
 impl CallbackFn {
     pub(crate) fn new(graph: Arc<ProcessGraph>, inputs: Inputs, context: Value, ctx: &Ctx) -> CallbackFn {
         let fast = match &inputs {
-            Inputs::Array { name, .. } => simple_reducer(&graph, name),
+            Inputs::Array { name, .. } | Inputs::List { name } => simple_reducer(&graph, name),
             Inputs::Named(_) => None,
         };
         CallbackFn {
@@ -56,6 +58,7 @@ impl CallbackFn {
         let f = CallbackFn::new(graph, inputs, context, ctx);
         let lanes = match &f.inputs {
             Inputs::Array { labels, .. } => labels.len(),
+            Inputs::List { .. } => 1,
             Inputs::Named(names) => names.len(),
         };
         let cell = [f32::NAN];
@@ -75,6 +78,7 @@ impl CallbackFn {
         let f = CallbackFn::new(graph, inputs, context, ctx);
         let lanes = match &f.inputs {
             Inputs::Array { labels, .. } => labels.len(),
+            Inputs::List { .. } => 1,
             Inputs::Named(names) => names.len(),
         };
         let cell = [f32::NAN];
@@ -89,6 +93,9 @@ impl CallbackFn {
         match &self.inputs {
             Inputs::Array { name, labels } => {
                 params.insert((*name).to_string(), Value::Array(values, Some(labels.clone())));
+            }
+            Inputs::List { name } => {
+                params.insert((*name).to_string(), Value::Array(values, None));
             }
             Inputs::Named(names) => {
                 for (n, v) in names.iter().zip(values) {

@@ -15,11 +15,50 @@ pub trait UdpLookup: Send + Sync {
     fn process_graph(&self, id: &str) -> Option<ProcessGraph>;
 }
 
+/// What a `save_result` call writes.
+#[derive(Clone, Debug)]
+pub enum SaveData {
+    /// A raster cube.
+    Raster(Cube),
+    /// A vector cube.
+    Vector(Box<crate::VectorData>),
+}
+
+impl SaveData {
+    /// The number of values it holds (pixels × labels, or geometries × labels), known from the plan.
+    pub fn value_count(&self) -> f64 {
+        match self {
+            SaveData::Raster(c) => {
+                let g = c.meta().grid();
+                (c.meta().values_per_pixel() * g.width * g.height) as f64
+            }
+            SaveData::Vector(v) => {
+                let labels: usize = v.cube.dims().iter().map(|d| d.len()).product();
+                (v.cube.geometries().len() * labels) as f64
+            }
+        }
+    }
+
+    /// A description of the plan, for logs and `--explain`.
+    pub fn explain(&self) -> String {
+        match self {
+            SaveData::Raster(c) => c.explain(),
+            SaveData::Vector(v) => {
+                let raster = v
+                    .cube
+                    .raster()
+                    .map_or_else(|| "(no data under the geometries)\n".into(), Cube::explain);
+                format!("aggregate over {} geometries of\n{raster}", v.cube.geometries().len())
+            }
+        }
+    }
+}
+
 /// A `save_result` call: what to write and how.
 #[derive(Clone, Debug)]
 pub struct SaveRequest {
     /// The cube to write.
-    pub cube: Cube,
+    pub data: SaveData,
     /// The format name as given (case-insensitive).
     pub format: String,
     /// Format options.

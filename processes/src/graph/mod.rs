@@ -14,7 +14,7 @@ use crate::{Error, Result};
 pub(crate) use args::Args;
 pub(crate) use callback::CallbackFn;
 pub(crate) use eval::json_to_value;
-pub use eval::{Ctx, Evaluation, SaveRequest, UdpLookup, evaluate};
+pub use eval::{Ctx, Evaluation, SaveData, SaveRequest, UdpLookup, evaluate};
 pub use validate::{check, udp_cycle, validate};
 
 /// The most nodes a process graph may have, the nodes of its callbacks included. Larger graphs are refused with

@@ -113,7 +113,7 @@ pub(crate) fn run(a: &RunArgs) -> Result<(), RunError> {
         let g = openeo_processes::ProcessGraph::from_json(&graph)?;
         let ctx = standard_ctx(Arc::new(catalog.clone()), outbound.clone());
         for s in openeo_processes::evaluate(&g, &ctx)?.saves {
-            eprint!("{}", s.cube.explain());
+            eprint!("{}", s.data.explain());
         }
     }
     let out = run_graph(&graph, standard_ctx(Arc::new(catalog), outbound), &a.output, &opts)?;
