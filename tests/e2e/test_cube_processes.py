@@ -271,3 +271,53 @@ def test_aggregate_spatial_mean_over_two_polygons(conn):
             assert got == pytest.approx(want, rel=1e-5)
             row = next(r for r in csv_rows[1:] if r[0] == str(i) and r[2] == band)
             assert float(row[3]) == pytest.approx(want, rel=1e-5)
+
+
+# ---------------------------------------------------------------- labels and time
+
+
+def synth_b04(coords):
+    """B04 of every date of the synthetic collection at the window of `coords`: date → array."""
+    return {d: window(*raster(SYNTH / f"SYNTH_{d}_B04.tif"), coords["x"], coords["y"]) for d in SYNTH_DATES}
+
+
+def test_filter_labels_on_time_and_bands(conn):
+    from openeo.processes import date_between
+
+    cube = conn.load_collection("SYNTH_S2_UTM", spatial_extent=SYNTH_BOX, bands=["B04", "B08"])
+    kept = cube.filter_labels(lambda t: date_between(t, "2022-06-10", "2022-06-20"), dimension="t")
+    kept = kept.filter_labels(lambda b: b == "B04", dimension="bands")
+    _, coords, data = result(kept)
+    assert coords["t"] == ["2022-06-12T00:00:00Z", "2022-06-17T00:00:00Z"] and coords["bands"] == ["B04"]
+    read = synth_b04(coords)
+    same(data[:, 0], np.stack([read["20220612"], read["20220617"]]))
+
+
+def test_resample_cube_temporal_takes_the_nearest_date(conn):
+    cube = conn.load_collection("SYNTH_S2_UTM", spatial_extent=SYNTH_BOX, bands=["B04"])
+    # dekads start on June 1, 11 and 21: the nearest dates are June 2, 12 and 22
+    target = cube.aggregate_temporal_period("dekad", reducer="mean")
+    _, coords, data = result(cube.resample_cube_temporal(target))
+    assert coords["t"] == ["2022-16", "2022-17", "2022-18"]
+    read = synth_b04(coords)
+    same(data[:, 0], np.stack([read["20220602"], read["20220612"], read["20220622"]]))
+    # nothing within half a day
+    _, _, none = result(cube.resample_cube_temporal(target, valid_within=0.5))
+    assert np.isnan(none).all()
+
+
+def test_climatological_normal_and_anomaly(conn):
+    cube = conn.load_collection("SYNTH_S2_UTM", spatial_extent=SYNTH_BOX, bands=["B04"])
+    # the client has no method for these two: its generic `process` builds the nodes
+    normals = cube.process("climatological_normal", data=cube, period="month", climatology_period=["2022", "2022"])
+    _, ncoords, ndata = result(normals)
+    assert ncoords["t"] == [f"{m:02}" for m in range(1, 13)]
+    read = synth_b04(ncoords)
+    stack = np.stack([read[d] for d in SYNTH_DATES])
+    count = np.isfinite(stack).sum(axis=0)
+    june = np.where(count > 0, np.nansum(stack, axis=0) / np.maximum(count, 1), np.nan)
+    same(ndata[5, 0], june)
+    assert np.isnan(ndata[0, 0]).all()
+    _, acoords, adata = result(cube.process("anomaly", data=cube, normals=normals, period="month"))
+    assert len(acoords["t"]) == 6
+    same(adata[:, 0], stack - june)

@@ -16,8 +16,8 @@ use crate::graph::callback::Inputs;
 use crate::graph::{Args, CallbackFn};
 use crate::{Ctx, Result, Value};
 
-/// The temporal axis `dimension` names, or the only one.
-fn temporal_axis(args: &Args, cube: &Cube) -> Result<usize> {
+/// The temporal axis the argument `dimension` names, or the only one.
+pub(super) fn temporal_axis(args: &Args, cube: &Cube) -> Result<usize> {
     match args.opt_string("dimension")? {
         Some(name) => {
             let axis = cube.meta().axis(&name)?;
@@ -26,18 +26,23 @@ fn temporal_axis(args: &Args, cube: &Cube) -> Result<usize> {
             }
             Ok(axis)
         }
-        None => match cube.meta().axes_of_kind(DimensionKind::Temporal).as_slice() {
-            [one] => Ok(*one),
-            [] => Err(openeo_engine::Error::DimensionNotAvailable {
-                dimension: "t".into(),
-                available: cube.meta().dimension_names().join(", "),
-            }
-            .into()),
-            _ => Err(coded(
-                "TooManyDimensions",
-                "the data cube has several temporal dimensions; name one with 'dimension'",
-            )),
-        },
+        None => only_temporal_axis(cube),
+    }
+}
+
+/// The cube's only temporal axis.
+pub(super) fn only_temporal_axis(cube: &Cube) -> Result<usize> {
+    match cube.meta().axes_of_kind(DimensionKind::Temporal).as_slice() {
+        [one] => Ok(*one),
+        [] => Err(openeo_engine::Error::DimensionNotAvailable {
+            dimension: "t".into(),
+            available: cube.meta().dimension_names().join(", "),
+        }
+        .into()),
+        _ => Err(coded(
+            "TooManyDimensions",
+            "the data cube has several temporal dimensions; name one with 'dimension'",
+        )),
     }
 }
 
@@ -145,7 +150,7 @@ pub(super) fn aggregate_temporal(args: &mut Args, ctx: &Ctx) -> Result<Value> {
 
 /// A calendar period of `aggregate_temporal_period`.
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum CalendarPeriod {
+pub(super) enum CalendarPeriod {
     Hour,
     Day,
     Week,
@@ -159,7 +164,7 @@ enum CalendarPeriod {
 }
 
 impl CalendarPeriod {
-    fn parse(s: &str) -> Option<CalendarPeriod> {
+    pub(super) fn parse(s: &str) -> Option<CalendarPeriod> {
         Some(match s {
             "hour" => CalendarPeriod::Hour,
             "day" => CalendarPeriod::Day,
@@ -176,7 +181,7 @@ impl CalendarPeriod {
     }
 
     /// The start of the period that contains `t`.
-    fn start(self, t: NaiveDateTime) -> NaiveDateTime {
+    pub(super) fn start(self, t: NaiveDateTime) -> NaiveDateTime {
         let d = t.date();
         let day = |y: i32, m: u32, dd: u32| {
             NaiveDate::from_ymd_opt(y, m, dd)
@@ -232,7 +237,7 @@ impl CalendarPeriod {
     }
 
     /// The label of the period starting at `s`.
-    fn label(self, s: NaiveDateTime) -> String {
+    pub(super) fn label(self, s: NaiveDateTime) -> String {
         let y = s.year();
         match self {
             CalendarPeriod::Hour => format!("{}-{:02}", s.format("%Y-%m-%d"), s.hour()),

@@ -1,7 +1,8 @@
 //! filter_temporal, filter_bbox, filter_bands: pushed down into the loads by the engine.
 
 use super::load::spatial_extent;
-use crate::graph::Args;
+use crate::graph::callback::Inputs;
+use crate::graph::{Args, CallbackFn};
 use crate::{Ctx, Result, Value};
 
 pub(super) fn filter_temporal(args: &mut Args, _: &Ctx) -> Result<Value> {
@@ -40,4 +41,42 @@ pub(super) fn filter_bands(args: &mut Args, _: &Ctx) -> Result<Value> {
         .opt_strings("bands")?
         .ok_or_else(|| args.invalid("bands", "a list of band names is required"))?;
     Ok(Value::Cube(Box::new(cube.filter_bands(&bands)?)))
+}
+
+/// filter_labels: the condition is evaluated on every label of the dimension while planning (labels as text; numeric
+/// text as numbers), and the labels it accepts are kept.
+pub(super) fn filter_labels(args: &mut Args, ctx: &Ctx) -> Result<Value> {
+    let cube = args.cube("data")?;
+    let dimension = args.string("dimension")?;
+    if dimension == "x" || dimension == "y" {
+        return Err(openeo_engine::Error::Unsupported {
+            message: "filter_labels on a spatial dimension (use filter_bbox)".into(),
+        }
+        .into());
+    }
+    let axis = cube.meta().axis(&dimension)?;
+    let condition = CallbackFn::new(
+        args.callback("condition")?,
+        Inputs::Named(&["value"]),
+        args.get("context")?,
+        ctx,
+    );
+    let mut keep = Vec::new();
+    for (i, label) in cube.meta().dims()[axis].labels().to_strings().into_iter().enumerate() {
+        let value = match label.parse::<f64>() {
+            Ok(n) if n.is_finite() => Value::Number(n),
+            _ => Value::Text(label),
+        };
+        match condition.eval_values(vec![value])? {
+            Value::Bool(true) => keep.push(i),
+            Value::Bool(false) | Value::Null => {}
+            other => {
+                return Err(args.invalid(
+                    "condition",
+                    format!("the condition must return a boolean, it returned {}", other.type_name()),
+                ));
+            }
+        }
+    }
+    Ok(Value::Cube(Box::new(cube.select(axis, &keep)?)))
 }

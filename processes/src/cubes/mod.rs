@@ -5,6 +5,8 @@ mod aggregate;
 mod aggregate_spatial;
 mod apply;
 mod apply_dimension;
+mod cell_fns;
+mod climate;
 mod dimensions;
 mod filter;
 mod geojson;
@@ -17,6 +19,7 @@ mod ndvi;
 mod reduce;
 mod resample;
 mod save;
+mod temporal;
 
 use crate::registry::ProcessDef;
 
@@ -57,6 +60,16 @@ pub(crate) fn processes() -> Vec<ProcessDef> {
             include_str!("specs/aggregate_spatial.json"),
             aggregate_spatial::aggregate_spatial,
         ),
+        ProcessDef::new(include_str!("specs/filter_labels.json"), filter::filter_labels),
+        ProcessDef::new(
+            include_str!("specs/resample_cube_temporal.json"),
+            temporal::resample_cube_temporal,
+        ),
+        ProcessDef::new(
+            include_str!("specs/climatological_normal.json"),
+            climate::climatological_normal,
+        ),
+        ProcessDef::new(include_str!("specs/anomaly.json"), climate::anomaly),
         ProcessDef::new(include_str!("specs/resample_spatial.json"), resample::resample_spatial),
         ProcessDef::new(
             include_str!("specs/resample_cube_spatial.json"),
