@@ -14,6 +14,7 @@ mod exec;
 mod generate;
 mod io;
 mod plan;
+mod trim;
 mod vector;
 
 pub use catalog::{Asset, AssetRef, Catalog, Collection, Item, PropertyValue, SyntheticBand};

@@ -321,3 +321,21 @@ def test_climatological_normal_and_anomaly(conn):
     _, acoords, adata = result(cube.process("anomaly", data=cube, normals=normals, period="month"))
     assert len(acoords["t"]) == 6
     same(adata[:, 0], stack - june)
+
+
+def test_trim_cube_drops_empty_labels_and_edges(conn):
+    cube = conn.load_collection("SYNTH_S2_UTM", spatial_extent=SYNTH_BOX, bands=["B04"])
+    intervals = [["2022-06-01", "2022-06-13"], ["2022-07-01", "2022-08-01"]]
+    agg = cube.aggregate_temporal(intervals, reducer="max", labels=["early", "july"])
+    to_lonlat = Transformer.from_crs(32632, 4326, always_xy=True)
+    # a small square inside the window: rows and columns outside it become no-data, then are trimmed
+    corners = [(677012, 5152012), (677038, 5152012), (677038, 5152028), (677012, 5152028), (677012, 5152012)]
+    square = {"type": "Polygon", "coordinates": [[to_lonlat.transform(x, y) for x, y in corners]]}
+    masked = agg.mask_polygon(square)
+    _, full, fdata = result(masked)
+    _, coords, data = result(masked.process("trim_cube", data=masked))
+    assert coords["t"] == ["early"]
+    assert coords["x"] == [677015.0, 677025.0, 677035.0] and coords["y"] == [5152025.0, 5152015.0]
+    rows = [full["y"].index(y) for y in coords["y"]]
+    cols = [full["x"].index(x) for x in coords["x"]]
+    np.testing.assert_array_equal(data[0, 0], fdata[0, 0][np.ix_(rows, cols)])

@@ -182,3 +182,13 @@ pub(super) fn dimension_labels(args: &mut Args, _: &Ctx) -> Result<Value> {
     let labels = cube.meta().dims()[axis].labels().to_strings();
     Ok(Value::Array(labels.into_iter().map(Value::Text).collect(), None))
 }
+
+/// trim_cube: reads the cube once while planning to find the labels and edges without values.
+pub(super) fn trim_cube(args: &mut Args, _: &Ctx) -> Result<Value> {
+    let cube = args.cube("data")?;
+    let opts = openeo_engine::ExecOptions {
+        memory_budget: Some(64 << 20),
+        ..openeo_engine::ExecOptions::default()
+    };
+    Ok(Value::Cube(Box::new(cube.trim(&opts)?)))
+}

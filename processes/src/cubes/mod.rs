@@ -70,6 +70,7 @@ pub(crate) fn processes() -> Vec<ProcessDef> {
             climate::climatological_normal,
         ),
         ProcessDef::new(include_str!("specs/anomaly.json"), climate::anomaly),
+        ProcessDef::new(include_str!("specs/trim_cube.json"), dimensions::trim_cube),
         ProcessDef::new(include_str!("specs/resample_spatial.json"), resample::resample_spatial),
         ProcessDef::new(
             include_str!("specs/resample_cube_spatial.json"),
