@@ -208,4 +208,177 @@ mod tests {
             );
         }
     }
+
+    /// The openEO process definitions this back-end follows (not part of every checkout).
+    const UPSTREAM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/openeo-specs/processes");
+
+    /// Intended interface differences from the upstream definitions: (process id, aspect, reason), the aspect being
+    /// `categories`, `experimental`, `deprecated`, `parameters` (the names in order), `parameter <name>`, `returns`,
+    /// `exceptions` or `process_graph`. None so far.
+    const DEPARTURES: &[(&str, &str, &str)] = &[];
+
+    /// `v` without its prose: every string-valued `description` and `title`, at any depth.
+    fn without_prose(v: &Json) -> Json {
+        match v {
+            Json::Object(o) => Json::Object(
+                o.iter()
+                    .filter(|(k, x)| !(matches!(k.as_str(), "description" | "title") && x.is_string()))
+                    .map(|(k, x)| (k.clone(), without_prose(x)))
+                    .collect(),
+            ),
+            Json::Array(a) => Json::Array(a.iter().map(without_prose).collect()),
+            other => other.clone(),
+        }
+    }
+
+    /// A parameter without prose, with the flags `optional`, `deprecated` and `experimental` spelt out.
+    fn parameter_interface(p: &Json) -> Json {
+        let mut p = without_prose(p);
+        if let Json::Object(o) = &mut p {
+            for flag in ["optional", "deprecated", "experimental"] {
+                o.entry(flag).or_insert(Json::Bool(false));
+            }
+        }
+        p
+    }
+
+    fn flag(doc: &Json, name: &str) -> Json {
+        Json::Bool(doc.get(name).and_then(Json::as_bool).unwrap_or(false))
+    }
+
+    /// The parameters of a process definition by name, in order.
+    fn parameters(doc: &Json) -> Vec<(&str, &Json)> {
+        doc.get("parameters")
+            .and_then(Json::as_array)
+            .map(|ps| {
+                ps.iter()
+                    .map(|p| (p.get("name").and_then(Json::as_str).unwrap_or_default(), p))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// True when both are texts that are the same apart from letter case and white space.
+    fn same_text(a: Option<&Json>, b: Option<&Json>) -> bool {
+        let norm = |v: Option<&Json>| {
+            v.and_then(Json::as_str)
+                .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase())
+        };
+        matches!((norm(a), norm(b)), (Some(x), Some(y)) if x == y)
+    }
+
+    /// Every process that has an upstream definition keeps its interface (categories, flags, parameter names and
+    /// order, parameter schemas, defaults and flags, return schema, exception codes, and the process graph when it
+    /// has one; prose left out), and describes itself in its own words: no summary or description of the process,
+    /// a parameter or the return value is the upstream text.
+    #[test]
+    fn interfaces_match_upstream_and_prose_is_our_own() {
+        if !std::path::Path::new(UPSTREAM).is_dir() {
+            println!("skipped: no upstream process definitions at {UPSTREAM}");
+            return;
+        }
+        let mut problems = Vec::new();
+        let mut departed = std::collections::HashSet::new();
+        let mut compared = 0;
+        for def in definitions() {
+            let id = def.id();
+            let found = [
+                format!("{UPSTREAM}/{id}.json"),
+                format!("{UPSTREAM}/proposals/{id}.json"),
+            ]
+            .iter()
+            .find_map(|path| std::fs::read_to_string(path).ok());
+            let Some(text) = found else {
+                continue;
+            };
+            let upstream: Json = serde_json::from_str(&text).expect("upstream definition parses");
+            let ours = def.metadata();
+            compared += 1;
+            let mut check = |aspect: String, mine: Json, theirs: Json| {
+                if mine == theirs {
+                    return;
+                }
+                if DEPARTURES.iter().any(|(i, a, _)| *i == id && *a == aspect) {
+                    departed.insert((id.to_string(), aspect));
+                } else {
+                    problems.push(format!(
+                        "{id}: {aspect} differs from upstream:\n  ours     {mine}\n  upstream {theirs}"
+                    ));
+                }
+            };
+            let field = |doc: &Json, name: &str| doc.get(name).cloned().unwrap_or(Json::Null);
+            check(
+                "categories".into(),
+                field(ours, "categories"),
+                field(&upstream, "categories"),
+            );
+            for name in ["experimental", "deprecated"] {
+                check(name.into(), flag(ours, name), flag(&upstream, name));
+            }
+            let (mine, theirs) = (parameters(ours), parameters(&upstream));
+            let names = |ps: &[(&str, &Json)]| Json::from(ps.iter().map(|(n, _)| *n).collect::<Vec<_>>());
+            check("parameters".into(), names(&mine), names(&theirs));
+            for (name, p) in &mine {
+                if let Some((_, q)) = theirs.iter().find(|(n, _)| n == name) {
+                    check(
+                        format!("parameter {name}"),
+                        parameter_interface(p),
+                        parameter_interface(q),
+                    );
+                }
+            }
+            let returns = |doc: &Json| without_prose(&field(&field(doc, "returns"), "schema"));
+            check("returns".into(), returns(ours), returns(&upstream));
+            let codes = |doc: &Json| {
+                let mut codes: Vec<String> = field(doc, "exceptions")
+                    .as_object()
+                    .map(|o| o.keys().cloned().collect())
+                    .unwrap_or_default();
+                codes.sort();
+                Json::from(codes)
+            };
+            check("exceptions".into(), codes(ours), codes(&upstream));
+            if ours.get("process_graph").is_some() {
+                check(
+                    "process_graph".into(),
+                    field(ours, "process_graph"),
+                    field(&upstream, "process_graph"),
+                );
+            }
+            let mut copied = |what: String, a: Option<&Json>, b: Option<&Json>| {
+                if same_text(a, b) {
+                    problems.push(format!(
+                        "{id}: the {what} is upstream's text; describe this implementation"
+                    ));
+                }
+            };
+            for key in ["summary", "description"] {
+                copied(key.into(), ours.get(key), upstream.get(key));
+            }
+            for (name, p) in &mine {
+                if let Some((_, q)) = theirs.iter().find(|(n, _)| n == name) {
+                    copied(
+                        format!("description of parameter {name}"),
+                        p.get("description"),
+                        q.get("description"),
+                    );
+                }
+            }
+            let returns_description = |doc: &Json| field(&field(doc, "returns"), "description");
+            copied(
+                "description of the return value".into(),
+                Some(&returns_description(ours)),
+                Some(&returns_description(&upstream)),
+            );
+        }
+        for (id, aspect, reason) in DEPARTURES {
+            if !departed.contains(&(id.to_string(), aspect.to_string())) {
+                problems.push(format!(
+                    "{id}: {aspect} is listed as a departure ({reason}) but matches upstream"
+                ));
+            }
+        }
+        assert!(compared > 0, "no process has an upstream definition in {UPSTREAM}");
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
 }
