@@ -29,5 +29,5 @@ pub use io::{
     Compression, DEFAULT_MAX_BYTES, DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT, Location, OutboundPolicy, OutputFormat,
     TileSink, create_sink, resolve_href,
 };
-pub use plan::{Accumulator, Border, CellFn, Cube, MergeResolver, Polygon, Resampling, resample_grid};
+pub use plan::{Accumulator, Border, CellFn, Cube, CubeFn, MergeResolver, Polygon, Resampling, resample_grid};
 pub use vector::{Geometry, VectorCube, VectorValues};

@@ -339,3 +339,39 @@ def test_trim_cube_drops_empty_labels_and_edges(conn):
     rows = [full["y"].index(y) for y in coords["y"]]
     cols = [full["x"].index(x) for x in coords["x"]]
     np.testing.assert_array_equal(data[0, 0], fdata[0, 0][np.ix_(rows, cols)])
+
+
+# ---------------------------------------------------------------- processes on pieces
+
+
+def px(dimension, value):
+    return {"dimension": dimension, "value": value, "unit": "px"}
+
+
+def test_apply_neighborhood_with_overlap_equals_the_whole_kernel(conn):
+    kernel = [[1, 1, 1], [1, 1, 1], [1, 1, 1]]
+    cube = conn.load_collection("SENTINEL2_L2A_SAMPLE", spatial_extent=S2_BOX, bands=["B04"])
+    _, coords, whole = result(cube.apply_kernel(kernel, factor=1 / 9))
+    size = [px("x", 16), px("y", 16)]
+    pieces = cube.apply_neighborhood(lambda data: data.apply_kernel(kernel, factor=1 / 9), size=size,
+                                     overlap=[px("x", 1), px("y", 1)])
+    _, _, data = result(pieces)
+    same(data, whole)
+    # without overlap the neighbourhoods' edges see no-data (0) instead of their neighbours
+    _, _, cut = result(cube.apply_neighborhood(lambda data: data.apply_kernel(kernel, factor=1 / 9), size=size))
+    assert not np.allclose(cut, whole, equal_nan=True)
+    np.testing.assert_allclose(cut[0, 0, 1:15, 1:15], whole[0, 0, 1:15, 1:15], rtol=1e-6)
+
+
+def test_apply_polygon_processes_each_polygon(conn):
+    to_lonlat = Transformer.from_crs(32632, 4326, always_xy=True)
+    corners = [(680050, 5151050), (680300, 5151060), (680200, 5151250), (680050, 5151050)]
+    polygon = {"type": "Polygon", "coordinates": [[to_lonlat.transform(x, y) for x, y in corners]]}
+    cube = conn.load_collection("SENTINEL2_L2A_SAMPLE", spatial_extent=S2_BOX, bands=["B04"])
+    _, coords, base = result(cube)
+    _, _, data = result(cube.apply_polygon(geometries=polygon, process=lambda data: data.apply(lambda x: x * 2)))
+    xs, ys = np.meshgrid(coords["x"], coords["y"])
+    lon, lat = to_lonlat.transform(xs, ys)
+    inside = shapely.contains_xy(shapely.geometry.shape(polygon), lon, lat)
+    assert 0 < inside.sum() < inside.size
+    np.testing.assert_allclose(data[0, 0], np.where(inside, base[0, 0] * 2, np.nan), equal_nan=True)

@@ -61,6 +61,7 @@ impl Cube {
             Node::Polygons(p) => return p.input.collect_blocks(seen, found),
             // its sources lie on another lattice
             Node::Resample(_) => return,
+            Node::Pieces(p) => return p.input.collect_blocks(seen, found),
             Node::Merge(m) => {
                 m.a.collect_blocks(seen, found);
                 return m.b.collect_blocks(seen, found);

@@ -182,6 +182,7 @@ impl Cube {
                 input: r.input.clone(),
                 method: r.method,
             }),
+            Node::Pieces(p) => Node::Pieces(p.on_grid(&grid)?),
             Node::Reshape { input } => Node::Reshape {
                 input: input.with_grid(grid.clone())?,
             },

@@ -84,6 +84,7 @@ impl Cube {
             Node::Kernel(k) => k.eval(window, ctx),
             Node::Polygons(p) => p.eval(window, ctx),
             Node::Resample(r) => r.eval(self.meta.grid(), window, ctx),
+            Node::Pieces(p) => p.eval(&self.meta, window, ctx),
             Node::Reshape { input } => input.eval(window, ctx),
         }
     }
@@ -124,6 +125,8 @@ impl Cube {
                 };
                 (r.input.peak_values_per_pixel() as f64 * ratio).ceil() as usize + own
             }
+            // the pieces a window meets, each evaluated on its part of the window (plus overlaps)
+            Node::Pieces(p) => 4 * p.input.peak_values_per_pixel() + own,
             Node::Reshape { input } => input.peak_values_per_pixel(),
         }
     }

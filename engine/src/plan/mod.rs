@@ -12,11 +12,13 @@ mod group;
 mod kernel;
 mod lanes;
 mod mask;
+mod pieces;
 mod polygons;
 mod resample;
 mod reshape;
 
 pub use kernel::Border;
+pub use pieces::CubeFn;
 pub use polygons::Polygon;
 pub use resample::{Resampling, resample_grid};
 
@@ -103,6 +105,8 @@ enum Node {
     Polygons(polygons::PolygonMask),
     /// The input interpolated or aggregated onto this cube's grid.
     Resample(resample::Resample),
+    /// A process applied to pieces of the input (neighbourhoods, polygons).
+    Pieces(pieces::Pieces),
     /// The input's values under another dimension layout (a dimension added or dropped, labels of another kind).
     Reshape { input: Cube },
 }
@@ -202,6 +206,10 @@ impl Cube {
             Node::Resample(r) => {
                 out.push_str(&format!("{pad}resample ({:?}) -> {shape}\n", r.method));
                 vec![&r.input]
+            }
+            Node::Pieces(p) => {
+                out.push_str(&format!("{pad}process on pieces -> {shape}\n"));
+                vec![&p.input]
             }
             Node::Reshape { input } => {
                 out.push_str(&format!("{pad}reshape -> {shape}\n"));

@@ -16,6 +16,7 @@ mod load_stac;
 mod mask;
 mod merge;
 mod ndvi;
+mod pieces;
 mod reduce;
 mod resample;
 mod save;
@@ -71,6 +72,11 @@ pub(crate) fn processes() -> Vec<ProcessDef> {
         ),
         ProcessDef::new(include_str!("specs/anomaly.json"), climate::anomaly),
         ProcessDef::new(include_str!("specs/trim_cube.json"), dimensions::trim_cube),
+        ProcessDef::new(
+            include_str!("specs/apply_neighborhood.json"),
+            pieces::apply_neighborhood,
+        ),
+        ProcessDef::new(include_str!("specs/apply_polygon.json"), pieces::apply_polygon),
         ProcessDef::new(include_str!("specs/resample_spatial.json"), resample::resample_spatial),
         ProcessDef::new(
             include_str!("specs/resample_cube_spatial.json"),
