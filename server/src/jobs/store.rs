@@ -94,8 +94,9 @@ impl Store {
     pub(crate) fn open(path: &Path) -> Sql<Store> {
         let conn = Connection::open(path)?;
         conn.execute_batch(
-            // one transaction for the schema: a new database costs one flush, not one per table
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
+            // creating the schema of a new database is not flushed (there is nothing to lose yet, and an interrupted
+            // creation is simply done again); every later commit is
+            "PRAGMA synchronous=OFF; PRAGMA journal_mode=WAL;
              BEGIN;
              CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, user TEXT NOT NULL, title TEXT, description TEXT,
                process TEXT NOT NULL, status TEXT NOT NULL, progress REAL NOT NULL DEFAULT 0, created TEXT NOT NULL,
@@ -104,7 +105,8 @@ impl Store {
                message TEXT NOT NULL, time TEXT NOT NULL, code TEXT, PRIMARY KEY (job, seq));
              CREATE TABLE IF NOT EXISTS udps (user TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (user, id));
              CREATE TABLE IF NOT EXISTS tokens (token TEXT PRIMARY KEY, user TEXT NOT NULL, created TEXT NOT NULL);
-             COMMIT;",
+             COMMIT;
+             PRAGMA synchronous=FULL;",
         )?;
         // the openEO error code of error entries (databases of the first schema lack it)
         let has_code = conn
