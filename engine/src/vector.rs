@@ -24,7 +24,8 @@ pub enum Geometry {
 }
 
 impl Geometry {
-    fn bbox(&self) -> Bbox {
+    /// The bounding box of the geometry (in its CRS).
+    pub fn bbox(&self) -> Bbox {
         match self {
             Geometry::Point { x, y } => Bbox {
                 west: *x,

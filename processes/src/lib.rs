@@ -29,7 +29,9 @@ pub use graph::{
     Ctx, Evaluation, MAX_DEPTH, MAX_NODES, ProcessGraph, SaveData, SaveRequest, UdpLookup, check, evaluate, from_nodes,
     udp_cycle, validate,
 };
-pub use output::{cube_json, file_count, format_file_info, value_json, write_json, write_save};
+pub use output::{
+    cube_json, file_count, format_file_info, value_json, value_text, write_json, write_save, write_value,
+};
 pub use registry::{ProcessDef, Registry};
 pub use value::Value;
 pub use vector::VectorData;

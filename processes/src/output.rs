@@ -184,3 +184,52 @@ pub fn cube_json(meta: &CubeMeta, block: &Block) -> Json {
 pub fn value_json(v: &Value) -> Json {
     v.to_json()
 }
+
+/// A non-cube result as JSON text in the encoding of the openEO process tests: numbers that are NaN or infinite
+/// are the bare tokens `NaN`, `Infinity` and `-Infinity` (JSON5, as the `openeo` client and Python read them),
+/// no-data is `null`.
+pub fn value_text(v: &Value) -> String {
+    match v {
+        Value::Number(n) if n.is_nan() => "NaN".into(),
+        Value::Number(n) if n.is_infinite() => if *n > 0.0 { "Infinity" } else { "-Infinity" }.into(),
+        Value::Array(items, _) => format!("[{}]", items.iter().map(value_text).collect::<Vec<_>>().join(",")),
+        Value::Object(o) => {
+            let entries: Vec<String> = o
+                .iter()
+                .map(|(k, x)| format!("{}:{}", Json::String(k.clone()), value_text(x)))
+                .collect();
+            format!("{{{}}}", entries.join(","))
+        }
+        other => other.to_json().to_string(),
+    }
+}
+
+/// Writes a non-cube result (see [`value_text`]) atomically.
+///
+/// # Errors
+/// File-system errors.
+pub fn write_value(v: &Value, path: &Path) -> Result<()> {
+    write_atomically(path, value_text(v).as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::value_text;
+    use crate::Value;
+
+    #[test]
+    fn non_finite_numbers_are_json5_tokens_and_no_data_is_null() {
+        let v = Value::Array(
+            vec![
+                Value::Number(f64::NAN),
+                Value::Number(f64::INFINITY),
+                Value::Number(f64::NEG_INFINITY),
+                Value::Null,
+                Value::Number(1.5),
+                Value::Text("a\"b".into()),
+            ],
+            None,
+        );
+        assert_eq!(value_text(&v), r#"[NaN,Infinity,-Infinity,null,1.5,"a\"b"]"#);
+    }
+}

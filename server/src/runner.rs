@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use openeo_engine::{Catalog, ExecOptions, OutboundPolicy};
 use openeo_processes::{
-    Ctx, Evaluation, ProcessGraph, Registry, SaveData, SaveRequest, Value, evaluate, format_file_info, value_json,
-    write_json, write_save,
+    Ctx, Evaluation, ProcessGraph, Registry, SaveData, SaveRequest, Value, evaluate, format_file_info, write_save,
+    write_value,
 };
 
 /// Why a run failed: the openEO error code and message.
@@ -92,6 +92,48 @@ fn saves_or_result(eval: &Evaluation) -> Vec<SaveRequest> {
     }
 }
 
+/// Where and when the results of an evaluation lie: the WGS 84 bounding box of their grids (or geometries) and
+/// the first and last instant of their temporal dimensions, known from the plans.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResultExtent {
+    /// West, south, east, north in WGS 84.
+    pub bbox: Option<[f64; 4]>,
+    /// The first and last instant (or period start).
+    pub time: Option<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)>,
+}
+
+/// The extent of `eval`'s results (see [`ResultExtent`]).
+pub fn result_extent(eval: &Evaluation) -> ResultExtent {
+    let mut bbox: Option<openeo_engine::Bbox> = None;
+    let mut times = Vec::new();
+    let wgs84 = openeo_engine::crs_from_user("EPSG:4326").ok();
+    for save in saves_or_result(eval) {
+        let (b, dims) = match &save.data {
+            SaveData::Raster(c) => {
+                let g = c.meta().grid();
+                let b = wgs84
+                    .as_ref()
+                    .and_then(|w| openeo_engine::transform_bbox(&g.bounds(), &g.crs, w).ok());
+                (b, c.meta().dims().to_vec())
+            }
+            SaveData::Vector(v) => {
+                let b = v.cube.geometries().iter().map(|g| g.bbox()).reduce(|a, b| a.union(&b));
+                (b, v.cube.dims().to_vec())
+            }
+        };
+        if let Some(b) = b {
+            bbox = Some(bbox.map_or(b, |a| a.union(&b)));
+        }
+        for d in dims {
+            times.extend(d.labels().instants().unwrap_or_default());
+        }
+    }
+    ResultExtent {
+        bbox: bbox.map(|b| [b.west, b.south, b.east, b.north]),
+        time: times.iter().min().zip(times.iter().max()).map(|(a, b)| (*a, *b)),
+    }
+}
+
 /// Number of values (pixels × other labels, or geometries × labels) the evaluation's results hold.
 pub fn result_values(eval: &Evaluation) -> f64 {
     saves_or_result(eval).iter().map(|s| s.data.value_count()).sum()
@@ -133,7 +175,7 @@ pub fn write_results(eval: Evaluation, output: &Path, opts: &ExecOptions) -> Res
             Some(save) => saves.push(save),
             None => {
                 let path = output.with_extension("json");
-                write_json(&value_json(&eval.result), &path)?;
+                write_value(&eval.result, &path)?;
                 return Ok(RunOutput {
                     files: vec![(path, "application/json")],
                 });

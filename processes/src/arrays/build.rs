@@ -77,13 +77,22 @@ pub(super) fn array_append(args: &mut Args, _: &Ctx) -> Result<Value> {
 }
 
 /// array_concat: `array1` then `array2`; labels are kept when both arrays have them (and must then differ).
+/// The labels of an array, if it has them.
+type Labels = Option<Arc<[String]>>;
+
+/// An array argument; a single value (a number, or a field of cells inside a callback) counts as an array of one,
+/// as clients write `array_concat(data, ndvi)` to append a computed value.
+fn array_or_single(args: &Args, name: &str) -> Result<(Vec<Value>, Labels)> {
+    match args.get(name)? {
+        Value::Array(items, labels) => Ok((items, labels)),
+        v @ (Value::Number(_) | Value::Field(_) | Value::Null | Value::Bool(_) | Value::Text(_)) => Ok((vec![v], None)),
+        other => Err(args.invalid(name, format!("expected an array, got {}", other.type_name()))),
+    }
+}
+
 pub(super) fn array_concat(args: &mut Args, _: &Ctx) -> Result<Value> {
-    let Value::Array(mut items, labels1) = args.get("array1")? else {
-        return Err(args.invalid("array1", "expected an array"));
-    };
-    let Value::Array(items2, labels2) = args.get("array2")? else {
-        return Err(args.invalid("array2", "expected an array"));
-    };
+    let (mut items, labels1) = array_or_single(args, "array1")?;
+    let (items2, labels2) = array_or_single(args, "array2")?;
     let labels = match (labels1, labels2) {
         (Some(a), Some(b)) => {
             let first: HashSet<&String> = a.iter().collect();
@@ -198,9 +207,16 @@ mod tests {
         assert_eq!(labels(&joined), Some(vec!["B1".into(), "B2".into()]));
         let plain = call("array_concat", &[("array1", data), ("array2", value(json!([1])))], &ctx).unwrap();
         assert_eq!(labels(&plain), None, "labels are dropped unless both arrays have them");
+        // a single value counts as an array of one; an object does not
+        let single = call(
+            "array_concat",
+            &[("array1", Value::Number(1.0)), ("array2", value(json!([2])))],
+            &ctx,
+        );
+        assert!(matches!(single.unwrap(), Value::Array(v, None) if v.len() == 2));
         let bad = call(
             "array_concat",
-            &[("array1", Value::Number(1.0)), ("array2", value(json!([])))],
+            &[("array1", value(json!({"a": 1}))), ("array2", value(json!([])))],
             &ctx,
         );
         assert_eq!(bad.unwrap_err().code(), "ProcessParameterInvalid");

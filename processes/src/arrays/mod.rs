@@ -21,7 +21,8 @@ mod statistics;
 
 use std::sync::Arc;
 
-use crate::graph::Args;
+use crate::graph::callback::Inputs;
+use crate::graph::{Args, CallbackFn};
 use crate::math::reduce_values;
 use crate::registry::ProcessDef;
 use crate::{Ctx, Error, Result, Value};
@@ -112,7 +113,17 @@ fn pick(args: &Args, from_end: bool) -> Result<Value> {
         let v = if from_end { items.last() } else { items.first() };
         return Ok(v.cloned().unwrap_or(Value::Null));
     }
-    // With all-scalar input reduce_values returns the first/last valid; with fields it works per cell.
+    // plain values of any type: the first/last that is not no-data
+    if !items.iter().any(|v| matches!(v, Value::Field(_))) {
+        let valid = |v: &&Value| !matches!(v, Value::Null) && !matches!(v, Value::Number(n) if n.is_nan());
+        let found = if from_end {
+            items.iter().rev().find(valid)
+        } else {
+            items.iter().find(valid)
+        };
+        return Ok(found.cloned().unwrap_or(Value::Null));
+    }
+    // fields: per cell
     reduce_values(args.process(), &data, true, |v| {
         if from_end { v[v.len() - 1] } else { v[0] }
     })
@@ -126,7 +137,7 @@ fn last(args: &mut Args, _: &Ctx) -> Result<Value> {
     pick(args, true)
 }
 
-fn count(args: &mut Args, _: &Ctx) -> Result<Value> {
+fn count(args: &mut Args, ctx: &Ctx) -> Result<Value> {
     let data = args.get("data")?;
     let Value::Array(items, _) = &data else {
         return Err(args.invalid("data", "expected an array"));
@@ -134,10 +145,14 @@ fn count(args: &mut Args, _: &Ctx) -> Result<Value> {
     let all = match args.get("condition")? {
         Value::Null => false,
         Value::Bool(true) => true,
-        _ => {
+        Value::Callback(graph) => {
+            let f = CallbackFn::new(graph, Inputs::Named(&["x"]), args.get("context")?, ctx);
+            return count_matching(args, &f, items);
+        }
+        other => {
             return Err(args.invalid(
                 "condition",
-                "only null (count valid values) and true (count all) are supported",
+                format!("expected null, true or a process graph, got {}", other.type_name()),
             ));
         }
     };
@@ -164,12 +179,65 @@ fn count(args: &mut Args, _: &Ctx) -> Result<Value> {
     })
 }
 
+/// count with a condition: the elements (per cell, for fields) for which the condition returns true.
+fn count_matching(args: &Args, f: &CallbackFn, items: &[Value]) -> Result<Value> {
+    let len = items.iter().find_map(|v| match v {
+        Value::Field(f) => Some(f.len()),
+        _ => None,
+    });
+    let mut counts = vec![0f32; len.unwrap_or(1)];
+    for item in items {
+        match f.eval_values(vec![item.clone()])? {
+            Value::Bool(true) => counts.iter_mut().for_each(|c| *c += 1.0),
+            Value::Bool(false) | Value::Null => {}
+            Value::Field(hits) if hits.len() == counts.len() => {
+                for (c, h) in counts.iter_mut().zip(hits.iter()) {
+                    if *h != 0.0 && !h.is_nan() {
+                        *c += 1.0;
+                    }
+                }
+            }
+            other => {
+                return Err(args.invalid(
+                    "condition",
+                    format!("the condition must return a boolean, it returned {}", other.type_name()),
+                ));
+            }
+        }
+    }
+    Ok(match len {
+        None => Value::Number(f64::from(counts[0])),
+        Some(_) => Value::Field(counts.into()),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use openeo_engine::CellFn;
     use serde_json::json;
 
-    use crate::testutil::{corpus, ctx, reducer};
+    use crate::Value;
+    use crate::testutil::{call, callback, corpus, ctx, field, reducer, value};
+
+    #[test]
+    fn count_with_a_condition_counts_plain_values_and_cells() {
+        let ctx = ctx();
+        let gt2 = callback(json!({"g": {"process_id": "gt",
+            "arguments": {"x": {"from_parameter": "x"}, "y": 2}, "result": true}}));
+        let plain = value(json!([1, 2, 3, 4, null]));
+        let n = call("count", &[("data", plain), ("condition", gt2.clone())], &ctx).unwrap();
+        assert!(matches!(n, Value::Number(c) if c == 2.0), "{n:?}");
+        let cells = Value::Array(vec![field(&[1.0, 3.0]), field(&[5.0, f32::NAN])], None);
+        let Value::Field(c) = call("count", &[("data", cells), ("condition", gt2)], &ctx).unwrap() else {
+            panic!("fields give a field");
+        };
+        assert_eq!(&c[..], &[1.0, 1.0]);
+        // first and last of plain values of any type skip no-data
+        let texts = value(json!([null, "a", "b", null]));
+        let first = call("first", &[("data", texts.clone())], &ctx).unwrap();
+        let last = call("last", &[("data", texts)], &ctx).unwrap();
+        assert!(matches!((&first, &last), (Value::Text(a), Value::Text(b)) if a == "a" && b == "b"));
+    }
 
     #[test]
     fn corpus() {

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use openeo_engine::{Dimension, Labels};
+use openeo_engine::{BandInfo, Dimension, DimensionKind, Labels};
 
 use crate::graph::callback::Inputs;
 use crate::graph::{Args, CallbackFn};
@@ -29,8 +29,11 @@ pub(super) fn apply_dimension(args: &mut Args, ctx: &Ctx) -> Result<Value> {
         labels: names,
     };
     let (f, n) = CallbackFn::try_new_many(process, inputs, args.get("context")?, ctx)?;
+    // a bands dimension stays one (with bands named 0, 1, …), so writers still find it
     let labels = if n == dim.len() {
         dim.labels().clone()
+    } else if dim.kind() == DimensionKind::Bands {
+        Labels::Bands((0..n).map(|i| BandInfo::named(i.to_string())).collect())
     } else {
         Labels::Other((0..n).map(|i| i.to_string()).collect())
     };

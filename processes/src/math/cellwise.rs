@@ -104,7 +104,10 @@ pub(crate) fn cellwise(
         Some(n) => Value::Field((0..n).map(|i| at(i) as f32).collect::<Arc<[f32]>>()),
         None => {
             let r = at(0);
+            // no-data in, no-data out; a NaN computed from numbers (sqrt(-1), 0/0) stays a number
+            let nodata = operands.iter().any(|(_, v)| matches!(v, Value::Null));
             match output {
+                Output::Number if !nodata => Value::Number(r),
                 _ if r.is_nan() => Value::Null,
                 Output::Number => Value::Number(r),
                 Output::Boolean => Value::Bool(r != 0.0),

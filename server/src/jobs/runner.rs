@@ -334,8 +334,14 @@ fn execute(
         message: format!("the collections are not available: {e}"),
         client: false,
     })?;
-    let out = crate::run_graph(&graph, state.ctx_with(user, catalog), &tmp.join("openEO.tif"), &opts)?;
-    let assets: Vec<Value> = out.files.iter().map(|(p, media)| asset_info(p, media)).collect();
+    let eval = crate::plan_graph(&graph, state.ctx_with(user, catalog))?;
+    let extent = crate::result_extent(&eval);
+    let out = crate::write_results(eval, &tmp.join("openEO.tif"), &opts)?;
+    let assets: Vec<Value> = out
+        .files
+        .iter()
+        .map(|(p, media)| with_extent(asset_info(p, media), &extent))
+        .collect();
     sync_dir(&tmp, true).map_err(|e| storage("cannot flush the results", &e))?;
     let results = dir.join("results");
     let _ = std::fs::remove_dir_all(&results);
@@ -408,6 +414,24 @@ fn asset_info(path: &Path, media: &str) -> Value {
         }
     }
     v
+}
+
+/// An asset's description completed from the plan where reading the file back gave nothing: its WGS 84 bounding
+/// box, and the time span of the results when the file has no single date.
+fn with_extent(mut asset: Value, extent: &crate::ResultExtent) -> Value {
+    if asset.get("bbox_wgs84").is_none()
+        && let Some(b) = extent.bbox
+    {
+        asset["bbox_wgs84"] = json!(b);
+    }
+    if asset.get("datetime").is_none()
+        && let Some((start, end)) = extent.time
+    {
+        let text = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        asset["start_datetime"] = json!(text(start));
+        asset["end_datetime"] = json!(text(end));
+    }
+    asset
 }
 
 /// The results directory of a job.

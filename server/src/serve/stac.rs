@@ -124,9 +124,17 @@ pub(crate) fn job_results_stac(state: &AppState, job: &Job, signed: &str, expire
                     bbox = Some(bbox.map_or([w, s, e, n], |b| [b[0].min(w), b[1].min(s), b[2].max(e), b[3].max(n)]));
                 }
             }
-            if let Some(t) = a.get("datetime").and_then(Value::as_str) {
-                start = Some(start.map_or(t.to_string(), |s| s.min(t.to_string())));
-                end = Some(end.map_or(t.to_string(), |e| e.max(t.to_string())));
+            let first = a
+                .get("datetime")
+                .or_else(|| a.get("start_datetime"))
+                .and_then(Value::as_str);
+            let last = a
+                .get("datetime")
+                .or_else(|| a.get("end_datetime"))
+                .and_then(Value::as_str);
+            if let (Some(f), Some(l)) = (first, last) {
+                start = Some(start.map_or(f.to_string(), |s| s.min(f.to_string())));
+                end = Some(end.map_or(l.to_string(), |e| e.max(l.to_string())));
             }
             assets.insert(name.to_string(), asset);
         }
@@ -181,7 +189,12 @@ pub(crate) fn job_result_item(state: &AppState, job: &Job, signed: &str, name: &
         [w, s, e, n] => json!({"type": "Polygon", "coordinates": [[[w, s], [e, s], [e, n], [w, n], [w, s]]]}),
         _ => Value::Null,
     };
-    let datetime = a.get("datetime").cloned().unwrap_or_else(|| json!(job.created));
+    // a file of one date has its datetime; a file spanning several dates has its span (STAC: datetime null)
+    let properties = match (a.get("datetime"), a.get("start_datetime"), a.get("end_datetime")) {
+        (Some(t), _, _) => json!({"datetime": t}),
+        (None, Some(s), Some(e)) => json!({"datetime": null, "start_datetime": s, "end_datetime": e}),
+        _ => json!({"datetime": job.created}),
+    };
     let mut asset = json!({"href": format!("{base}/{name}"), "type": a.get("type").cloned().unwrap_or(Value::Null), "roles": ["data"], "title": name});
     for k in ["proj:epsg", "proj:shape", "proj:bbox", "eo:bands"] {
         if let Some(v) = a.get(k) {
@@ -194,7 +207,7 @@ pub(crate) fn job_result_item(state: &AppState, job: &Job, signed: &str, name: &
         "stac_extensions": ["https://stac-extensions.github.io/projection/v1.1.0/schema.json", "https://stac-extensions.github.io/eo/v1.1.0/schema.json"],
         "id": name,
         "geometry": geometry,
-        "properties": {"datetime": datetime},
+        "properties": properties,
         "assets": {name: asset},
         "links": [
             {"rel": "collection", "href": base, "type": "application/json"},

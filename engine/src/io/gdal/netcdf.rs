@@ -325,17 +325,14 @@ fn time_encoding(times: &[chrono::DateTime<chrono::Utc>]) -> (&'static str, Vec<
     }
 }
 
-/// A valid netCDF variable name for a band label.
+/// A valid netCDF variable name for a band label: letters, digits and underscores (netCDF-4 names may start with
+/// a digit, so bands named `0`, `1`, … keep their names).
 fn var_name(label: &str) -> String {
     let s: String = label
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
         .collect();
-    if s.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) {
-        s
-    } else {
-        format!("v_{s}")
-    }
+    if s.is_empty() { "v_".into() } else { s }
 }
 
 /// Creates the file `path` (under a temporary name) with coordinates, empty variables and grid mapping for `meta`,
