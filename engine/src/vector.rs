@@ -1,13 +1,16 @@
 //! Vector cubes: the values of a raster cube aggregated over geometries (`aggregate_spatial`). The raster is
 //! restricted to the geometries' bounding box and computed tile by tile like any cube; each tile hands the values
-//! of the pixels inside each geometry (pixel centre in a polygon, or the pixel containing a point) to a collector,
-//! so memory grows with the pixels the geometries cover, not with the raster. The reducer runs once per geometry at
-//! the end.
+//! of the pixels inside each geometry (pixel centre in a polygon, or the pixel containing a point) to a collector.
+//! Reducers with a running aggregate (mean, sum, min, max, count, …) fold the pixels in as they come, so memory does
+//! not grow with the raster or the geometries; any other reducer gets the values of a geometry's pixels at the end,
+//! kept in one flat array per geometry.
 
 use std::sync::{Arc, Mutex};
 
 use crate::io::TileSink;
-use crate::{Bbox, Block, CellFn, Crs, Cube, Dimension, Error, ExecOptions, Polygon, Result, Window, execute};
+use crate::{
+    Accumulator, Bbox, Block, CellFn, Crs, Cube, Dimension, Error, ExecOptions, Polygon, Result, Window, execute,
+};
 
 /// A geometry of a vector cube.
 #[derive(Clone, Debug, PartialEq)]
@@ -136,7 +139,8 @@ impl VectorCube {
     pub fn compute(&self, opts: &ExecOptions) -> Result<VectorValues> {
         let planes: usize = self.dims.iter().map(Dimension::len).product();
         let n = self.geometries.len();
-        let pixels: Arc<Mutex<Vec<Vec<Vec<f32>>>>> = Arc::new(Mutex::new(vec![Vec::new(); n]));
+        let partial: Vec<Partial> = (0..n).map(|_| Partial::new(self.reducer.as_ref(), planes)).collect();
+        let partial = Arc::new(Mutex::new(partial));
         if let Some(raster) = &self.raster {
             let sink = Collector {
                 grid: raster.meta().grid().clone(),
@@ -144,32 +148,71 @@ impl VectorCube {
                 points: points_on(raster.meta().grid(), &self.geometries, &self.crs)?,
                 crs: self.crs.clone(),
                 planes,
-                pixels: pixels.clone(),
+                partial: partial.clone(),
             };
             execute(raster, Box::new(sink), opts)?;
         }
-        let pixels = std::mem::take(&mut *pixels.lock().map_err(|_| Error::internal("collector poisoned"))?);
+        let partial = std::mem::take(&mut *partial.lock().map_err(|_| Error::internal("collector poisoned"))?);
         let mut values = Vec::with_capacity(n * planes);
         let mut counts = Vec::with_capacity(if self.counts { n * planes } else { 0 });
-        for list in &pixels {
-            if list.is_empty() {
-                values.extend(std::iter::repeat_n(f32::NAN, planes));
-            } else {
-                let inputs: Vec<&[f32]> = list.iter().map(Vec::as_slice).collect();
-                values.extend(self.reducer.call(&inputs, planes)?);
-            }
+        for p in partial {
             if self.counts {
-                for p in 0..planes {
-                    let valid = list.iter().filter(|px| !px[p].is_nan()).count();
-                    counts.push((list.len(), valid));
-                }
+                counts.extend(p.valid.iter().map(|&v| (p.pixels, v)));
             }
+            values.extend(p.finish(self.reducer.as_ref(), planes)?);
         }
         Ok(VectorValues {
             dims: self.dims.clone(),
             values,
             counts: self.counts.then_some(counts),
         })
+    }
+}
+
+/// What has been gathered for one geometry: a running aggregate when the reducer has one (mean, sum, min, max,
+/// count, …: memory does not grow with the pixels), else the pixels' values, one plane after the other per pixel.
+struct Partial {
+    accumulator: Option<Box<dyn Accumulator>>,
+    values: Vec<f32>,
+    /// Pixels seen, and per plane those with a value.
+    pixels: usize,
+    valid: Vec<usize>,
+}
+
+impl Partial {
+    fn new(reducer: &dyn CellFn, planes: usize) -> Partial {
+        Partial {
+            accumulator: reducer.accumulator(planes),
+            values: Vec::new(),
+            pixels: 0,
+            valid: vec![0; planes],
+        }
+    }
+
+    /// Adds one pixel's values (one per plane).
+    fn add(&mut self, pixel: &[f32]) {
+        self.pixels += 1;
+        for (v, x) in self.valid.iter_mut().zip(pixel) {
+            *v += usize::from(!x.is_nan());
+        }
+        match &mut self.accumulator {
+            Some(a) => a.add(pixel),
+            None => self.values.extend_from_slice(pixel),
+        }
+    }
+
+    /// The reduced value per plane (no-data for a geometry without pixels).
+    fn finish(self, reducer: &dyn CellFn, planes: usize) -> Result<Vec<f32>> {
+        if self.pixels == 0 {
+            return Ok(vec![f32::NAN; planes]);
+        }
+        match self.accumulator {
+            Some(a) => Ok(a.finish()),
+            None => {
+                let inputs: Vec<&[f32]> = self.values.chunks(planes).collect();
+                reducer.call(&inputs, planes)
+            }
+        }
     }
 }
 
@@ -205,15 +248,14 @@ struct Collector {
     points: Vec<Option<(usize, usize)>>,
     crs: Crs,
     planes: usize,
-    /// Per geometry, per pixel: its values (one per plane).
-    pixels: Arc<Mutex<Vec<Vec<Vec<f32>>>>>,
+    /// Per geometry, what has been gathered.
+    partial: Arc<Mutex<Vec<Partial>>>,
 }
 
 impl TileSink for Collector {
     fn write_tile(&mut self, window: &Window, block: &Block) -> Result<()> {
         let cells = window.cells();
         let v = block.values();
-        let pixel = |k: usize| (0..self.planes).map(|p| v[p * cells + k]).collect::<Vec<f32>>();
         let mut found: Vec<(usize, usize)> = Vec::new(); // (geometry, cell)
         for (i, p) in self.points.iter().enumerate() {
             if let Some((c, r)) = *p
@@ -247,9 +289,13 @@ impl TileSink for Collector {
                 }
             }
         }
-        let mut pixels = self.pixels.lock().map_err(|_| Error::internal("collector poisoned"))?;
+        let mut partial = self.partial.lock().map_err(|_| Error::internal("collector poisoned"))?;
+        let mut pixel = vec![0f32; self.planes];
         for (i, k) in found {
-            pixels[i].push(pixel(k));
+            for (p, x) in pixel.iter_mut().enumerate() {
+                *x = v[p * cells + k];
+            }
+            partial[i].add(&pixel);
         }
         Ok(())
     }

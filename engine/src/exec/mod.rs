@@ -115,7 +115,7 @@ pub fn execute(cube: &Cube, sink: Box<dyn TileSink>, opts: &ExecOptions) -> Resu
     let tiling = tiling::tiles(cube, budget, n, true);
     let stats = opts.stats.clone().unwrap_or_default();
     stats.begin(tiling.windows.len(), tiling.aligned);
-    let cache = block_cache(&tiling, budget);
+    let cache = block_cache(&tiling, budget, cube.reads_beyond_windows());
     let g = cube.meta().grid();
     let mut retiler = tiling
         .retile
@@ -176,9 +176,9 @@ const MIN_CACHE: usize = 8 << 20;
 
 /// A cache of decoded blocks for tiles that do not follow the source blocks, taking half of what the tiles leave of
 /// `budget`; none for tiles that do (each block is decoded once anyway) or when too little is left.
-fn block_cache(tiling: &tiling::Tiling, budget: usize) -> Option<BlockCache> {
+fn block_cache(tiling: &tiling::Tiling, budget: usize, halos: bool) -> Option<BlockCache> {
     let bytes = budget.saturating_sub(tiling.reserved) / 2;
-    (!tiling.aligned && bytes >= MIN_CACHE).then(|| BlockCache::new(bytes))
+    ((!tiling.aligned || halos) && bytes >= MIN_CACHE).then(|| BlockCache::new(bytes))
 }
 
 /// Computes the tiles on `threads` workers of the current pool, each taking the next tile in order when it is
@@ -231,7 +231,7 @@ pub fn execute_to_memory(cube: &Cube, opts: &ExecOptions) -> Result<crate::Block
     let tiling = tiling::tiles(cube, budget / 2, threads(), false);
     let stats = opts.stats.clone().unwrap_or_default();
     stats.begin(tiling.windows.len(), tiling.aligned);
-    let cache = block_cache(&tiling, budget / 2);
+    let cache = block_cache(&tiling, budget / 2, cube.reads_beyond_windows());
     let ctx = EvalCtx {
         cancel: opts.cancel.as_deref(),
         reads: Reads {

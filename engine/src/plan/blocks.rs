@@ -105,3 +105,23 @@ impl Cube {
         }
     }
 }
+
+impl Cube {
+    /// True when some node reads its input beyond the windows it is asked for (kernel halos, neighbourhood
+    /// overlaps, resampling footprints), so that neighbouring tiles read the same source blocks.
+    pub(crate) fn reads_beyond_windows(&self) -> bool {
+        match self.node.as_ref() {
+            Node::Kernel(_) | Node::Pieces(_) | Node::Resample(_) => true,
+            Node::Load(_) => false,
+            Node::Select { input, .. }
+            | Node::Reduce { input, .. }
+            | Node::Apply { input, .. }
+            | Node::Reshape { input } => input.reads_beyond_windows(),
+            Node::GroupReduce(g) => g.input.reads_beyond_windows(),
+            Node::Lanes(l) => l.input.reads_beyond_windows(),
+            Node::Polygons(p) => p.input.reads_beyond_windows(),
+            Node::Merge(m) => m.a.reads_beyond_windows() || m.b.reads_beyond_windows(),
+            Node::Mask(m) => m.data.reads_beyond_windows() || m.mask.reads_beyond_windows(),
+        }
+    }
+}

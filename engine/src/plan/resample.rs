@@ -234,36 +234,69 @@ impl Resample {
     pub(crate) fn eval(&self, target: &Grid, window: &Window, ctx: &EvalCtx<'_>) -> Result<Block> {
         let source = self.input.meta.grid();
         let fp = footprints(source, target, window)?;
-        let taps: Vec<(Taps, Taps)> = fp
-            .fx
-            .iter()
-            .zip(&fp.fy)
-            .map(|(&x, &y)| {
-                if x.is_finite() && y.is_finite() {
-                    (
-                        self.taps(x, fp.half.0, source.width),
-                        self.taps(y, fp.half.1, source.height),
-                    )
-                } else {
-                    (Vec::new(), Vec::new())
-                }
-            })
-            .collect();
+        // on the same CRS the taps of a column (row) are the same in every row (column): kept once per axis
+        let same = source.crs.same_as(&target.crs);
+        let axis_taps = |f: &[f64], half: f64, n: usize| -> Vec<Taps> {
+            f.iter()
+                .map(|&x| {
+                    if x.is_finite() {
+                        self.taps(x, half, n)
+                    } else {
+                        Vec::new()
+                    }
+                })
+                .collect()
+        };
+        let taps: Vec<(Taps, Taps)> = if same {
+            Vec::new()
+        } else {
+            fp.fx
+                .iter()
+                .zip(&fp.fy)
+                .map(|(&x, &y)| {
+                    if x.is_finite() && y.is_finite() {
+                        (
+                            self.taps(x, fp.half.0, source.width),
+                            self.taps(y, fp.half.1, source.height),
+                        )
+                    } else {
+                        (Vec::new(), Vec::new())
+                    }
+                })
+                .collect()
+        };
+        let (col_taps, row_taps) = if same {
+            let xs: Vec<f64> = fp.fx[..window.width].to_vec();
+            let ys: Vec<f64> = (0..window.height).map(|r| fp.fy[r * window.width]).collect();
+            (
+                axis_taps(&xs, fp.half.0, source.width),
+                axis_taps(&ys, fp.half.1, source.height),
+            )
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        let taps_of = |k: usize| -> (&Taps, &Taps) {
+            if same {
+                (&col_taps[k % window.width], &row_taps[k / window.width])
+            } else {
+                (&taps[k].0, &taps[k].1)
+            }
+        };
         let planes = self.input.meta.values_per_pixel();
         let cells = window.cells();
         let mut out = vec![f32::NAN; planes * cells];
         // the source window all taps fall into
-        let bounds = taps.iter().filter(|(xs, ys)| !xs.is_empty() && !ys.is_empty()).fold(
-            None,
-            |acc: Option<(usize, usize, usize, usize)>, (xs, ys)| {
+        let bounds = (0..window.cells())
+            .map(taps_of)
+            .filter(|(xs, ys)| !xs.is_empty() && !ys.is_empty())
+            .fold(None, |acc: Option<(usize, usize, usize, usize)>, (xs, ys)| {
                 let (c0, c1) = (xs[0].0, xs[xs.len() - 1].0);
                 let (r0, r1) = (ys[0].0, ys[ys.len() - 1].0);
                 Some(match acc {
                     None => (c0, c1, r0, r1),
                     Some((a, b, c, d)) => (a.min(c0), b.max(c1), c.min(r0), d.max(r1)),
                 })
-            },
-        );
+            });
         let Some((c0, c1, r0, r1)) = bounds else {
             return Block::new(self.input.meta.block_shape(window.height, window.width), out);
         };
@@ -280,7 +313,8 @@ impl Resample {
         for p in 0..planes {
             ctx.check()?;
             let src = &v[p * pc..(p + 1) * pc];
-            for (k, (xs, ys)) in taps.iter().enumerate() {
+            for k in 0..cells {
+                let (xs, ys) = taps_of(k);
                 values.clear();
                 for &(r, wy) in ys {
                     for &(c, wx) in xs {
