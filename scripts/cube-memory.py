@@ -3,7 +3,7 @@
 4096 x 4096 x 4 bands x 6 dates COGs that `openeo-local bench` generates, and its wall time and peak RSS are
 printed next to the memory budget + 20 %.
 
-    scripts/cube-memory.py [--data DIR] [--budget MIB] [--bin PATH]
+    scripts/cube-memory.py [--data DIR] [--budget MIB] [--bin PATH] [--only TEXT]
 
 DIR is a directory of `S2_T32TPS_<date>_<band>.tif` files (default: the COG directory `openeo-local bench`
 keeps under target/bench-data/medium/cog, or $HOME/.cache/openeo-local-bench/medium/cog).
@@ -80,6 +80,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", type=Path, default=default_data())
     p.add_argument("--budget", type=int, default=256)
+    p.add_argument("--only", help="run only the graphs whose name contains this text")
     p.add_argument("--bin", type=Path, default=Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target"))
                    / "release/openeo-local")
     a = p.parse_args()
@@ -97,6 +98,8 @@ def main():
         print(f"data {a.data}, memory budget {a.budget} MiB (limit +20 %: {limit:.0f} MiB)")
         failed = False
         for name, g in GRAPHS.items():
+            if a.only and a.only not in name:
+                continue
             path = tmp / "graph.json"
             path.write_text(json.dumps(g))
             out = tmp / ("out.csv" if g["process_graph"]["save"]["arguments"]["format"] == "CSV" else "out.nc")

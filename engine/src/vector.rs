@@ -256,13 +256,21 @@ impl TileSink for Collector {
     fn write_tile(&mut self, window: &Window, block: &Block) -> Result<()> {
         let cells = window.cells();
         let v = block.values();
-        let mut found: Vec<(usize, usize)> = Vec::new(); // (geometry, cell)
+        let mut partial = self.partial.lock().map_err(|_| Error::internal("collector poisoned"))?;
+        let mut pixel = vec![0f32; self.planes];
+        // each pixel found is added at once: nothing per pixel is kept beyond the running aggregates
+        let mut add = |i: usize, k: usize| {
+            for (p, x) in pixel.iter_mut().enumerate() {
+                *x = v[p * cells + k];
+            }
+            partial[i].add(&pixel);
+        };
         for (i, p) in self.points.iter().enumerate() {
             if let Some((c, r)) = *p
                 && (window.x0..window.x0 + window.width).contains(&c)
                 && (window.y0..window.y0 + window.height).contains(&r)
             {
-                found.push((i, (r - window.y0) * window.width + (c - window.x0)));
+                add(i, (r - window.y0) * window.width + (c - window.x0));
             }
         }
         if self.geometries.iter().any(|g| matches!(g, Geometry::Polygons(_))) {
@@ -284,18 +292,10 @@ impl TileSink for Collector {
                         .zip(&boxes)
                         .any(|(p, b)| x >= b.west && x <= b.east && y >= b.south && y <= b.north && p.contains(x, y));
                     if inside {
-                        found.push((i, k));
+                        add(i, k);
                     }
                 }
             }
-        }
-        let mut partial = self.partial.lock().map_err(|_| Error::internal("collector poisoned"))?;
-        let mut pixel = vec![0f32; self.planes];
-        for (i, k) in found {
-            for (p, x) in pixel.iter_mut().enumerate() {
-                *x = v[p * cells + k];
-            }
-            partial[i].add(&pixel);
         }
         Ok(())
     }
