@@ -150,7 +150,12 @@ impl VectorCube {
                 planes,
                 partial: partial.clone(),
             };
-            execute(raster, Box::new(sink), opts)?;
+            // the collector's per-tile coordinates (two f64 per cell) come on top of the tiles: they get a share
+            let opts = ExecOptions {
+                memory_budget: opts.memory_budget.map(|b| b / 4 * 3),
+                ..opts.clone()
+            };
+            execute(raster, Box::new(sink), &opts)?;
         }
         let partial = std::mem::take(&mut *partial.lock().map_err(|_| Error::internal("collector poisoned"))?);
         let mut values = Vec::with_capacity(n * planes);
