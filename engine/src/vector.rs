@@ -279,13 +279,7 @@ impl TileSink for Collector {
             }
         }
         if self.geometries.iter().any(|g| matches!(g, Geometry::Polygons(_))) {
-            let (mut xs, mut ys) = (Vec::with_capacity(cells), Vec::with_capacity(cells));
-            for r in 0..window.height {
-                for c in 0..window.width {
-                    xs.push(self.grid.x_center(window.x0 + c));
-                    ys.push(self.grid.y_center(window.y0 + r));
-                }
-            }
+            let (mut xs, mut ys) = self.grid.centres(window);
             crate::transform_points(&self.grid.crs, &self.crs, &mut xs, &mut ys)?;
             for (i, g) in self.geometries.iter().enumerate() {
                 let Geometry::Polygons(ps) = g else { continue };

@@ -107,6 +107,20 @@ impl Grid {
         self.transform[3] + (j as f64 + 0.5) * self.transform[5]
     }
 
+    /// The centre coordinates of the pixels of `window`, row by row.
+    pub fn centres(&self, window: &Window) -> (Vec<f64>, Vec<f64>) {
+        let n = window.cells();
+        let (mut xs, mut ys) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        for r in 0..window.height {
+            let y = self.y_center(window.y0 + r);
+            for c in 0..window.width {
+                xs.push(self.x_center(window.x0 + c));
+                ys.push(y);
+            }
+        }
+        (xs, ys)
+    }
+
     /// The pixels whose centres lie inside `bbox` (given in this grid's CRS), edges included; `None` when empty.
     pub fn window_for_bbox(&self, bbox: &Bbox) -> Option<Window> {
         let (c0, c1) = centre_range(self.transform[0], self.transform[1], bbox.west, bbox.east, self.width)?;

@@ -121,16 +121,7 @@ fn read_warped(
     fill: bool,
     reads: Reads<'_>,
 ) -> Result<()> {
-    let n = win.cells();
-    let mut xs = Vec::with_capacity(n);
-    let mut ys = Vec::with_capacity(n);
-    for r in 0..win.height {
-        let y = target.y_center(win.y0 + r);
-        for c in 0..win.width {
-            xs.push(target.x_center(win.x0 + c));
-            ys.push(y);
-        }
-    }
+    let (mut xs, mut ys) = target.centres(win);
     transform_points(&target.crs, &asset.grid.crs, &mut xs, &mut ys)?;
     let [ax0, adx, _, ay0, _, ady] = asset.grid.transform;
     let (aw, ah) = (asset.grid.width as f64, asset.grid.height as f64);

@@ -223,14 +223,7 @@ fn eval_load(l: &Load, grid: &Grid, window: &Window, ctx: &EvalCtx<'_>) -> Resul
 /// Sets to no-data every pixel of `window` whose centre lies outside `clip` (in `clip`'s CRS).
 fn clip_outside(clip: &Grid, grid: &Grid, window: &Window, data: &mut [f32]) -> Result<()> {
     let cells = window.cells();
-    let mut xs = Vec::with_capacity(cells);
-    let mut ys = Vec::with_capacity(cells);
-    for r in 0..window.height {
-        for c in 0..window.width {
-            xs.push(grid.x_center(window.x0 + c));
-            ys.push(grid.y_center(window.y0 + r));
-        }
-    }
+    let (mut xs, mut ys) = grid.centres(window);
     crate::transform_points(&grid.crs, &clip.crs, &mut xs, &mut ys)?;
     let b = clip.bounds();
     let outside: Vec<bool> = xs

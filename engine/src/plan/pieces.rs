@@ -327,13 +327,12 @@ impl Pieces {
         let Layout::Polygons { polygons, crs, .. } = &self.layout else {
             return Ok(vec![true; part.cells()]);
         };
-        let (mut xs, mut ys) = (Vec::with_capacity(part.cells()), Vec::with_capacity(part.cells()));
-        for r in 0..part.height {
-            for c in 0..part.width {
-                xs.push(grid.x_center(x0 + c));
-                ys.push(grid.y_center(y0 + r));
-            }
-        }
+        let (mut xs, mut ys) = grid.centres(&Window {
+            x0,
+            y0,
+            width: part.width,
+            height: part.height,
+        });
         crate::transform_points(&grid.crs, crs, &mut xs, &mut ys)?;
         Ok(xs.iter().zip(&ys).map(|(&x, &y)| polygons[i].contains(x, y)).collect())
     }

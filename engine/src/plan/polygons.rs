@@ -91,14 +91,7 @@ impl PolygonMask {
         let block = self.input.eval(window, ctx)?;
         let grid = self.input.meta.grid();
         let cells = window.cells();
-        let mut xs = Vec::with_capacity(cells);
-        let mut ys = Vec::with_capacity(cells);
-        for r in 0..window.height {
-            for c in 0..window.width {
-                xs.push(grid.x_center(window.x0 + c));
-                ys.push(grid.y_center(window.y0 + r));
-            }
-        }
+        let (mut xs, mut ys) = grid.centres(window);
         crate::transform_points(&grid.crs, &self.crs, &mut xs, &mut ys)?;
         let replace: Vec<bool> = xs
             .iter()

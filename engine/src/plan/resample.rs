@@ -152,14 +152,7 @@ struct Footprints {
 }
 
 fn footprints(source: &Grid, target: &Grid, window: &Window) -> Result<Footprints> {
-    let n = window.cells();
-    let (mut xs, mut ys) = (Vec::with_capacity(n), Vec::with_capacity(n));
-    for r in 0..window.height {
-        for c in 0..window.width {
-            xs.push(target.x_center(window.x0 + c));
-            ys.push(target.y_center(window.y0 + r));
-        }
-    }
+    let (mut xs, mut ys) = target.centres(window);
     if !source.crs.same_as(&target.crs) {
         crate::transform_points(&target.crs, &source.crs, &mut xs, &mut ys)?;
     }

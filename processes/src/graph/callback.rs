@@ -56,15 +56,18 @@ impl CallbackFn {
     /// cell) is reported while planning, before any data is read.
     pub(crate) fn try_new(graph: Arc<ProcessGraph>, inputs: Inputs, context: Value, ctx: &Ctx) -> Result<CallbackFn> {
         let f = CallbackFn::new(graph, inputs, context, ctx);
-        let lanes = match &f.inputs {
+        f.call(&f.probe(&[f32::NAN]), 1)?;
+        Ok(f)
+    }
+
+    /// Inputs of one cell for trying the callback: `cell` for every input it takes.
+    fn probe<'a>(&self, cell: &'a [f32]) -> Vec<&'a [f32]> {
+        let lanes = match &self.inputs {
             Inputs::Array { labels, .. } => labels.len(),
             Inputs::List { .. } => 1,
             Inputs::Named(names) => names.len(),
         };
-        let cell = [f32::NAN];
-        let probe: Vec<&[f32]> = vec![&cell; lanes];
-        f.call(&probe, 1)?;
-        Ok(f)
+        vec![cell; lanes]
     }
 
     /// Like [`CallbackFn::try_new`] for callbacks that return an array per cell (`apply_dimension`): also the
@@ -76,14 +79,7 @@ impl CallbackFn {
         ctx: &Ctx,
     ) -> Result<(CallbackFn, usize)> {
         let f = CallbackFn::new(graph, inputs, context, ctx);
-        let lanes = match &f.inputs {
-            Inputs::Array { labels, .. } => labels.len(),
-            Inputs::List { .. } => 1,
-            Inputs::Named(names) => names.len(),
-        };
-        let cell = [f32::NAN];
-        let probe: Vec<&[f32]> = vec![&cell; lanes];
-        let n = f.call_many(&probe, 1)?.len();
+        let n = f.call_many(&f.probe(&[f32::NAN]), 1)?.len();
         Ok((f, n))
     }
 
