@@ -56,6 +56,11 @@ pub fn write_save(save: &SaveRequest, path: &Path, opts: &ExecOptions) -> Result
         }
         SaveData::Raster(cube) => cube,
     };
+    if cube.meta().grid().is_empty() && format != "JSON" {
+        return Err(Error::FormatUnsupported {
+            format: format!("{format} (a cube without spatial dimensions is written as JSON only)"),
+        });
+    }
     match format {
         "GTiff" => Ok(execute(
             cube,
@@ -143,19 +148,22 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 pub fn cube_json(meta: &CubeMeta, block: &Block) -> Json {
     let g = meta.grid();
     let mut names: Vec<String> = meta.dims().iter().map(|d| d.name().to_string()).collect();
-    names.extend(["y".to_string(), "x".to_string()]);
     let mut coords = serde_json::Map::new();
     for d in meta.dims() {
         coords.insert(d.name().to_string(), json!(d.labels().to_strings()));
     }
-    coords.insert(
-        "y".into(),
-        json!((0..g.height).map(|j| g.y_center(j)).collect::<Vec<_>>()),
-    );
-    coords.insert(
-        "x".into(),
-        json!((0..g.width).map(|i| g.x_center(i)).collect::<Vec<_>>()),
-    );
+    // a cube without spatial dimensions has no values
+    if !g.is_empty() {
+        names.extend(["y".to_string(), "x".to_string()]);
+        coords.insert(
+            "y".into(),
+            json!((0..g.height).map(|j| g.y_center(j)).collect::<Vec<_>>()),
+        );
+        coords.insert(
+            "x".into(),
+            json!((0..g.width).map(|i| g.x_center(i)).collect::<Vec<_>>()),
+        );
+    }
     fn nest(shape: &[usize], data: &[f32]) -> Json {
         match shape {
             [] => data.first().map_or(
@@ -176,7 +184,7 @@ pub fn cube_json(meta: &CubeMeta, block: &Block) -> Json {
         "coords": coords,
         "crs": g.crs.label(),
         "nodata": null,
-        "data": nest(block.shape(), block.values()),
+        "data": if g.is_empty() { json!([]) } else { nest(block.shape(), block.values()) },
     })
 }
 

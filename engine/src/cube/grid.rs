@@ -69,6 +69,11 @@ pub struct Grid {
 const LATTICE_TOLERANCE: f64 = 1e-6;
 
 impl Grid {
+    /// True when the grid has no pixel (the grid of a cube without spatial dimensions).
+    pub fn is_empty(&self) -> bool {
+        self.width == 0 || self.height == 0
+    }
+
     /// Pixel size `(dx, dy)`; `dy` is negative for north-up grids.
     pub fn pixel_size(&self) -> (f64, f64) {
         (self.transform[1], self.transform[5])

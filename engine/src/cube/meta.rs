@@ -75,11 +75,14 @@ impl CubeMeta {
         (0..self.dims.len()).filter(|&i| self.dims[i].kind() == kind).collect()
     }
 
-    /// All dimension names, spatial ones included (`x`, `y`).
+    /// All dimension names, spatial ones included (`x`, `y`) unless the grid is empty (a cube without spatial
+    /// dimensions, see [`crate::Cube::empty`]).
     pub fn dimension_names(&self) -> Vec<String> {
         let mut v: Vec<String> = self.dims.iter().map(|d| d.name().to_string()).collect();
-        v.push("x".into());
-        v.push("y".into());
+        if !self.grid.is_empty() {
+            v.push("x".into());
+            v.push("y".into());
+        }
         v
     }
 

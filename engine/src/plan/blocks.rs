@@ -59,8 +59,8 @@ impl Cube {
             // a halo also reads the neighbouring blocks, which the block cache serves
             Node::Kernel(k) => return k.input.collect_blocks(seen, found),
             Node::Polygons(p) => return p.input.collect_blocks(seen, found),
-            // its sources lie on another lattice
-            Node::Resample(_) => return,
+            // its sources lie on another lattice; given values have no blocks
+            Node::Resample(_) | Node::Values(_) => return,
             Node::Pieces(p) => return p.input.collect_blocks(seen, found),
             Node::Merge(m) => {
                 m.a.collect_blocks(seen, found);
@@ -112,7 +112,7 @@ impl Cube {
     pub(crate) fn reads_beyond_windows(&self) -> bool {
         match self.node.as_ref() {
             Node::Kernel(_) | Node::Pieces(_) | Node::Resample(_) => true,
-            Node::Load(_) => false,
+            Node::Load(_) | Node::Values(_) => false,
             Node::Select { input, .. }
             | Node::Reduce { input, .. }
             | Node::Apply { input, .. }

@@ -186,6 +186,7 @@ impl Cube {
             Node::Reshape { input } => Node::Reshape {
                 input: input.with_grid(grid.clone())?,
             },
+            Node::Values(v) => Node::Values(v.on_grid(&grid)?),
         };
         Ok(Cube {
             meta: self.meta.with_grid(grid),

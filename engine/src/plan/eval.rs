@@ -86,6 +86,7 @@ impl Cube {
             Node::Resample(r) => r.eval(self.meta.grid(), window, ctx),
             Node::Pieces(p) => p.eval(&self.meta, window, ctx),
             Node::Reshape { input } => input.eval(window, ctx),
+            Node::Values(v) => v.eval(&self.meta, window),
         }
     }
 
@@ -93,7 +94,7 @@ impl Cube {
     pub(crate) fn peak_values_per_pixel(&self) -> usize {
         let own = self.meta.values_per_pixel();
         match self.node.as_ref() {
-            Node::Load(_) => own + 1,
+            Node::Load(_) | Node::Values(_) => own + 1,
             Node::Select { input, .. } | Node::Apply { input, .. } => input.peak_values_per_pixel() + own,
             // a streamed time reduction holds one date, the accumulators (f64 + count) and the result per band
             Node::Reduce { input, axis, f } if input.streams_time(*axis, f.as_ref()) => 4 * own + 1,

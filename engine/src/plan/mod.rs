@@ -16,6 +16,7 @@ mod pieces;
 mod polygons;
 mod resample;
 mod reshape;
+mod values;
 
 pub use kernel::Border;
 pub use pieces::CubeFn;
@@ -109,6 +110,8 @@ enum Node {
     Pieces(pieces::Pieces),
     /// The input's values under another dimension layout (a dimension added or dropped, labels of another kind).
     Reshape { input: Cube },
+    /// Values given with the cube, held in memory.
+    Values(values::Values),
 }
 
 #[derive(Debug, Clone)]
@@ -214,6 +217,10 @@ impl Cube {
             Node::Reshape { input } => {
                 out.push_str(&format!("{pad}reshape -> {shape}\n"));
                 vec![input]
+            }
+            Node::Values(_) => {
+                out.push_str(&format!("{pad}given values -> {shape}\n"));
+                vec![]
             }
         };
         for c in children {

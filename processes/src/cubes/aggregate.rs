@@ -86,33 +86,93 @@ fn instants(cube: &Cube, axis: usize) -> Vec<DateTime<Utc>> {
     cube.meta().dims()[axis].labels().instants().unwrap_or_default()
 }
 
+/// One bound of an interval of aggregate_temporal: open (`null`), an instant, or a time of day (`HH:MM:SS`, in
+/// seconds after midnight UTC).
+#[derive(Clone, Copy, PartialEq)]
+enum Bound {
+    Open,
+    Instant(DateTime<Utc>),
+    TimeOfDay(u32),
+}
+
+fn bound(v: &Value) -> Option<Bound> {
+    match v {
+        Value::Null => Some(Bound::Open),
+        Value::Text(s) => match chrono::NaiveTime::parse_from_str(s, "%H:%M:%S") {
+            Ok(t) if s.len() == 8 => Some(Bound::TimeOfDay(t.num_seconds_from_midnight())),
+            _ => parse_instant(s).map(Bound::Instant),
+        },
+        _ => None,
+    }
+}
+
+/// True when instant `t` lies in `[start, end)`; an interval of times of day that ends before it starts wraps
+/// around midnight.
+fn contains((start, end): (Bound, Bound), t: DateTime<Utc>) -> bool {
+    let second = t.num_seconds_from_midnight();
+    let after = match start {
+        Bound::Open => true,
+        Bound::Instant(s) => t >= s,
+        Bound::TimeOfDay(s) => second >= s,
+    };
+    let before = match end {
+        Bound::Open => true,
+        Bound::Instant(e) => t < e,
+        Bound::TimeOfDay(e) => second < e,
+    };
+    match (start, end) {
+        (Bound::TimeOfDay(s), Bound::TimeOfDay(e)) if e <= s => after || before,
+        _ => after && before,
+    }
+}
+
 pub(super) fn aggregate_temporal(args: &mut Args, ctx: &Ctx) -> Result<Value> {
     let cube = args.cube("data")?;
     let axis = temporal_axis(args, &cube)?;
     let Value::Array(intervals, _) = args.get("intervals")? else {
         return Err(args.invalid("intervals", "expected an array of intervals"));
     };
+    let bad = || {
+        args.invalid(
+            "intervals",
+            "each interval is an array of two bounds: dates or date-times, times of day (HH:MM:SS) on both \
+             sides, or null for an open end",
+        )
+    };
+    let times = instants(&cube, axis);
     let mut bounds = Vec::with_capacity(intervals.len());
     for iv in &intervals {
-        let pair = match iv {
-            Value::Array(v, _) if v.len() == 2 => v,
-            _ => return Err(args.invalid("intervals", "each interval is an array of two dates or date-times")),
+        let Value::Array(pair, _) = iv else { return Err(bad()) };
+        let [a, b] = pair.as_slice() else { return Err(bad()) };
+        let (Some(start), Some(end)) = (bound(a), bound(b)) else {
+            return Err(bad());
         };
-        let parse = |v: &Value| match v {
-            Value::Text(s) => parse_instant(s).map(|t| (s.clone(), t)),
-            _ => None,
+        let empty = match (start, end) {
+            (Bound::Instant(s), Bound::Instant(e)) => s >= e,
+            (Bound::TimeOfDay(s), Bound::TimeOfDay(e)) => s == e,
+            (Bound::TimeOfDay(_), Bound::Instant(_)) | (Bound::Instant(_), Bound::TimeOfDay(_)) => {
+                return Err(bad());
+            }
+            _ => false,
         };
-        let (Some((start_text, start)), Some((_, end))) = (parse(&pair[0]), parse(&pair[1])) else {
-            return Err(args.invalid("intervals", "each interval is an array of two dates or date-times"));
-        };
-        if start >= end {
+        if empty {
             return Err(openeo_engine::Error::TemporalExtentEmpty {
-                start: start.to_rfc3339(),
-                end: end.to_rfc3339(),
+                start: a.to_json().to_string(),
+                end: b.to_json().to_string(),
             }
             .into());
         }
-        bounds.push((start_text, start, end));
+        // the label: the start as written, or the end for an interval open at its start
+        let label = match (a, b) {
+            (Value::Text(s), _) | (Value::Null, Value::Text(s)) => s.clone(),
+            _ => return Err(args.invalid("intervals", "an interval open at both ends")),
+        };
+        // where the period starts, for ordering: its start, or the first instant it holds
+        let first = match start {
+            Bound::Instant(s) => Some(s),
+            _ => times.iter().copied().find(|&t| contains((start, end), t)),
+        };
+        bounds.push((label, (start, end), first.unwrap_or(DateTime::<Utc>::MIN_UTC)));
     }
     if bounds.is_empty() {
         return Err(args.invalid("intervals", "at least one interval is needed"));
@@ -135,15 +195,14 @@ pub(super) fn aggregate_temporal(args: &mut Args, ctx: &Ctx) -> Result<Value> {
             "the labels of the intervals are not distinct; give distinct 'labels'",
         ));
     }
-    let times = instants(&cube, axis);
     let members = bounds
         .iter()
-        .map(|(_, s, e)| (0..times.len()).filter(|&i| times[i] >= *s && times[i] < *e).collect())
+        .map(|(_, iv, _)| (0..times.len()).filter(|&i| contains(*iv, times[i])).collect())
         .collect();
     let periods = labels
         .into_iter()
         .zip(&bounds)
-        .map(|(label, b)| Period { label, start: b.1 })
+        .map(|(label, b)| Period { label, start: b.2 })
         .collect();
     reduce_groups(args, ctx, &cube, axis, members, periods)
 }

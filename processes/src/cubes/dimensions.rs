@@ -58,6 +58,10 @@ fn spatial(args: &Args, name: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
+pub(super) fn create_data_cube(_: &mut Args, _: &Ctx) -> Result<Value> {
+    Ok(Value::Cube(Box::new(Cube::empty())))
+}
+
 pub(super) fn add_dimension(args: &mut Args, _: &Ctx) -> Result<Value> {
     let cube = args.cube("data")?;
     let name = args.string("name")?;
@@ -66,6 +70,12 @@ pub(super) fn add_dimension(args: &mut Args, _: &Ctx) -> Result<Value> {
         "other" => DimensionKind::Other,
         "temporal" => DimensionKind::Temporal,
         "bands" => DimensionKind::Bands,
+        "spatial" if cube.meta().grid().is_empty() => {
+            return Err(openeo_engine::Error::Unsupported {
+                message: "add_dimension: spatial dimensions (a cube's grid comes only from loaded data)".into(),
+            }
+            .into());
+        }
         "spatial" => {
             return Err(coded(
                 "DimensionExists",

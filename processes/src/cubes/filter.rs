@@ -1,5 +1,8 @@
 //! filter_temporal, filter_bbox, filter_bands: pushed down into the loads by the engine.
 
+use openeo_engine::DimensionKind;
+
+use super::coded;
 use super::load::spatial_extent;
 use crate::graph::callback::Inputs;
 use crate::graph::{Args, CallbackFn};
@@ -23,24 +26,84 @@ pub(super) fn filter_bbox(args: &mut Args, _: &Ctx) -> Result<Value> {
     Ok(Value::Cube(Box::new(cube.filter_bbox(&bbox, &crs)?)))
 }
 
+/// filter_bands: the bands named (by name, or every band of a common name, in the cube's order) and then the bands
+/// whose centre wavelength lies in one of the ranges, in the order of the criteria, each band once.
 pub(super) fn filter_bands(args: &mut Args, _: &Ctx) -> Result<Value> {
     let cube = args.cube("data")?;
-    // the spec's default `[]` (what the client sends by omitting the argument) means no wavelength filter
-    let no_wavelengths = match args.get("wavelengths")? {
-        Value::Null => true,
-        Value::Array(v, _) => v.is_empty(),
-        _ => false,
-    };
-    if !no_wavelengths {
-        return Err(args.invalid(
-            "wavelengths",
-            "filtering by wavelength is not supported; use band names",
+    let names = args.opt_strings("bands")?.unwrap_or_default();
+    let ranges = wavelength_ranges(args)?;
+    if names.is_empty() && ranges.is_empty() {
+        return Err(coded(
+            "BandFilterParameterMissing",
+            "filter_bands: give 'bands' or 'wavelengths'",
         ));
     }
-    let bands = args
-        .opt_strings("bands")?
-        .ok_or_else(|| args.invalid("bands", "a list of band names is required"))?;
-    Ok(Value::Cube(Box::new(cube.filter_bands(&bands)?)))
+    let meta = cube.meta();
+    let Some(&axis) = meta.axes_of_kind(DimensionKind::Bands).first() else {
+        return Err(coded(
+            "DimensionMissing",
+            format!(
+                "filter_bands: the cube has no bands dimension (dimensions: {})",
+                meta.dimension_names().join(", ")
+            ),
+        ));
+    };
+    let bands = meta.bands().unwrap_or_default();
+    let mut keep: Vec<usize> = Vec::new();
+    let mut add = |i: usize| {
+        if !keep.contains(&i) {
+            keep.push(i);
+        }
+    };
+    for name in &names {
+        if let Some(i) = bands.iter().position(|b| &b.name == name) {
+            add(i);
+            continue;
+        }
+        let common: Vec<usize> = (0..bands.len())
+            .filter(|&i| bands[i].common_name.as_deref() == Some(name.as_str()))
+            .collect();
+        if common.is_empty() {
+            return Err(openeo_engine::Error::BandNotFound {
+                band: name.clone(),
+                available: bands.iter().map(|b| b.name.as_str()).collect::<Vec<_>>().join(", "),
+            }
+            .into());
+        }
+        common.into_iter().for_each(&mut add);
+    }
+    for (lo, hi) in ranges {
+        (0..bands.len())
+            .filter(|&i| bands[i].wavelength.is_some_and(|w| w >= lo && w <= hi))
+            .for_each(&mut add);
+    }
+    Ok(Value::Cube(Box::new(cube.select(axis, &keep)?)))
+}
+
+/// The `wavelengths` of filter_bands: `[min, max]` pairs in micrometres (the spec's default `[]`, which the
+/// client sends by omitting the argument, means none).
+fn wavelength_ranges(args: &Args) -> Result<Vec<(f64, f64)>> {
+    let bad = || {
+        args.invalid(
+            "wavelengths",
+            "expected a list of [minimum, maximum] pairs in micrometres",
+        )
+    };
+    let items = match args.get("wavelengths")? {
+        Value::Null => return Ok(Vec::new()),
+        Value::Array(items, _) => items,
+        _ => return Err(bad()),
+    };
+    items
+        .iter()
+        .map(|pair| match pair {
+            Value::Array(p, _) => match p.as_slice() {
+                [Value::Number(lo), Value::Number(hi)] if lo <= hi => Ok((*lo, *hi)),
+                _ => Err(bad()),
+            },
+            _ => Err(bad()),
+        })
+        .collect()
 }
 
 /// filter_labels: the condition is evaluated on every label of the dimension while planning (labels as text; numeric

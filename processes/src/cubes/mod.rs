@@ -82,6 +82,10 @@ pub(crate) fn processes() -> Vec<ProcessDef> {
             include_str!("specs/resample_cube_spatial.json"),
             resample::resample_cube_spatial,
         ),
+        ProcessDef::new(
+            include_str!("specs/create_data_cube.json"),
+            dimensions::create_data_cube,
+        ),
         ProcessDef::new(include_str!("specs/add_dimension.json"), dimensions::add_dimension),
         ProcessDef::new(include_str!("specs/drop_dimension.json"), dimensions::drop_dimension),
         ProcessDef::new(

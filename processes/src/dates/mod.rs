@@ -18,13 +18,8 @@ pub(crate) fn processes() -> Vec<ProcessDef> {
 
 #[cfg(test)]
 mod tests {
-    use crate::testutil::{call, corpus, ctx};
+    use crate::testutil::{call, ctx};
     use crate::{Result, Value};
-
-    #[test]
-    fn corpus() {
-        corpus::check(&["date_between", "date_shift"]);
-    }
 
     fn shift(date: &str, value: f64, unit: &str) -> Result<Value> {
         let args = [

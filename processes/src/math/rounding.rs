@@ -68,11 +68,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn corpus() {
-        crate::testutil::corpus::check(&["int", "floor", "ceil", "round"]);
-    }
-
-    #[test]
     fn half_to_even_at_any_precision() {
         assert_eq!(round_to(2.5, 0), 2.0);
         assert_eq!(round_to(3.5, 0), 4.0);

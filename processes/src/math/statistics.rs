@@ -1,5 +1,5 @@
 //! Reducers: mean, median, min, max, sum, sd, variance, product. `ignore_nodata` defaults to true; all no-data
-//! gives no-data; sd and variance are sample statistics (n − 1). Over a labelled array of fields the reduction is
+//! gives no-data; a NaN among plain numbers is a number, not no-data, and gives NaN; sd and variance are sample statistics (n − 1). Over a labelled array of fields the reduction is
 //! done per cell.
 
 use std::sync::Arc;
@@ -40,11 +40,12 @@ pub(crate) fn reduce_values(
         Value::Field(f) => Some(f.len()),
         _ => None,
     });
-    let scalar = |v: &Value, i: usize| -> Result<f64> {
+    // `None` is no-data: `null`, or NaN in a field (cells hold no-data as NaN); a plain NaN is a number
+    let scalar = |v: &Value, i: usize| -> Result<Option<f64>> {
         match v {
-            Value::Null => Ok(f64::NAN),
-            Value::Number(n) => Ok(*n),
-            Value::Field(f) => Ok(f.get(i).map_or(f64::NAN, |x| f64::from(*x))),
+            Value::Null => Ok(None),
+            Value::Number(n) => Ok(Some(*n)),
+            Value::Field(f) => Ok(f.get(i).map(|x| f64::from(*x)).filter(|x| !x.is_nan())),
             other => Err(Error::invalid(
                 process,
                 "data",
@@ -56,16 +57,18 @@ pub(crate) fn reduce_values(
     let mut cell = |i: usize| -> Result<f64> {
         buf.clear();
         for v in items {
-            let x = scalar(v, i)?;
-            if x.is_nan() {
-                if !ignore_nodata {
-                    return Ok(f64::NAN);
-                }
-            } else {
-                buf.push(x);
+            match scalar(v, i)? {
+                Some(x) => buf.push(x),
+                None if !ignore_nodata => return Ok(f64::NAN),
+                None => {}
             }
         }
-        Ok(if buf.is_empty() { f64::NAN } else { f(&mut buf) })
+        // a NaN among the numbers makes every statistic NaN
+        Ok(if buf.is_empty() || buf.iter().any(|x| x.is_nan()) {
+            f64::NAN
+        } else {
+            f(&mut buf)
+        })
     };
     match len {
         None => {

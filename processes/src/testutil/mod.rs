@@ -1,7 +1,8 @@
 //! Helpers shared by the unit tests of the process families: calling a process directly with values, building
-//! per-cell fields and comparing them, and running the openEO test corpus ([`corpus`]).
+//! per-cell fields and comparing them, and the conformance runner over the openEO test corpus (`corpus`).
 
-pub(crate) mod corpus;
+mod corpus;
+mod cubes;
 mod json5;
 
 use std::collections::HashMap;
