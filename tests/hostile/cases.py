@@ -680,6 +680,141 @@ def callback_graphs():
           pipeline(load(), ("apply", {"process": single("add", x=param("x"), y="one")}), reduce_t()))
 
 
+# ----------------------------------------------------------------------------------- cube processes' arguments
+
+def _square(x, y, d=0.001, closed=True) -> list:
+    ring = [[x, y], [x + d, y], [x + d, y + d], [x, y + d]]
+    return [ring + [[x, y]]] if closed else [ring]
+
+
+POLY = {"type": "Polygon", "coordinates": _square(11.32, 46.48, 0.01)}
+
+
+def _tiny_polygons(n, last=None) -> dict:
+    """A FeatureCollection of `n` tiny squares inside BBOX; `last` replaces the last geometry."""
+    feats = [{"type": "Feature", "properties": {},
+              "geometry": {"type": "Polygon", "coordinates": _square(11.301 + (i % 100) * 0.0005,
+                                                                      46.471 + (i // 100) * 0.0003, 0.0001)}}
+             for i in range(n)]
+    if last is not None:
+        feats[-1]["geometry"] = last
+    return {"type": "FeatureCollection", "features": feats}
+
+
+BAD_GEOJSON = {
+    "missing-coordinates": {"type": "Polygon"},
+    "unclosed-ring": {"type": "Polygon", "coordinates": _square(11.32, 46.48, 0.01, closed=False)},
+    "non-numeric-coordinate": {"type": "Polygon", "coordinates": [[[11.32, 46.48], ["11.33", 46.48], [11.33, 46.49],
+                                                                   [11.32, 46.48]]]},
+    "linestring": {"type": "LineString", "coordinates": [[11.32, 46.48], [11.33, 46.49]]},
+    "empty-featurecollection": {"type": "FeatureCollection", "features": []},
+    "number": 5,
+    "string": "POLYGON((11.32 46.48, 11.33 46.48, 11.33 46.49, 11.32 46.48))",
+}
+
+
+def cube_process_graphs():
+    """Bad arguments of the cube processes beyond load/filter/reduce: each is known while planning, so /validation
+    reports it."""
+    t3 = [[1, 1, 1], [1, 1, 1], [1, 1, 1]]
+    ak = lambda **a: pipeline(load(), ("apply_kernel", {"kernel": t3, **a}), reduce_t())  # noqa: E731
+    graph("cube/apply_kernel-kernel-2x2", ak(kernel=[[1, 1], [1, 1]]))
+    graph("cube/apply_kernel-kernel-ragged", ak(kernel=[[1, 1, 1], [1, 1], [1, 1, 1]]))
+    graph("cube/apply_kernel-kernel-empty", ak(kernel=[]))
+    graph("cube/apply_kernel-kernel-501x501", ak(kernel=[[1] * 501 for _ in range(501)]), job=True)
+    graph("cube/apply_kernel-kernel-strings", ak(kernel=[["1", "1", "1"]] * 3))
+    graph("cube/apply_kernel-border-unknown", ak(border="mirror"))
+    graph("cube/apply_kernel-factor-string", ak(factor="2"))
+
+    keep = cb({"r": {"process_id": "apply", "arguments": {"data": param("data"),
+                                                          "process": single("absolute", x=param("x"))},
+                     "result": True}})
+    xy = lambda v, unit="px": [{"dimension": "x", "value": v, "unit": unit},  # noqa: E731
+                               {"dimension": "y", "value": v, "unit": unit}]
+    an = lambda size, **a: pipeline(load(), ("apply_neighborhood",  # noqa: E731
+                                             {"process": keep, "size": size, **a}), reduce_t())
+    graph("cube/apply_neighborhood-size-0", an(xy(0)))
+    graph("cube/apply_neighborhood-size-negative", an(xy(-16)))
+    graph("cube/apply_neighborhood-size-below-one-pixel", an(xy(1, "m")))
+    graph("cube/apply_neighborhood-overlap-larger-than-size", an(xy(16), overlap=xy(64)), job=True)
+    graph("cube/apply_neighborhood-unit-unknown", an(xy(16, "km")))
+    graph("cube/apply_neighborhood-dimension-unknown", an([{"dimension": "z", "value": 16, "unit": "px"}]))
+
+    rs = lambda **a: pipeline(load(), ("resample_spatial", a), reduce_t())  # noqa: E731
+    graph("cube/resample_spatial-method-unknown", rs(resolution=20, method="nearest-ish"))
+    graph("cube/resample_spatial-resolution-negative", rs(resolution=-10))
+    graph("cube/resample_spatial-projection-999999", rs(projection=999999))
+    graph("cube/resample_spatial-resolution-1e-6", rs(resolution=1e-6), job=True)
+    graph("cube/resample_spatial-resolution-1e-300", rs(resolution=1e-300))
+
+    two = lambda pid, a: {"a": load(), "m": {"process_id": pid, "arguments": a},  # noqa: E731
+                          "s": {"process_id": "save_result", "arguments": {"data": ref("m"), "format": "netCDF"},
+                                "result": True}}
+    graph("cube/resample_cube_spatial-target-number", two("resample_cube_spatial", {"data": ref("a"), "target": 5}))
+    graph("cube/resample_cube_temporal-target-string",
+          two("resample_cube_temporal", {"data": ref("a"), "target": "SYNTH_S2_UTM"}))
+    graph("cube/mask-mask-number", two("mask", {"data": ref("a"), "mask": 1}))
+    graph("cube/merge_cubes-cube2-string", two("merge_cubes", {"cube1": ref("a"), "cube2": "SYNTH_S2_UTM"}))
+
+    mp = lambda m: pipeline(load(), ("mask_polygon", {"mask": m}), reduce_t())  # noqa: E731
+    fs = lambda g: pipeline(load(), ("filter_spatial", {"geometries": g}), reduce_t())  # noqa: E731
+    ag = lambda g: pipeline(load(), reduce_t(), ("aggregate_spatial", {"geometries": g, "reducer": MEAN}),  # noqa
+                            fmt="JSON")
+    for name, g in BAD_GEOJSON.items():
+        graph(f"cube/mask_polygon-{name}", mp(g))
+    for name in ("unclosed-ring", "linestring", "empty-featurecollection", "string"):
+        graph(f"cube/filter_spatial-{name}", fs(BAD_GEOJSON[name]))
+    for name in ("non-numeric-coordinate", "number"):
+        graph(f"cube/aggregate_spatial-{name}", ag(BAD_GEOJSON[name]))
+    # 10,000 polygons: the last one broken (parsing them all is quick), or all fine and a later node wrong
+    graph("cube/mask_polygon-10000-polygons-last-unclosed",
+          mp(_tiny_polygons(10_000, BAD_GEOJSON["unclosed-ring"])))
+    graph("cube/aggregate_spatial-10000-polygons-then-bad-format",
+          pipeline(load(), reduce_t(), ("aggregate_spatial", {"geometries": _tiny_polygons(10_000), "reducer": MEAN}),
+                   fmt="GTiff"))
+    graph("cube/mask_polygon-10000-polygons-then-unknown-dimension",
+          pipeline(load(), ("mask_polygon", {"mask": _tiny_polygons(10_000)}), reduce_t(),
+                   ("drop_dimension", {"name": "nope"})))
+
+    graph("cube/aggregate_temporal_period-period-unknown",
+          pipeline(load(), ("aggregate_temporal_period", {"period": "fortnight", "reducer": MEAN})))
+    at = lambda **a: pipeline(load(), ("aggregate_temporal", {"reducer": MEAN, **a}), fmt="netCDF")  # noqa: E731
+    graph("cube/aggregate_temporal-end-before-start", at(intervals=[["2022-06-20", "2022-06-01"]]))
+    graph("cube/aggregate_temporal-not-pairs", at(intervals=[["2022-06-01"], ["2022-06-10", "2022-06-12", "x"]]))
+    graph("cube/aggregate_temporal-unparsable-dates", at(intervals=[["June", "July"]]))
+    graph("cube/aggregate_temporal-labels-wrong-length",
+          at(intervals=[["2022-06-01", "2022-06-10"], ["2022-06-10", "2022-06-20"]], labels=["a"]))
+
+    one = lambda pid, **a: pipeline(load(), (pid, a), fmt="netCDF")  # noqa: E731
+    graph("cube/apply_dimension-dimension-unknown",
+          one("apply_dimension", dimension="time", process=single("absolute", x=param("data"))))
+    graph("cube/drop_dimension-unknown", one("drop_dimension", name="nope"))
+    graph("cube/drop_dimension-t-with-several-labels", one("drop_dimension", name="t"))
+    graph("cube/rename_dimension-target-exists", one("rename_dimension", source="t", target="bands"))
+    graph("cube/rename_dimension-source-number", one("rename_dimension", source=5, target="time"))
+    graph("cube/add_dimension-name-exists", one("add_dimension", name="t", label="x"))
+    graph("cube/add_dimension-name-number", one("add_dimension", name=5, label="x"))
+    graph("cube/rename_labels-target-longer-than-source",
+          one("rename_labels", dimension="bands", target=["red", "nir"], source=["B04"]))
+    graph("cube/filter_labels-dimension-unknown",
+          one("filter_labels", dimension="nope", condition=single("eq", x=param("value"), y="B04")))
+    graph("cube/dimension_labels-dimension-unknown",
+          {"l": load(), "d": {"process_id": "dimension_labels", "arguments": {"data": ref("l"), "dimension": "nope"},
+                              "result": True}})
+
+    graph("cube/trim_cube-data-number", {"r": {"process_id": "trim_cube", "arguments": {"data": 5}, "result": True}})
+    # trim_cube reads its input while planning: a gigantic one must be refused, not read
+    graph("cube/trim_cube-gigantic-cube",
+          pipeline(load(), ("resample_spatial", {"resolution": 0.01}), ("trim_cube", {}), reduce_t()), job=True)
+    graph("cube/climatological_normal-period-unknown",
+          one("climatological_normal", period="fortnight", climatology_period=["2021", "2022"]))
+    graph("cube/climatological_normal-climatology_period-one-year",
+          one("climatological_normal", period="month", climatology_period=["2022"]))
+    graph("cube/climatological_normal-climatology_period-garbage",
+          one("climatological_normal", period="month", climatology_period=["then", "now"]))
+    graph("cube/anomaly-normals-number", one("anomaly", normals=5, period="month"))
+
+
 # ------------------------------------------------------------------------------------------ 3. deep and wide
 
 def add_chain(n: int, leaf: str) -> dict:
@@ -1196,6 +1331,7 @@ argument_graphs()
 extent_graphs()
 band_graphs()
 callback_graphs()
+cube_process_graphs()
 add_json_cases()
 add_graph_cases()
 add_udp_cases()

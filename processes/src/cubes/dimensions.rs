@@ -193,12 +193,46 @@ pub(super) fn dimension_labels(args: &mut Args, _: &Ctx) -> Result<Value> {
     Ok(Value::Array(labels.into_iter().map(Value::Text).collect(), None))
 }
 
+/// The most values trim_cube reads while planning (about ten seconds of reading and computing on two cores).
+const MAX_TRIM_VALUES: f64 = (1u64 << 30) as f64;
+
 /// trim_cube: reads the cube once while planning to find the labels and edges without values.
 pub(super) fn trim_cube(args: &mut Args, _: &Ctx) -> Result<Value> {
     let cube = args.cube("data")?;
+    // planning (and so `/validation`) waits for the read: only cubes that read in seconds
+    let g = cube.meta().grid();
+    let values = cube.meta().values_per_pixel() as f64 * g.width as f64 * g.height as f64;
+    if values > MAX_TRIM_VALUES {
+        return Err(crate::Error::ProcessGraphComplexity {
+            reason: format!(
+                "trim_cube reads its data cube while planning; this one has {values:.0} values, more than the \
+                 {MAX_TRIM_VALUES:.0} supported (filter or resample it first)"
+            ),
+        });
+    }
     let opts = openeo_engine::ExecOptions {
         memory_budget: Some(64 << 20),
         ..openeo_engine::ExecOptions::default()
     };
     Ok(Value::Cube(Box::new(cube.trim(&opts)?)))
+}
+
+#[cfg(test)]
+mod trim_tests {
+    use super::super::fixture::{call, code, ctx, cube};
+    use crate::Value;
+
+    #[test]
+    fn trim_cube_refuses_cubes_too_large_to_read_while_planning() {
+        let ctx = ctx();
+        assert_eq!(code(&call("trim_cube", &[("data", cube(&ctx))], &ctx)), "ok");
+        let fine = call(
+            "resample_spatial",
+            &[("data", cube(&ctx)), ("resolution", Value::Number(0.01))],
+            &ctx,
+        )
+        .unwrap();
+        let e = call("trim_cube", &[("data", fine)], &ctx).unwrap_err();
+        assert_eq!(e.code(), "ProcessGraphComplexity", "{e}");
+    }
 }

@@ -66,14 +66,24 @@ fn position(v: &Value) -> std::result::Result<(f64, f64), String> {
     }
 }
 
-/// A ring: an array of at least three positions.
+/// A linear ring (RFC 7946, 3.1.6): at least four positions, the last one equal to the first.
 fn ring(v: &Value) -> std::result::Result<Vec<(f64, f64)>, String> {
     let Value::Array(points, _) = v else {
         return Err("a ring must be an array of positions".into());
     };
     let ring: Vec<(f64, f64)> = points.iter().map(position).collect::<std::result::Result<_, _>>()?;
-    if ring.len() < 3 {
-        return Err("a polygon ring needs at least three positions".into());
+    if ring.len() < 4 {
+        return Err(format!(
+            "a polygon ring needs at least four positions (the last equal to the first), this one has {}",
+            ring.len()
+        ));
+    }
+    if ring.first() != ring.last() {
+        return Err(format!(
+            "a polygon ring must be closed (its last position equal to its first): it starts at {:?} and ends at {:?}",
+            ring[0],
+            ring[ring.len() - 1]
+        ));
     }
     Ok(ring)
 }
@@ -154,4 +164,43 @@ fn collect(v: &Value, properties: &Json, out: &mut Vec<Feature>) -> Found {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::super::fixture::{call, code, ctx, cube, json as value};
+
+    #[test]
+    fn rings_must_be_closed_linear_rings() {
+        let ctx = ctx();
+        let mask = |coordinates: serde_json::Value| {
+            let polygon = value(json!({"type": "Polygon", "coordinates": coordinates}));
+            call("mask_polygon", &[("data", cube(&ctx)), ("mask", polygon)], &ctx)
+        };
+        let closed = json!([[[10.0, 46.0], [10.1, 46.0], [10.1, 46.1], [10.0, 46.0]]]);
+        assert_eq!(code(&mask(closed)), "ok");
+        for (coordinates, needle) in [
+            (
+                json!([[[10.0, 46.0], [10.1, 46.0], [10.1, 46.1]]]),
+                "at least four positions",
+            ),
+            (
+                json!([[[10.0, 46.0], [10.1, 46.0], [10.1, 46.1], [10.0, 46.1]]]),
+                "must be closed",
+            ),
+            (
+                json!([[[10.0, 46.0], ["10.1", 46.0], [10.1, 46.1], [10.0, 46.0]]]),
+                "two numbers",
+            ),
+        ] {
+            let e = mask(coordinates).unwrap_err();
+            assert_eq!(e.code(), "ProcessParameterInvalid", "{e}");
+            assert!(
+                e.to_string().contains("'mask'") && e.to_string().contains(needle),
+                "{e}"
+            );
+        }
+    }
 }

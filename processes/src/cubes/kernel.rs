@@ -6,6 +6,32 @@ use openeo_engine::Border;
 use crate::graph::Args;
 use crate::{Ctx, Result, Value};
 
+/// The most weights a kernel may have: every output value costs one multiplication per weight, so a kernel of
+/// 501 × 501 over a modest cube would compute for many minutes.
+const MAX_WEIGHTS: usize = 128 * 128;
+
+/// Rows of equal, non-zero length and no more than [`MAX_WEIGHTS`] weights (the odd sizes are checked by the
+/// engine, with their own error code).
+fn check_shape(args: &Args, weights: &[Vec<f64>]) -> Result<()> {
+    let cols = weights.first().map_or(0, Vec::len);
+    if cols == 0 || weights.iter().any(|r| r.len() != cols) {
+        return Err(args.invalid(
+            "kernel",
+            "expected a non-empty array of rows of equal length (a two-dimensional array of numbers)",
+        ));
+    }
+    if weights.len().saturating_mul(cols) > MAX_WEIGHTS {
+        return Err(args.invalid(
+            "kernel",
+            format!(
+                "the kernel is {} × {cols}; at most {MAX_WEIGHTS} weights (e.g. 127 × 127) are supported",
+                weights.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 pub(super) fn apply_kernel(args: &mut Args, _: &Ctx) -> Result<Value> {
     let cube = args.cube("data")?;
     let bad = || args.invalid("kernel", "expected a two-dimensional array of numbers");
@@ -25,6 +51,7 @@ pub(super) fn apply_kernel(args: &mut Args, _: &Ctx) -> Result<Value> {
             _ => Err(bad()),
         })
         .collect::<Result<Vec<_>>>()?;
+    check_shape(args, &weights)?;
     let factor = args.opt_number("factor")?.unwrap_or(1.0);
     let border = match args.get("border")? {
         Value::Number(n) => Border::Constant(n as f32),
@@ -54,4 +81,29 @@ pub(super) fn apply_kernel(args: &mut Args, _: &Ctx) -> Result<Value> {
         border,
         replace_invalid,
     )?)))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::super::fixture::{call, code, ctx, cube, json as value};
+
+    #[test]
+    fn kernels_of_a_bad_shape_or_size_are_refused_naming_the_parameter() {
+        let ctx = ctx();
+        let kernel = |k: serde_json::Value| call("apply_kernel", &[("data", cube(&ctx)), ("kernel", value(k))], &ctx);
+        assert_eq!(code(&kernel(json!([[1, 2, 1], [2, 4, 2], [1, 2, 1]]))), "ok");
+        assert_eq!(code(&kernel(json!([[1, 1], [1, 1]]))), "KernelDimensionsUneven");
+        for bad in [json!([]), json!([[]]), json!([[1, 1, 1], [1, 1], [1, 1, 1]])] {
+            let e = kernel(bad.clone()).unwrap_err();
+            assert_eq!(e.code(), "ProcessParameterInvalid", "{bad}");
+            assert!(e.to_string().contains("'kernel'"), "{e}");
+        }
+        let big = vec![vec![1; 501]; 501];
+        let e = kernel(json!(big)).unwrap_err();
+        assert!(e.to_string().contains("501 × 501"), "{e}");
+        assert_eq!(code(&kernel(json!(vec![vec![1; 127]; 127]))), "ok");
+        assert_eq!(code(&kernel(json!(vec![vec![1; 129]; 129]))), "ProcessParameterInvalid");
+    }
 }

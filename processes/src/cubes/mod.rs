@@ -9,6 +9,8 @@ mod cell_fns;
 mod climate;
 mod dimensions;
 mod filter;
+#[cfg(test)]
+mod fixture;
 mod geojson;
 mod kernel;
 mod load;

@@ -60,8 +60,11 @@ fn extents(args: &Args, name: &str, cube: &Cube) -> Result<(Option<usize>, Optio
         };
         match dimension.as_str() {
             "x" | "y" => {
-                let Value::Number(v) = value else {
-                    return Err(args.invalid(name, format!("the {dimension} extent must be a number")));
+                let v = match value {
+                    // all values (size) or none (overlap)
+                    Value::Null => continue,
+                    Value::Number(v) => v,
+                    _ => return Err(args.invalid(name, format!("the {dimension} extent must be a number"))),
                 };
                 let res = if dimension == "x" { dx.abs() } else { dy.abs() };
                 let px = match unit.as_str() {
@@ -69,8 +72,14 @@ fn extents(args: &Args, name: &str, cube: &Cube) -> Result<(Option<usize>, Optio
                     "m" => v / res,
                     other => return Err(args.invalid(name, format!("unknown unit '{other}' (px or m)"))),
                 };
-                if !(px.is_finite() && px >= 0.0 && (px - px.round()).abs() < 1e-6) {
-                    return Err(args.invalid(name, format!("the {dimension} extent is not a whole number of pixels")));
+                // a neighbourhood has at least one pixel, an overlap may have none
+                let least = if name == "size" { 1.0 } else { 0.0 };
+                if !(px.is_finite() && (px - px.round()).abs() < 1e-6 && px.round() >= least) {
+                    let what = if name == "size" { "positive" } else { "non-negative" };
+                    return Err(args.invalid(
+                        name,
+                        format!("the {dimension} extent ({v} {unit}) is not a {what} whole number of pixels"),
+                    ));
                 }
                 let px = Some(px.round() as usize);
                 if dimension == "x" { x = px } else { y = px }
@@ -99,9 +108,19 @@ pub(super) fn apply_neighborhood(args: &mut Args, ctx: &Ctx) -> Result<Value> {
     let f = callback(args, ctx)?;
     let g = cube.meta().grid();
     let (sx, sy) = extents(args, "size", &cube)?;
-    let size = (sx.unwrap_or(g.width), sy.unwrap_or(g.height));
+    // a neighbourhood larger than the cube is the whole cube along that axis
+    let size = (sx.unwrap_or(g.width).min(g.width), sy.unwrap_or(g.height).min(g.height));
     let (ox, oy) = extents(args, "overlap", &cube)?;
     let overlap = (ox.unwrap_or(0), oy.unwrap_or(0));
+    // each piece is the neighbourhood and its overlap on both sides: bounded by three times the size
+    for (axis, o, s) in [("x", overlap.0, size.0), ("y", overlap.1, size.1)] {
+        if o > s {
+            return Err(args.invalid(
+                "overlap",
+                format!("the overlap along {axis} ({o} px) is larger than the neighbourhood size ({s} px)"),
+            ));
+        }
+    }
     Ok(Value::Cube(Box::new(cube.apply_neighborhoods(f, size, overlap)?)))
 }
 
@@ -126,4 +145,57 @@ pub(super) fn apply_polygon(args: &mut Args, ctx: &Ctx) -> Result<Value> {
         crs_from_user("4326")?,
         mask_value,
     )?)))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::super::fixture::{call, code, ctx, cube, json as value};
+
+    fn neighborhood(size: serde_json::Value, overlap: serde_json::Value) -> crate::Result<crate::Value> {
+        let ctx = ctx();
+        let keep = json!({"r": {"process_id": "apply", "arguments": {"data": {"from_parameter": "data"},
+            "process": {"process_graph": {"a": {"process_id": "absolute", "arguments": {"x": {"from_parameter": "x"}},
+            "result": true}}}}, "result": true}});
+        let process = crate::Value::Callback(std::sync::Arc::new(crate::ProcessGraph::from_json(&keep).unwrap()));
+        call(
+            "apply_neighborhood",
+            &[
+                ("data", cube(&ctx)),
+                ("process", process),
+                ("size", value(size)),
+                ("overlap", value(overlap)),
+            ],
+            &ctx,
+        )
+    }
+
+    fn xy(v: serde_json::Value) -> serde_json::Value {
+        json!([{"dimension": "x", "value": v, "unit": "px"}, {"dimension": "y", "value": v, "unit": "px"}])
+    }
+
+    #[test]
+    fn sizes_and_overlaps_are_checked_and_bounded() {
+        assert_eq!(code(&neighborhood(xy(json!(16)), xy(json!(4)))), "ok");
+        // null: the whole axis; beyond the cube: the whole axis too
+        assert_eq!(code(&neighborhood(xy(json!(null)), json!(null))), "ok");
+        assert_eq!(code(&neighborhood(xy(json!(1e300)), xy(json!(8)))), "ok");
+        for (size, overlap, needle) in [
+            (xy(json!(0)), json!(null), "not a positive whole number"),
+            (xy(json!(-16)), json!(null), "not a positive whole number"),
+            (xy(json!(2.5)), json!(null), "not a positive whole number"),
+            (xy(json!(16)), xy(json!(-1)), "not a non-negative whole number"),
+            (
+                xy(json!(16)),
+                xy(json!(64)),
+                "larger than the neighbourhood size (16 px)",
+            ),
+            (xy(json!(16)), xy(json!(1e300)), "larger than the neighbourhood size"),
+        ] {
+            let e = neighborhood(size.clone(), overlap).unwrap_err();
+            assert_eq!(e.code(), "ProcessParameterInvalid", "{size}: {e}");
+            assert!(e.to_string().contains(needle), "{size}: {e}");
+        }
+    }
 }

@@ -7,6 +7,10 @@ use openeo_engine::{Resampling, crs_from_user, resample_grid};
 use crate::graph::Args;
 use crate::{Ctx, Result, Value};
 
+/// The most pixels a resampled grid may have along an axis (a resolution a million times finer than the cube's
+/// would otherwise make a grid that no file format and no computation can hold).
+const MAX_AXIS_PIXELS: usize = 1 << 20;
+
 fn method(args: &Args) -> Result<Resampling> {
     let name = args.opt_string("method")?.unwrap_or_else(|| "near".into());
     Resampling::parse(&name).ok_or_else(|| {
@@ -31,10 +35,11 @@ pub(super) fn resample_spatial(args: &mut Args, _: &Ctx) -> Result<Value> {
     if resolution.0 < 0.0 || resolution.1 < 0.0 {
         return Err(args.invalid("resolution", "must not be negative"));
     }
+    let projection = |text: &str| crs_from_user(text).map_err(|e| args.invalid("projection", e.to_string()));
     let crs = match args.get("projection")? {
         Value::Null => None,
-        Value::Number(n) if n.fract() == 0.0 => Some(crs_from_user(&format!("{n}"))?),
-        Value::Text(s) => Some(crs_from_user(&s)?),
+        Value::Number(n) if n.fract() == 0.0 => Some(projection(&format!("{n}"))?),
+        Value::Text(s) => Some(projection(&s)?),
         other => {
             return Err(args.invalid(
                 "projection",
@@ -48,6 +53,15 @@ pub(super) fn resample_spatial(args: &mut Args, _: &Ctx) -> Result<Value> {
     }
     let method = method(args)?;
     let grid = resample_grid(cube.meta().grid(), crs, resolution, &align)?;
+    if grid.width > MAX_AXIS_PIXELS || grid.height > MAX_AXIS_PIXELS {
+        return Err(args.invalid(
+            "resolution",
+            format!(
+                "the resampled grid would be {} × {} pixels; at most {MAX_AXIS_PIXELS} along each axis are supported",
+                grid.width, grid.height
+            ),
+        ));
+    }
     Ok(Value::Cube(Box::new(cube.resample(grid, method)?)))
 }
 
@@ -58,4 +72,32 @@ pub(super) fn resample_cube_spatial(args: &mut Args, _: &Ctx) -> Result<Value> {
     Ok(Value::Cube(Box::new(
         cube.resample(target.meta().grid().clone(), method)?,
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::{call, code, ctx, cube};
+    use crate::Value;
+
+    fn resample(args: &[(&str, Value)]) -> crate::Result<Value> {
+        let ctx = ctx();
+        let mut all = vec![("data", cube(&ctx))];
+        all.extend_from_slice(args);
+        call("resample_spatial", &all, &ctx)
+    }
+
+    #[test]
+    fn gigantic_grids_and_unknown_projections_are_refused_naming_the_parameter() {
+        assert_eq!(code(&resample(&[("resolution", Value::Number(20.0))])), "ok");
+        // 640 m wide at 1 mm: 640,000 pixels along x
+        assert_eq!(code(&resample(&[("resolution", Value::Number(1e-3))])), "ok");
+        for r in [1e-4, 1e-6, 1e-300, f64::MIN_POSITIVE] {
+            let e = resample(&[("resolution", Value::Number(r))]).unwrap_err();
+            assert_eq!(e.code(), "ProcessParameterInvalid", "{r}: {e}");
+            assert!(e.to_string().contains("'resolution'"), "{r}: {e}");
+        }
+        let e = resample(&[("projection", Value::Number(999_999.0))]).unwrap_err();
+        assert_eq!(e.code(), "ProcessParameterInvalid");
+        assert!(e.to_string().contains("'projection'"), "{e}");
+    }
 }
