@@ -39,11 +39,11 @@ def test_sync_result_has_the_generator_values(conn, b1, b2):
     data = json.loads(cube.download(format="JSON"))
 
     (ox, oy), res = source["origin"], source["resolution"]
-    assert data["dimensions"] == ["t", "bands", "y", "x"]
-    assert data["coords"]["t"] == [f"{d}T00:00:00Z" for d in source["dates"]]
-    assert data["coords"]["bands"] == bands
-    assert data["coords"]["x"] == [ox + (x + 0.5) * res for x in COLUMNS]
-    assert data["coords"]["y"] == [oy - (y + 0.5) * res for y in ROWS]
+    assert data["order"] == ["t", "bands", "y", "x"]
+    assert data["dimensions"]["t"]["values"] == [f"{d}T00:00:00Z" for d in source["dates"]]
+    assert data["dimensions"]["bands"]["values"] == bands
+    assert data["dimensions"]["x"]["values"] == [ox + (x + 0.5) * res for x in COLUMNS]
+    assert data["dimensions"]["y"]["values"] == [oy - (y + 0.5) * res for y in ROWS]
     expected = [[band_values(config, band, t) for band in bands] for t in range(len(source["dates"]))]
     assert data["data"] == expected
     flat = [v for per_t in expected for per_band in per_t for row in per_band for v in row]
@@ -93,7 +93,7 @@ def test_cross_backend_job_computes_the_generator_values(conn, b1, b2, tmp_path)
             out.append(row)
         return out
 
-    assert data["dimensions"] == ["bands", "y", "x"]
-    assert data["coords"]["bands"] == ["B04", "B08"]
+    assert data["order"] == ["bands", "y", "x"]
+    assert data["dimensions"]["bands"]["values"] == ["B04", "B08"]
     expected = [mean_over_dates(b1_config, "B04"), mean_over_dates(b2_config, "B08")]
     assert data["data"] == expected

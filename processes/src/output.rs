@@ -143,26 +143,37 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::rename(&tmp, path).map_err(io)
 }
 
-/// A cube as JSON: `{"type": "datacube", "dimensions": [...], "coords": {...}, "nodata": null, "data": [...]}` with
-/// nested arrays in dimension order (y, x last) and `null` for no-data.
+/// A cube as JSON in the data cube encoding of the openEO process tests: `{"type": "datacube", "order": [names],
+/// "dimensions": {name: {"type", "values", …}}, "data": [...]}`, the values nested in `order` (y, x last; none
+/// for a cube without spatial dimensions), `null` for no-data. Spatial dimensions carry `axis` and
+/// `reference_system` (`EPSG:<code>` or WKT) and their pixel-centre coordinates; temporal labels are RFC 3339.
 pub fn cube_json(meta: &CubeMeta, block: &Block) -> Json {
     let g = meta.grid();
-    let mut names: Vec<String> = meta.dims().iter().map(|d| d.name().to_string()).collect();
-    let mut coords = serde_json::Map::new();
+    let mut order: Vec<String> = Vec::new();
+    let mut dimensions = serde_json::Map::new();
     for d in meta.dims() {
-        coords.insert(d.name().to_string(), json!(d.labels().to_strings()));
+        let kind = match d.kind() {
+            openeo_engine::DimensionKind::Temporal => "temporal",
+            openeo_engine::DimensionKind::Bands => "bands",
+            openeo_engine::DimensionKind::Other => "other",
+        };
+        order.push(d.name().to_string());
+        dimensions.insert(
+            d.name().to_string(),
+            json!({"type": kind, "values": d.labels().to_strings()}),
+        );
     }
     // a cube without spatial dimensions has no values
     if !g.is_empty() {
-        names.extend(["y".to_string(), "x".to_string()]);
-        coords.insert(
-            "y".into(),
-            json!((0..g.height).map(|j| g.y_center(j)).collect::<Vec<_>>()),
-        );
-        coords.insert(
-            "x".into(),
-            json!((0..g.width).map(|i| g.x_center(i)).collect::<Vec<_>>()),
-        );
+        let ys: Vec<f64> = (0..g.height).map(|j| g.y_center(j)).collect();
+        let xs: Vec<f64> = (0..g.width).map(|i| g.x_center(i)).collect();
+        for (axis, values) in [("y", ys), ("x", xs)] {
+            order.push(axis.to_string());
+            dimensions.insert(
+                axis.to_string(),
+                json!({"type": "spatial", "axis": axis, "values": values, "reference_system": g.crs.label()}),
+            );
+        }
     }
     fn nest(shape: &[usize], data: &[f32]) -> Json {
         match shape {
@@ -180,10 +191,8 @@ pub fn cube_json(meta: &CubeMeta, block: &Block) -> Json {
     }
     json!({
         "type": "datacube",
-        "dimensions": names,
-        "coords": coords,
-        "crs": g.crs.label(),
-        "nodata": null,
+        "order": order,
+        "dimensions": dimensions,
         "data": if g.is_empty() { json!([]) } else { nest(block.shape(), block.values()) },
     })
 }

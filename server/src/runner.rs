@@ -55,12 +55,15 @@ pub fn standard_ctx(catalog: Arc<Catalog>, outbound: Arc<OutboundPolicy>) -> Ctx
 }
 
 /// The save request of a graph without `save_result`: its result cube, in the format the output file's extension
-/// `ext` names (`tif`, `nc`, `geojson`, `csv`; JSON otherwise). `None` when the result is not a cube.
+/// `ext` names (`tif`, `nc`, `geojson`, `csv`; JSON otherwise, and always for a cube without spatial dimensions).
+/// `None` when the result is not a cube.
 fn implicit_save(result: &Value, ext: &str) -> Option<SaveRequest> {
     let (data, format) = match result {
         Value::Cube(c) => (
             SaveData::Raster((**c).clone()),
+            // a cube without spatial dimensions is written as JSON only
             match ext {
+                _ if c.meta().grid().is_empty() => "JSON",
                 "tif" | "tiff" => "GTiff",
                 "nc" => "netCDF",
                 _ => "JSON",

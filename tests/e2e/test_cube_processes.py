@@ -56,7 +56,7 @@ def result(cube):
     if isinstance(doc, (bytes, str)):
         doc = json.loads(doc)
     data = np.array(doc["data"], dtype=float)  # null -> nan
-    return doc["dimensions"], doc["coords"], data
+    return doc["order"], {name: dim["values"] for name, dim in doc["dimensions"].items()}, data
 
 
 def same(got, want):
@@ -237,6 +237,32 @@ def test_apply_dimension_into_a_target_dimension(conn):
     assert dims == ["t", "stat", "y", "x"] and c2["stat"] == ["0"]
     count = np.isfinite(base).sum(axis=1)
     same(data[:, 0], np.where(count > 0, np.nansum(base, axis=1) / np.maximum(count, 1), np.nan))
+
+
+def test_netcdf_output_of_text_labels_and_of_a_target_dimension(conn, tmp_path):
+    """netCDF keeps labels that are not instants as a string coordinate that xarray reads."""
+    import xarray
+
+    cube = conn.load_collection("SYNTH_S2_UTM", spatial_extent=SYNTH_BOX, temporal_extent=["2022-06-02", "2022-06-03"],
+                                bands=["B04", "B08"])
+    _, coords, base = result(cube)
+    renamed = cube.rename_labels(dimension="t", source=cube.dimension_labels("t"), target=["first_date"])
+    path = tmp_path / "renamed.nc"
+    renamed.download(path, format="netCDF")
+    with xarray.open_dataset(path) as ds:
+        assert list(ds["t"].values) == ["first_date"]
+        assert list(ds["x"].values) == coords["x"] and list(ds["y"].values) == coords["y"]
+        for b, band in enumerate(["B04", "B08"]):
+            same(ds[band].values, base[:, b])
+    quantiles = cube.apply_dimension(dimension="bands", target_dimension="q",
+                                     process=lambda d: d.quantiles(probabilities=[0.25, 0.75]))
+    path = tmp_path / "quantiles.nc"
+    quantiles.download(path, format="netCDF")
+    _, _, want = result(quantiles)
+    with xarray.open_dataset(path) as ds:
+        var = ds["var"]
+        assert var.dims == ("t", "q", "y", "x") and list(ds["q"].values) == ["0", "1"]
+        same(var.values, want)
 
 
 # ---------------------------------------------------------------- zonal statistics

@@ -52,7 +52,7 @@ fn band_math_ndvi_apply_and_resolver() {
         "s": {"process_id": "save_result", "arguments": {"data": {"from_node": "m"}, "format": "JSON"}, "result": true}}});
     let files = run(&g, &dir.path().join("r.json")).unwrap();
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&files[0]).unwrap()).unwrap();
-    assert_eq!(doc["dimensions"], json!(["t", "y", "x"]));
+    assert_eq!(doc["order"], json!(["t", "y", "x"]));
     let data = &doc["data"][0];
     for y in 0..5 {
         for x in 0..5 {

@@ -44,8 +44,8 @@ fn static_items_equal_load_collection() {
     let b = run(&coll, &dir.path().join("b.json")).unwrap();
     let da: serde_json::Value = serde_json::from_slice(&std::fs::read(&a[0]).unwrap()).unwrap();
     let db: serde_json::Value = serde_json::from_slice(&std::fs::read(&b[0]).unwrap()).unwrap();
-    assert_eq!(da["coords"]["bands"], json!(["B08", "B04"]));
-    assert_eq!(da["coords"], db["coords"]);
+    assert_eq!(da["dimensions"]["bands"]["values"], json!(["B08", "B04"]));
+    assert_eq!(da["dimensions"], db["dimensions"]);
     assert_eq!(da["data"], db["data"]);
     // a single Item without time filter: one date, cube has t
     let item_path = dir.path().join("item.json");
@@ -55,8 +55,8 @@ fn static_items_equal_load_collection() {
         "s": {"process_id": "save_result", "arguments": {"data": {"from_node": "l"}, "format": "JSON"}, "result": true}}});
     let c = run(&one, &dir.path().join("c.json")).unwrap();
     let dc: serde_json::Value = serde_json::from_slice(&std::fs::read(&c[0]).unwrap()).unwrap();
-    assert_eq!(dc["coords"]["t"], json!(["2022-06-12T00:00:00Z"]));
-    assert_eq!(dc["dimensions"], json!(["t", "bands", "y", "x"]));
+    assert_eq!(dc["dimensions"]["t"]["values"], json!(["2022-06-12T00:00:00Z"]));
+    assert_eq!(dc["order"], json!(["t", "bands", "y", "x"]));
 }
 
 #[test]

@@ -56,14 +56,33 @@ impl NetcdfSink {
         })
     }
 
-    /// The values of variable `var` at time `t` in `block` (`window.cells()` of them).
-    fn plane<'a>(&self, block: &'a Block, window: &Window, var: usize, t: usize) -> Result<&'a [f32]> {
-        let (nt, nb) = (self.layout.nt, self.layout.vars.len());
-        let flat = if self.layout.time_first {
-            t * nb + var
-        } else {
-            var * nt + t
-        };
+    /// Number of planes per variable (the product of the other dimensions' lengths).
+    fn planes(&self) -> usize {
+        self.layout.outer.iter().product()
+    }
+
+    /// The position of plane `k` (row-major over the other dimensions) along each of them.
+    fn plane_index(&self, mut k: usize) -> Vec<usize> {
+        let mut index = vec![0; self.layout.outer.len()];
+        for (i, &n) in self.layout.outer.iter().enumerate().rev() {
+            index[i] = k % n;
+            k /= n;
+        }
+        index
+    }
+
+    /// The values of variable `var` in plane `k` in `block` (`window.cells()` of them).
+    fn plane<'a>(&self, block: &'a Block, window: &Window, var: usize, k: usize) -> Result<&'a [f32]> {
+        let mut outer = self.plane_index(k).into_iter();
+        let mut flat = 0;
+        for (axis, &n) in self.layout.block_axes.iter().enumerate() {
+            let i = if Some(axis) == self.layout.band_axis {
+                var
+            } else {
+                outer.next().unwrap_or(0)
+            };
+            flat = flat * n + i;
+        }
         let cells = window.cells();
         block
             .values()
@@ -122,10 +141,10 @@ impl NetcdfSink {
         Ok(out)
     }
 
-    /// Stores an encoded chunk of variable `var` at time `t` whose first pixel is (`y0`, `x0`).
-    fn write_chunk(&self, var: usize, t: usize, (y0, x0): (usize, usize), data: &[u8]) -> Result<()> {
-        let full = [t as u64, y0 as u64, x0 as u64];
-        let offset = if self.layout.has_time { &full[..] } else { &full[1..] };
+    /// Stores an encoded chunk of variable `var` in plane `k` whose first pixel is (`y0`, `x0`).
+    fn write_chunk(&self, var: usize, k: usize, (y0, x0): (usize, usize), data: &[u8]) -> Result<()> {
+        let mut offset: Vec<u64> = self.plane_index(k).into_iter().map(|i| i as u64).collect();
+        offset.extend([y0 as u64, x0 as u64]);
         let id = self.datasets[var].id();
         // SAFETY: `id` is an open chunked dataset of rank `offset.len()`, `offset` is chunk-aligned and `data` is a
         // complete encoded chunk for its filter pipeline (filter mask 0: all filters applied); the call runs under
@@ -152,12 +171,12 @@ impl NetcdfSink {
     /// Writes a tile that does not cover exactly one chunk through HDF5's own write path.
     fn write_region(&self, window: &Window, block: &Block) -> Result<()> {
         for var in 0..self.layout.vars.len() {
-            for t in 0..self.layout.nt {
-                let plane = self.plane(block, window, var, t)?;
+            for k in 0..self.planes() {
+                let plane = self.plane(block, window, var, k)?;
                 let written = if self.layout.uint16 {
-                    self.write_plane(var, t, window, plane.iter().map(|&v| to_u16(v)).collect())
+                    self.write_plane(var, k, window, plane.iter().map(|&v| to_u16(v)).collect())
                 } else {
-                    self.write_plane(var, t, window, plane.to_vec())
+                    self.write_plane(var, k, window, plane.to_vec())
                 };
                 written.map_err(h5_error("write netCDF data"))?;
             }
@@ -165,16 +184,17 @@ impl NetcdfSink {
         Ok(())
     }
 
-    /// Writes the `window` of variable `var` at time `t` from its values in row-major order.
-    fn write_plane<T: hdf5::H5Type>(&self, var: usize, t: usize, window: &Window, values: Vec<T>) -> hdf5::Result<()> {
+    /// Writes the `window` of variable `var` in plane `k` from its values in row-major order.
+    fn write_plane<T: hdf5::H5Type>(&self, var: usize, k: usize, window: &Window, values: Vec<T>) -> hdf5::Result<()> {
         let (y, x, h, w) = (window.y0, window.x0, window.height, window.width);
         let a =
             ndarray::Array2::from_shape_vec((h, w), values).map_err(|e| hdf5::Error::from(e.to_string().as_str()))?;
         let ds = &self.datasets[var];
-        if self.layout.has_time {
-            ds.write_slice(&a, ndarray::s![t, y..y + h, x..x + w])
-        } else {
-            ds.write_slice(&a, ndarray::s![y..y + h, x..x + w])
+        match self.plane_index(k).as_slice() {
+            [] => ds.write_slice(&a, ndarray::s![y..y + h, x..x + w]),
+            [i] => ds.write_slice(&a, ndarray::s![*i, y..y + h, x..x + w]),
+            [i, j] => ds.write_slice(&a, ndarray::s![*i, *j, y..y + h, x..x + w]),
+            _ => Err(hdf5::Error::from("more than two dimensions besides bands")),
         }
     }
 }
@@ -193,17 +213,18 @@ impl TileSink for NetcdfSink {
         if !self.is_one_chunk(window) {
             return self.write_region(window, block);
         }
+        let planes = self.planes();
         let chunks: Vec<(usize, usize)> = (0..self.layout.vars.len())
-            .flat_map(|var| (0..self.layout.nt).map(move |t| (var, t)))
+            .flat_map(|var| (0..planes).map(move |k| (var, k)))
             .collect();
         // encoded on the global pool (not the engine's, whose threads may be waiting for this writer), a few at a
         // time so the writer never holds more than one encoded chunk per thread
         for batch in chunks.chunks(rayon::current_num_threads().max(1)) {
             let encoded = (batch.par_iter())
-                .map(|&(var, t)| self.encode(&self.padded(self.plane(block, window, var, t)?, window)))
+                .map(|&(var, k)| self.encode(&self.padded(self.plane(block, window, var, k)?, window)))
                 .collect::<Result<Vec<_>>>()?;
-            for (&(var, t), data) in batch.iter().zip(&encoded) {
-                self.write_chunk(var, t, (window.y0, window.x0), data)?;
+            for (&(var, k), data) in batch.iter().zip(&encoded) {
+                self.write_chunk(var, k, (window.y0, window.x0), data)?;
             }
         }
         Ok(())
@@ -316,5 +337,60 @@ mod tests {
     #[test]
     fn tiles_smaller_than_chunks_round_trip() {
         round_trip(256, false);
+    }
+
+    #[test]
+    fn text_labels_become_a_string_coordinate_and_two_dimensions_besides_bands() {
+        let dir = tempfile::tempdir().unwrap();
+        let grid = Grid {
+            crs: crate::crs_from_user("EPSG:32632").unwrap(),
+            transform: [600_000.0, 10.0, 0.0, 5_200_000.0, 0.0, -10.0],
+            width: 4,
+            height: 3,
+        };
+        let labels = vec!["first_date".to_string(), "2022-06".to_string()];
+        let quantiles: Vec<String> = ["0", "1", "2"].map(String::from).to_vec();
+        let dims = vec![
+            Dimension::new("t", Labels::Other(labels.clone())),
+            Dimension::new(
+                "bands",
+                Labels::Bands(vec![BandInfo::named("B04"), BandInfo::named("B08")]),
+            ),
+            Dimension::new("q", Labels::Other(quantiles.clone())),
+        ];
+        let meta = CubeMeta::new(dims, grid);
+        let path = dir.path().join("labels.nc");
+        let mut sink: Box<dyn TileSink> = Box::new(NetcdfSink::create(&meta, &path, false).unwrap());
+        let w = Window {
+            x0: 0,
+            y0: 0,
+            width: 4,
+            height: 3,
+        };
+        // block layout [t, bands, q, y, x]
+        let data: Vec<f32> = (0..2 * 2 * 3 * 12).map(|v| v as f32).collect();
+        sink.write_tile(&w, &Block::new(vec![2, 2, 3, 3, 4], data.clone()).unwrap())
+            .unwrap();
+        sink.finish().unwrap();
+        let file = hdf5::File::open(&path).unwrap();
+        let text = |name: &str| -> Vec<String> {
+            let values = file
+                .dataset(name)
+                .unwrap()
+                .read_1d::<hdf5::types::VarLenUnicode>()
+                .unwrap();
+            values.iter().map(|s| s.as_str().to_string()).collect()
+        };
+        assert_eq!(text("t"), labels);
+        assert_eq!(text("q"), quantiles);
+        for (b, band) in ["B04", "B08"].iter().enumerate() {
+            let var = file.dataset(band).unwrap();
+            assert_eq!(var.shape(), vec![2, 3, 3, 4]);
+            let want: Vec<f32> = (0..2)
+                .flat_map(|t| (0..3).map(move |q| (t, q)))
+                .flat_map(|(t, q)| data[((t * 2 + b) * 3 + q) * 12..][..12].to_vec())
+                .collect();
+            assert_eq!(var.read_raw::<f32>().unwrap(), want, "{band}");
+        }
     }
 }

@@ -74,8 +74,8 @@ fn main_job_waits_for_its_dependency_on_one_worker_slot() {
     let (st1, a, _) = http("POST", &format!("{}/result", s.url), Some(&via_stac), Some(&t), None);
     let (st2, b, _) = http("POST", &format!("{}/result", s.url), Some(&direct), Some(&t), None);
     assert_eq!((st1, st2), (200, 200), "{a} {b}");
-    assert_eq!(a["dimensions"], json!(["bands", "y", "x"]));
-    assert_eq!(a["coords"]["bands"], json!(["B04", "B08"]));
+    assert_eq!(a["order"], json!(["bands", "y", "x"]));
+    assert_eq!(a["dimensions"]["bands"]["values"], json!(["B04", "B08"]));
     assert_eq!(a["data"], b["data"]);
     assert!(a["data"][1][10][10].is_number());
 }
@@ -214,7 +214,7 @@ fn local_executor_runs_remote_branches_as_partial_jobs() {
         None,
     );
     assert_eq!(st, 200);
-    assert_eq!(federated["coords"], single["coords"]);
+    assert_eq!(federated["dimensions"], single["dimensions"]);
     for band in 0..2 {
         let (f, g) = (&federated["data"][band], &single["data"][band]);
         let rows = g.as_array().unwrap();

@@ -264,7 +264,7 @@ fn multi_file_results_link_signed_items() {
     let (st, doc, _) = http("POST", &format!("{}/result", s.url), Some(&back), Some(&t), None);
     assert_eq!(st, 200, "{doc}");
     assert_eq!(
-        doc["coords"]["t"],
+        doc["dimensions"]["t"]["values"],
         json!(["2022-06-02T00:00:00Z", "2022-06-07T00:00:00Z"])
     );
 }

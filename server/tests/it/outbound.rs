@@ -271,7 +271,7 @@ fn run_reads_local_stac_under_its_roots_only() {
     let out = run("item.json", bundled.to_str().unwrap());
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let result: Value = serde_json::from_slice(&std::fs::read(dir.path().join("out.json")).unwrap()).unwrap();
-    assert_eq!(result["coords"]["bands"], json!(["B04"]));
+    assert_eq!(result["dimensions"]["bands"]["values"], json!(["B04"]));
     // with another collections file the asset is outside every root
     let other = dir.path().join("collections.toml");
     std::fs::write(&other, "").unwrap();

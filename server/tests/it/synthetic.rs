@@ -78,14 +78,14 @@ fn synthetic_collections_are_served_without_files() {
     let t = s.token("alice", "secret");
     let (st, r, _) = http("POST", &format!("{}/result", s.url), Some(&g), Some(&t), None);
     assert_eq!(st, 200, "{r}");
-    assert_eq!(r["dimensions"], json!(["bands", "y", "x"]));
-    let xs: Vec<f64> = r["coords"]["x"]
+    assert_eq!(r["order"], json!(["bands", "y", "x"]));
+    let xs: Vec<f64> = r["dimensions"]["x"]["values"]
         .as_array()
         .unwrap()
         .iter()
         .map(|v| v.as_f64().unwrap())
         .collect();
-    let ys: Vec<f64> = r["coords"]["y"]
+    let ys: Vec<f64> = r["dimensions"]["y"]["values"]
         .as_array()
         .unwrap()
         .iter()

@@ -1,5 +1,5 @@
-//! The structure of CF netCDF-4 output, made through GDAL's multidimensional API: coordinates `t` (when present),
-//! `y`, `x`, one chunked, compressed Float32 variable per band with `_FillValue` NaN and a grid-mapping variable, so
+//! The structure of CF netCDF-4 output, made through GDAL's multidimensional API: the coordinates of up to two
+//! dimensions besides bands (a CF time axis for instants, strings for other labels), `y`, `x`, one chunked, compressed Float32 variable per band with `_FillValue` NaN and a grid-mapping variable, so
 //! GDAL and xarray read the CRS back. The file is closed with no data written; [`crate::io::netcdf_sink`] writes
 //! the tiles into it.
 
@@ -26,12 +26,12 @@ pub(crate) struct NetcdfLayout {
     pub(crate) vars: Vec<String>,
     /// Variables hold UInt16 with fill value 0 instead of Float32 with NaN.
     pub(crate) uint16: bool,
-    /// Length of the time axis (1 when the cube has none).
-    pub(crate) nt: usize,
-    /// Whether the variables have a `t` dimension.
-    pub(crate) has_time: bool,
-    /// True when time comes before bands in the block layout.
-    pub(crate) time_first: bool,
+    /// Lengths of the dimensions besides bands, y and x, in cube order (each variable's leading dimensions).
+    pub(crate) outer: Vec<usize>,
+    /// Lengths of the cube's non-spatial axes (the block layout) and which of them is bands, if any.
+    pub(crate) block_axes: Vec<usize>,
+    /// The bands axis among `block_axes`.
+    pub(crate) band_axis: Option<usize>,
     /// Rows and columns of one chunk.
     pub(crate) chunk: (usize, usize),
 }
@@ -225,11 +225,11 @@ impl Handles {
         Ok(h)
     }
 
-    /// The `t` dimension and its CF coordinate variable.
-    fn time_coordinate(&mut self, times: &[chrono::DateTime<chrono::Utc>]) -> Result<GDALDimensionH> {
-        let d = self.dimension("t", "TEMPORAL", "", times.len())?;
+    /// A temporal dimension and its CF coordinate variable.
+    fn time_coordinate(&mut self, name: &str, times: &[chrono::DateTime<chrono::Utc>]) -> Result<GDALDimensionH> {
+        let d = self.dimension(name, "TEMPORAL", "", times.len())?;
         // The netCDF driver links a coordinate variable to the dimension of the same name.
-        let arr = self.array("t", &[d], self.float64, &[])?;
+        let arr = self.array(name, &[d], self.float64, &[])?;
         let (units, values) = time_encoding(times);
         for (k, v) in [
             ("standard_name", "time"),
@@ -241,6 +241,19 @@ impl Handles {
             self.text_attribute(Some(arr), k, v)?;
         }
         self.write(arr, self.float64, &[0], &[values.len()], values.as_ptr().cast())?;
+        Ok(d)
+    }
+
+    /// A dimension whose labels are text (periods, renamed dates, other dimensions), with a string coordinate
+    /// variable.
+    fn label_coordinate(&mut self, name: &str, temporal: bool, labels: &[String]) -> Result<GDALDimensionH> {
+        let kind = if temporal { "TEMPORAL" } else { "" };
+        let d = self.dimension(name, kind, "", labels.len())?;
+        let arr = self.array(name, &[d], self.string, &[])?;
+        self.text_attribute(Some(arr), "long_name", name)?;
+        let texts = labels.iter().map(|l| cstr(l)).collect::<Result<Vec<_>>>()?;
+        let pointers: Vec<*const std::ffi::c_char> = texts.iter().map(|t| t.as_ptr()).collect();
+        self.write(arr, self.string, &[0], &[pointers.len()], pointers.as_ptr().cast())?;
         Ok(d)
     }
 
@@ -281,13 +294,12 @@ impl Handles {
         bands: &[String],
         dims: &[GDALDimensionH],
         grid: &crate::Grid,
-        has_time: bool,
+        outer: usize,
         uint16: bool,
         (rows, cols): (usize, usize),
     ) -> Result<()> {
         let srs = srs_of(&grid.crs)?;
-        let t_chunk = if has_time { "1," } else { "" };
-        let block = format!("BLOCKSIZE={t_chunk}{rows},{cols}");
+        let block = format!("BLOCKSIZE={}{rows},{cols}", "1,".repeat(outer));
         for band in bands {
             let dtype = if uint16 { self.uint16 } else { self.float32 };
             let arr = self.array(
@@ -339,18 +351,22 @@ fn var_name(label: &str) -> String {
 /// and closes it.
 ///
 /// # Errors
-/// [`Error::Unsupported`] for cubes with other dimensions than t, bands, y, x; GDAL failing to create the file.
+/// [`Error::Unsupported`] for cubes with more than two dimensions besides bands, y and x; GDAL failing to create
+/// the file.
 pub(crate) fn create_netcdf(meta: &CubeMeta, path: &Path, uint16: bool) -> Result<NetcdfLayout> {
     let dims = meta.dims();
-    if dims.iter().any(|d| d.kind() == DimensionKind::Other) || dims.len() > 2 {
+    let band_axis = meta.axes_of_kind(DimensionKind::Bands).first().copied();
+    // the dimensions besides bands: time (CF time coordinate) or labels (string coordinate)
+    let outer: Vec<usize> = (0..dims.len()).filter(|&a| Some(a) != band_axis).collect();
+    if outer.len() > 2 || meta.axes_of_kind(DimensionKind::Bands).len() > 1 {
         return Err(Error::Unsupported {
-            message: "netCDF output supports the dimensions t, bands, y, x only".into(),
+            message: format!(
+                "netCDF output of the dimensions {}: besides bands, y and x it holds two dimensions",
+                meta.dimension_names().join(", ")
+            ),
         });
     }
-    let t_axis = meta.axes_of_kind(DimensionKind::Temporal).first().copied();
-    let b_axis = meta.axes_of_kind(DimensionKind::Bands).first().copied();
-    let times = t_axis.and_then(|a| dims[a].labels().instants());
-    let bands: Vec<String> = b_axis
+    let bands: Vec<String> = band_axis
         .map(|a| dims[a].labels().to_strings())
         .unwrap_or_else(|| vec!["var".into()]);
     let target = path.to_path_buf();
@@ -359,23 +375,25 @@ pub(crate) fn create_netcdf(meta: &CubeMeta, path: &Path, uint16: bool) -> Resul
     let chunk = (grid.height.min(512), grid.width.min(512));
     let mut h = Handles::create(&temp)?;
     let mut var_dims = Vec::new();
-    if let Some(times) = &times {
-        var_dims.push(h.time_coordinate(times)?);
+    for &a in &outer {
+        let d = &dims[a];
+        let temporal = d.kind() == DimensionKind::Temporal;
+        var_dims.push(match d.labels().instants() {
+            Some(times) if temporal => h.time_coordinate(d.name(), &times)?,
+            _ => h.label_coordinate(d.name(), temporal, &d.labels().to_strings())?,
+        });
     }
     var_dims.extend(h.spatial_coordinates(grid)?);
-    h.variables(&bands, &var_dims, grid, times.is_some(), uint16, chunk)?;
+    h.variables(&bands, &var_dims, grid, outer.len(), uint16, chunk)?;
     drop(h);
     Ok(NetcdfLayout {
         temp,
         target,
         vars: bands.iter().map(|b| var_name(b)).collect(),
         uint16,
-        nt: times.as_ref().map_or(1, Vec::len),
-        has_time: times.is_some(),
-        time_first: match (t_axis, b_axis) {
-            (Some(t), Some(b)) => t < b,
-            _ => true,
-        },
+        outer: outer.iter().map(|&a| dims[a].len()).collect(),
+        block_axes: dims.iter().map(crate::Dimension::len).collect(),
+        band_axis,
         chunk,
     })
 }
