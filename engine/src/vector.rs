@@ -73,6 +73,23 @@ pub struct VectorValues {
     pub counts: Option<Vec<(usize, usize)>>,
 }
 
+impl VectorValues {
+    /// Writes the values as netCDF-4 to `path` (atomically): a `geometry` dimension with the `geometries` (GeoJSON,
+    /// WGS 84) as WKT, the raster's other dimensions, and with counts the dimension `target_dimension` of `value`,
+    /// `total_count`, `valid_count`; one variable per band.
+    ///
+    /// # Errors
+    /// A geometry GDAL cannot read; GDAL or file-system errors writing.
+    pub fn write_netcdf(
+        &self,
+        path: &std::path::Path,
+        geometries: &[String],
+        target_dimension: Option<&str>,
+    ) -> Result<()> {
+        crate::io::gdal::write_vector_netcdf(path, geometries, self, target_dimension)
+    }
+}
+
 impl VectorCube {
     /// Aggregates `raster` over `geometries` (in `crs`) with `reducer`, which gets the values of one geometry's
     /// pixels for one label combination (in no particular order). With `counts`, pixel counts are kept too.

@@ -1,6 +1,6 @@
 //! Vector cubes as `aggregate_spatial` makes them, and their output: GeoJSON (one feature per geometry, one
-//! property per label combination), CSV (one row per geometry and label combination) and JSON (dimensions,
-//! coordinates and nested data, like raster cubes).
+//! property per label combination), CSV (one row per geometry and label combination), netCDF (a `geometry`
+//! dimension with WKT, written by the engine) and JSON (dimensions, coordinates and nested data).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -46,19 +46,23 @@ fn number(v: f32) -> Json {
 }
 
 impl VectorData {
-    /// Computes the values and writes them to `path` in `format` (`GeoJSON`, `CSV` or `JSON`).
+    /// Computes the values and writes them to `path` in `format` (`GeoJSON`, `CSV`, `netCDF` or `JSON`).
     ///
     /// # Errors
     /// Engine errors while computing; file-system errors; [`Error::FormatUnsupported`] for raster formats.
     pub fn write(&self, format: &str, path: &Path, opts: &ExecOptions) -> Result<()> {
         let values = self.cube.compute(opts)?;
+        if format == "netCDF" {
+            let geometries: Vec<String> = self.features.iter().map(|(g, _)| g.to_string()).collect();
+            return Ok(values.write_netcdf(path, &geometries, self.target_dimension.as_deref())?);
+        }
         let text = match format {
             "GeoJSON" => serde_json::to_vec(&self.geojson(&values)),
             "JSON" => serde_json::to_vec(&self.json(&values)),
             "CSV" => Ok(self.csv(&values).into_bytes()),
             other => {
                 return Err(Error::FormatUnsupported {
-                    format: format!("{other} (a vector cube is written as GeoJSON, CSV or JSON)"),
+                    format: format!("{other} (a vector cube is written as GeoJSON, CSV, netCDF or JSON)"),
                 });
             }
         }

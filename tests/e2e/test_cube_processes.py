@@ -268,7 +268,7 @@ def test_netcdf_output_of_text_labels_and_of_a_target_dimension(conn, tmp_path):
 # ---------------------------------------------------------------- zonal statistics
 
 
-def test_aggregate_spatial_mean_over_two_polygons(conn):
+def test_aggregate_spatial_mean_over_two_polygons(conn, tmp_path):
     polygons = [
         [[11.300, 46.480], [11.320, 46.480], [11.320, 46.500], [11.300, 46.500], [11.300, 46.480]],
         [[11.340, 46.470], [11.380, 46.475], [11.360, 46.505], [11.340, 46.470]],
@@ -281,6 +281,13 @@ def test_aggregate_spatial_mean_over_two_polygons(conn):
     geojson = json.loads(zonal.download(format="GeoJSON"))
     csv_rows = [line.split(",") for line in zonal.download(format="CSV").decode().strip().splitlines()]
     assert csv_rows[0] == ["feature", "t", "bands", "value"]
+    import xarray
+
+    nc_path = tmp_path / "zonal.nc"
+    zonal.download(nc_path, format="netCDF")
+    nc = xarray.open_dataset(nc_path)
+    assert nc["B04"].dims == ("geometry", "t") and len(nc["geometry"]) == 2
+    assert shapely.from_wkt(nc["geometry"].values[0]).equals(shapely.Polygon(polygons[0]))
     to_lonlat = Transformer.from_crs(32632, 4326, always_xy=True)
     for band in ["B04", "B08"]:
         values, gt = raster(S2 / f"S2L2A_T32TPS_20220612_{band}.tif")
@@ -297,6 +304,8 @@ def test_aggregate_spatial_mean_over_two_polygons(conn):
             assert got == pytest.approx(want, rel=1e-5)
             row = next(r for r in csv_rows[1:] if r[0] == str(i) and r[2] == band)
             assert float(row[3]) == pytest.approx(want, rel=1e-5)
+            assert float(nc[band].values[i, 0]) == pytest.approx(want, rel=1e-5)
+    nc.close()
 
 
 # ---------------------------------------------------------------- labels and time

@@ -1,7 +1,7 @@
 //! aggregate_spatial (<https://processes.openeo.org/#aggregate_spatial>): zonal statistics. The raster is
 //! restricted to the geometries' bounding box and read tile by tile; the reducer gets the values of the pixels
 //! whose centres lie in a polygon (or of the pixel containing a point), without labels and in no particular order.
-//! The result is a vector cube (GeoJSON, CSV or JSON through `save_result`); with `target_dimension` it also holds
+//! The result is a vector cube (GeoJSON, CSV, netCDF or JSON through `save_result`); with `target_dimension` it also holds
 //! the number of pixels and of valid pixels of every value.
 
 use std::sync::Arc;

@@ -1,6 +1,6 @@
 //! save_result (<https://processes.openeo.org/#save_result>): records what to write; the caller executes it.
-//! Formats: GTiff (one file per date; option `cog`), netCDF, JSON (small results) for raster cubes; GeoJSON, CSV
-//! and JSON for vector cubes.
+//! Formats: GTiff (one file per date; option `cog`), netCDF, JSON (small results) for raster cubes; GeoJSON, CSV,
+//! netCDF and JSON for vector cubes.
 
 use std::collections::BTreeMap;
 
@@ -26,7 +26,7 @@ pub(super) fn save_result(args: &mut Args, ctx: &Ctx) -> Result<Value> {
     let normalised = output_format(&format)?;
     let data = match args.get("data")? {
         Value::Cube(c) if ["GTiff", "netCDF", "JSON"].contains(&normalised) => SaveData::Raster(*c),
-        Value::Vector(v) if ["GeoJSON", "CSV", "JSON"].contains(&normalised) => SaveData::Vector(v),
+        Value::Vector(v) if ["GeoJSON", "CSV", "netCDF", "JSON"].contains(&normalised) => SaveData::Vector(v),
         Value::Cube(_) => {
             return Err(args.invalid(
                 "format",
@@ -36,7 +36,7 @@ pub(super) fn save_result(args: &mut Args, ctx: &Ctx) -> Result<Value> {
         Value::Vector(_) => {
             return Err(args.invalid(
                 "format",
-                format!("a vector cube is saved as GeoJSON, CSV or JSON, not {format}"),
+                format!("a vector cube is saved as GeoJSON, CSV, netCDF or JSON, not {format}"),
             ));
         }
         other => return Err(args.invalid("data", format!("expected a data cube, got {}", other.type_name()))),

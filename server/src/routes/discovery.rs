@@ -130,7 +130,7 @@ fn all_file_formats() -> Value {
         "output": {
             "GTiff": {"title": "GeoTIFF (Float32, one file per date when a temporal dimension remains)", "gis_data_types": raster,
                 "parameters": {"cog": {"type": "boolean", "default": false, "description": "Write Cloud Optimized GeoTIFF with overviews."}}},
-            "netCDF": {"title": "netCDF-4 (CF-1.9, y/x and up to two more dimensions, one variable per band)", "gis_data_types": raster, "parameters": {}},
+            "netCDF": {"title": "netCDF-4 (CF-1.9; raster cubes: y/x and up to two more dimensions, one variable per band; vector cubes: a geometry dimension with WKT)", "gis_data_types": ["raster", "vector"], "parameters": {}},
             "JSON": {"title": "JSON (small raster results in the openEO data cube test encoding, vector cubes)", "gis_data_types": ["raster", "vector", "other"], "parameters": {}},
             "GeoJSON": {"title": "GeoJSON (vector cubes: one feature per geometry, one property per label)", "gis_data_types": ["vector"], "parameters": {}},
             "CSV": {"title": "CSV (vector cubes: one row per geometry and label)", "gis_data_types": ["vector"], "parameters": {}},

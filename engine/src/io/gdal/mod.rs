@@ -8,6 +8,7 @@
 mod gtiff;
 mod info;
 mod netcdf;
+mod netcdf_vector;
 mod srs;
 
 use std::collections::HashMap;
@@ -18,6 +19,7 @@ use gdal::Dataset;
 pub(crate) use gtiff::{GtiffSink, temp_name, unravel};
 pub use info::{GdalInfo, read_info};
 pub(crate) use netcdf::{NetcdfLayout, create_netcdf};
+pub(crate) use netcdf_vector::write_vector_netcdf;
 pub use srs::{crs_from_user, transform_bbox, transform_points};
 pub(crate) use srs::{crs_of, srs_of};
 

@@ -37,12 +37,12 @@ pub(crate) struct NetcdfLayout {
 }
 
 /// Every GDAL object created for the file, released in reverse order before the dataset is closed.
-struct Handles {
+pub(super) struct Handles {
     dataset: GDALDatasetH,
     group: GDALGroupH,
     dims: Vec<GDALDimensionH>,
     arrays: Vec<GDALMDArrayH>,
-    float32: GDALExtendedDataTypeH,
+    pub(super) float32: GDALExtendedDataTypeH,
     float64: GDALExtendedDataTypeH,
     string: GDALExtendedDataTypeH,
     uint16: GDALExtendedDataTypeH,
@@ -74,7 +74,7 @@ impl Drop for Handles {
     }
 }
 
-fn cstr(s: &str) -> Result<CString> {
+pub(super) fn cstr(s: &str) -> Result<CString> {
     CString::new(s).map_err(|_| Error::invalid(format!("'{s}' contains a NUL byte")))
 }
 
@@ -87,7 +87,7 @@ fn non_null<T>(p: *mut T, what: &str) -> Result<*mut T> {
 }
 
 impl Handles {
-    fn dimension(&mut self, name: &str, kind: &str, direction: &str, size: usize) -> Result<GDALDimensionH> {
+    pub(super) fn dimension(&mut self, name: &str, kind: &str, direction: &str, size: usize) -> Result<GDALDimensionH> {
         let (n, k, d) = (cstr(name)?, cstr(kind)?, cstr(direction)?);
         // SAFETY: the group is valid and the strings outlive the call.
         let h = unsafe {
@@ -105,7 +105,7 @@ impl Handles {
         Ok(h)
     }
 
-    fn array(
+    pub(super) fn array(
         &mut self,
         name: &str,
         dims: &[GDALDimensionH],
@@ -131,7 +131,7 @@ impl Handles {
         Ok(h)
     }
 
-    fn text_attribute(&self, array: Option<GDALMDArrayH>, name: &str, value: &str) -> Result<()> {
+    pub(super) fn text_attribute(&self, array: Option<GDALMDArrayH>, name: &str, value: &str) -> Result<()> {
         let (n, v) = (cstr(name)?, cstr(value)?);
         // SAFETY: valid group/array and data type handles; the attribute handle is released right after writing.
         unsafe {
@@ -158,7 +158,7 @@ impl Handles {
         Ok(())
     }
 
-    fn write(
+    pub(super) fn write(
         &self,
         array: GDALMDArrayH,
         dtype: GDALExtendedDataTypeH,
@@ -191,7 +191,7 @@ impl Handles {
 
 impl Handles {
     /// A new netCDF-4 file with its root group and the data types the writer uses.
-    fn create(path: &Path) -> Result<Handles> {
+    pub(super) fn create(path: &Path) -> Result<Handles> {
         super::silence_hdf5_errors();
         let driver = DriverManager::get_driver_by_name("netCDF").map_err(Error::gdal("loading the netCDF driver"))?;
         let name = cstr(&path.to_string_lossy())?;
@@ -226,7 +226,11 @@ impl Handles {
     }
 
     /// A temporal dimension and its CF coordinate variable.
-    fn time_coordinate(&mut self, name: &str, times: &[chrono::DateTime<chrono::Utc>]) -> Result<GDALDimensionH> {
+    pub(super) fn time_coordinate(
+        &mut self,
+        name: &str,
+        times: &[chrono::DateTime<chrono::Utc>],
+    ) -> Result<GDALDimensionH> {
         let d = self.dimension(name, "TEMPORAL", "", times.len())?;
         // The netCDF driver links a coordinate variable to the dimension of the same name.
         let arr = self.array(name, &[d], self.float64, &[])?;
@@ -246,7 +250,7 @@ impl Handles {
 
     /// A dimension whose labels are text (periods, renamed dates, other dimensions), with a string coordinate
     /// variable.
-    fn label_coordinate(&mut self, name: &str, temporal: bool, labels: &[String]) -> Result<GDALDimensionH> {
+    pub(super) fn label_coordinate(&mut self, name: &str, temporal: bool, labels: &[String]) -> Result<GDALDimensionH> {
         let kind = if temporal { "TEMPORAL" } else { "" };
         let d = self.dimension(name, kind, "", labels.len())?;
         let arr = self.array(name, &[d], self.string, &[])?;
