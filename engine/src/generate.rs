@@ -133,7 +133,7 @@ fn write_netcdf(spec: &SyntheticSpec, dir: &Path) -> Result<PathBuf> {
         Dimension::new("bands", Labels::Bands(spec.bands.iter().map(BandInfo::named).collect())),
     ];
     let meta = CubeMeta::new(dims, g.clone());
-    let mut sink = Box::new(NetcdfSink::create(&meta, &target, true)?);
+    let mut sink = Box::new(NetcdfSink::create(&meta, &target, true, Some(1))?);
     let (nt, nb) = (spec.dates.len(), spec.bands.len());
     let rows = 512usize;
     for y0 in (0..g.height).step_by(rows) {

@@ -69,7 +69,13 @@ pub fn write_save(save: &SaveRequest, path: &Path, opts: &ExecOptions) -> Result
         )?),
         "netCDF" => Ok(execute(
             cube,
-            create_sink(cube.meta(), path, OutputFormat::NetCdf)?,
+            create_sink(
+                cube.meta(),
+                path,
+                OutputFormat::NetCdf {
+                    deflate: netcdf_deflate(&save.options)?,
+                },
+            )?,
             opts,
         )?),
         "JSON" => {
@@ -82,6 +88,37 @@ pub fn write_save(save: &SaveRequest, path: &Path, opts: &ExecOptions) -> Result
             format: format!("{other} (a raster cube is written as GTiff, netCDF or JSON)"),
         }),
     }
+}
+
+/// The netCDF options of `save_result`: `compress` (`none`, the default, or `deflate`: shuffle and zlib) and
+/// `zlevel` (1–9, default 1): the zlib level, or `None` for uncompressed variables.
+///
+/// # Errors
+/// [`Error::ProcessParameterInvalid`] for options of the wrong type or out of range.
+pub(crate) fn netcdf_deflate(options: &BTreeMap<String, Value>) -> Result<Option<u8>> {
+    let bad = |m: String| Error::invalid("save_result", "options", m);
+    let deflate = match options.get("compress") {
+        None | Some(Value::Null) => false,
+        Some(Value::Text(c)) if c.eq_ignore_ascii_case("none") => false,
+        Some(Value::Text(c)) if c.eq_ignore_ascii_case("deflate") => true,
+        Some(other) => {
+            return Err(bad(format!(
+                "netCDF compress is none or deflate, got {}",
+                value_text(other)
+            )));
+        }
+    };
+    let level = match options.get("zlevel") {
+        None | Some(Value::Null) => 1,
+        Some(Value::Number(n)) if n.fract() == 0.0 && (1.0..=9.0).contains(n) => *n as u8,
+        Some(other) => {
+            return Err(bad(format!(
+                "zlevel is an integer from 1 to 9, got {}",
+                value_text(other)
+            )));
+        }
+    };
+    Ok(deflate.then_some(level))
 }
 
 /// The GeoTIFF options of `save_result`: `cog` (a boolean, or the format name `COG`) and `compress` (`deflate`,
@@ -231,8 +268,27 @@ pub fn write_value(v: &Value, path: &Path) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::value_text;
+    use super::{netcdf_deflate, value_text};
     use crate::Value;
+
+    #[test]
+    fn netcdf_is_uncompressed_unless_deflate_is_asked_for() {
+        let options = |pairs: &[(&str, Value)]| pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        let text = |s: &str| Value::Text(s.into());
+        assert_eq!(netcdf_deflate(&options(&[])).unwrap(), None);
+        assert_eq!(netcdf_deflate(&options(&[("compress", text("none"))])).unwrap(), None);
+        assert_eq!(netcdf_deflate(&options(&[("compress", text("DEFLATE"))])).unwrap(), Some(1));
+        let four = options(&[("compress", text("deflate")), ("zlevel", Value::Number(4.0))]);
+        assert_eq!(netcdf_deflate(&four).unwrap(), Some(4));
+        for bad in [
+            options(&[("compress", text("zstd"))]),
+            options(&[("compress", Value::Bool(true))]),
+            options(&[("compress", text("deflate")), ("zlevel", Value::Number(0.0))]),
+            options(&[("compress", text("deflate")), ("zlevel", Value::Number(2.5))]),
+        ] {
+            assert_eq!(netcdf_deflate(&bad).unwrap_err().code(), "ProcessParameterInvalid");
+        }
+    }
 
     #[test]
     fn non_finite_numbers_are_json5_tokens_and_no_data_is_null() {

@@ -193,7 +193,7 @@ fn aligned_tiles_decode_each_block_once_with_the_values_of_plain_squares() {
                 },
                 "out.tif",
             ),
-            (OutputFormat::NetCdf, "out.nc"),
+            (OutputFormat::NetCdf { deflate: Some(1) }, "out.nc"),
         ] {
             let stats = Arc::new(RunStats::default());
             let opts = ExecOptions {

@@ -39,8 +39,11 @@ pub enum OutputFormat {
         /// Compression of the tiles (COGs are always compressed, DEFLATE when `None` is asked for).
         compress: Compression,
     },
-    /// CF netCDF-4 with `t`, `y`, `x` coordinates, one variable per band, and a grid mapping.
-    NetCdf,
+    /// CF netCDF-4: `y`, `x` and up to two more coordinates, one variable per band, a grid mapping.
+    NetCdf {
+        /// The zlib level (1–9) of the variables (with shuffle), or `None` for uncompressed variables.
+        deflate: Option<u8>,
+    },
 }
 
 /// GeoTIFF tile compression.
@@ -104,6 +107,6 @@ pub trait TileSink: Send {
 pub fn create_sink(meta: &CubeMeta, path: &Path, format: OutputFormat) -> Result<Box<dyn TileSink>> {
     match format {
         OutputFormat::GTiff { cog, compress } => Ok(Box::new(gdal::GtiffSink::create(meta, path, cog, compress)?)),
-        OutputFormat::NetCdf => Ok(Box::new(netcdf_sink::NetcdfSink::create(meta, path, false)?)),
+        OutputFormat::NetCdf { deflate } => Ok(Box::new(netcdf_sink::NetcdfSink::create(meta, path, false, deflate)?)),
     }
 }

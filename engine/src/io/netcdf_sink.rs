@@ -27,12 +27,18 @@ fn h5_error(what: &str) -> impl FnOnce(hdf5::Error) -> Error + '_ {
 }
 
 impl NetcdfSink {
-    /// Creates the file for `meta` (UInt16 variables with fill value 0 when `uint16`, else Float32 with NaN).
+    /// Creates the file for `meta` (UInt16 variables with fill value 0 when `uint16`, else Float32 with NaN),
+    /// compressed with shuffle and zlib at level `deflate`, or uncompressed.
     ///
     /// # Errors
     /// Unsupported cubes, or the file not being creatable.
-    pub(crate) fn create(meta: &CubeMeta, path: &std::path::Path, uint16: bool) -> Result<NetcdfSink> {
-        let layout = create_netcdf(meta, path, uint16)?;
+    pub(crate) fn create(
+        meta: &CubeMeta,
+        path: &std::path::Path,
+        uint16: bool,
+        deflate: Option<u8>,
+    ) -> Result<NetcdfSink> {
+        let layout = create_netcdf(meta, path, uint16, deflate)?;
         let file = hdf5::File::open_rw(&layout.temp).map_err(h5_error("reopen the netCDF file"))?;
         let datasets = (layout.vars.iter())
             .map(|v| file.dataset(v).map_err(h5_error("open a variable")))
@@ -111,12 +117,15 @@ impl NetcdfSink {
     }
 
     /// Encodes one chunk as the variables store it: UInt16 (NaN → 0, rounded, clamped) or Float32, little-endian,
-    /// shuffled when the variables shuffle, then zlib-compressed at level 1.
+    /// then, for compressed variables, shuffled when they shuffle and zlib-compressed at their level.
     fn encode(&self, values: &[f32]) -> Result<Vec<u8>> {
         let bytes: Vec<u8> = if self.layout.uint16 {
             values.iter().flat_map(|&v| to_u16(v).to_le_bytes()).collect()
         } else {
             values.iter().flat_map(|v| v.to_le_bytes()).collect()
+        };
+        let Some(level) = self.layout.deflate else {
+            return Ok(bytes);
         };
         let size = if self.layout.uint16 { 2 } else { 4 };
         let bytes = if self.shuffle {
@@ -131,7 +140,8 @@ impl NetcdfSink {
         } else {
             bytes
         };
-        let level = libdeflater::CompressionLvl::new(1).map_err(|_| Error::internal("compression level"))?;
+        let level =
+            libdeflater::CompressionLvl::new(i32::from(level)).map_err(|_| Error::internal("compression level"))?;
         let mut compressor = libdeflater::Compressor::new(level);
         let mut out = vec![0u8; compressor.zlib_compress_bound(bytes.len())];
         let n = compressor
@@ -263,7 +273,7 @@ mod tests {
     }
 
     /// Writes 2 bands × 3 dates in tiles of `side` px and reads every variable and date back through GDAL.
-    fn round_trip(side: usize, uint16: bool) {
+    fn round_trip(side: usize, uint16: bool, deflate: Option<u8>) {
         let dir = tempfile::tempdir().unwrap();
         let grid = Grid {
             crs: crate::crs_from_user("EPSG:32632").unwrap(),
@@ -283,7 +293,7 @@ mod tests {
         ];
         let meta = CubeMeta::new(dims, grid.clone());
         let path = dir.path().join("out.nc");
-        let mut sink: Box<dyn TileSink> = Box::new(NetcdfSink::create(&meta, &path, uint16).unwrap());
+        let mut sink: Box<dyn TileSink> = Box::new(NetcdfSink::create(&meta, &path, uint16, deflate).unwrap());
         for y0 in (0..H).step_by(side) {
             for x0 in (0..W).step_by(side) {
                 let w = Window {
@@ -321,7 +331,7 @@ mod tests {
                     let same = got == want || (got.is_nan() && want.is_nan());
                     assert!(
                         same,
-                        "{name} t{t} pixel {i}: {got} instead of {want} (tiles of {side}, uint16 {uint16})"
+                        "{name} t{t} pixel {i}: {got} instead of {want} (tiles of {side}, uint16 {uint16}, {deflate:?})"
                     );
                 }
             }
@@ -330,13 +340,16 @@ mod tests {
 
     #[test]
     fn whole_chunk_tiles_round_trip() {
-        round_trip(512, false);
-        round_trip(512, true);
+        round_trip(512, false, Some(1));
+        round_trip(512, true, Some(1));
+        round_trip(512, false, None);
+        round_trip(512, true, Some(6));
     }
 
     #[test]
     fn tiles_smaller_than_chunks_round_trip() {
-        round_trip(256, false);
+        round_trip(256, false, Some(1));
+        round_trip(256, false, None);
     }
 
     #[test]
@@ -360,7 +373,7 @@ mod tests {
         ];
         let meta = CubeMeta::new(dims, grid);
         let path = dir.path().join("labels.nc");
-        let mut sink: Box<dyn TileSink> = Box::new(NetcdfSink::create(&meta, &path, false).unwrap());
+        let mut sink: Box<dyn TileSink> = Box::new(NetcdfSink::create(&meta, &path, false, Some(1)).unwrap());
         let w = Window {
             x0: 0,
             y0: 0,

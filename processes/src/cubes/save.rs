@@ -1,5 +1,5 @@
 //! save_result (<https://processes.openeo.org/#save_result>): records what to write; the caller executes it.
-//! Formats: GTiff (one file per date; option `cog`), netCDF, JSON (small results) for raster cubes; GeoJSON, CSV,
+//! Formats: GTiff (one file per date; options `cog`, `compress`), netCDF (options `compress`, `zlevel`), JSON (small results) for raster cubes; GeoJSON, CSV,
 //! netCDF and JSON for vector cubes.
 
 use std::collections::BTreeMap;
@@ -48,8 +48,14 @@ pub(super) fn save_result(args: &mut Args, ctx: &Ctx) -> Result<Value> {
             return Err(args.invalid("options", format!("expected an object, got {}", other.type_name())));
         }
     };
-    if output_format(&format)? == "GTiff" {
-        crate::output::gtiff_options(&format, &options)?;
+    match normalised {
+        "GTiff" => {
+            crate::output::gtiff_options(&format, &options)?;
+        }
+        "netCDF" => {
+            crate::output::netcdf_deflate(&options)?;
+        }
+        _ => {}
     }
     ctx.record_save(SaveRequest { data, format, options });
     Ok(Value::Bool(true))

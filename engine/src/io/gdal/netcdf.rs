@@ -1,5 +1,5 @@
 //! The structure of CF netCDF-4 output, made through GDAL's multidimensional API: the coordinates of up to two
-//! dimensions besides bands (a CF time axis for instants, strings for other labels), `y`, `x`, one chunked, compressed Float32 variable per band with `_FillValue` NaN and a grid-mapping variable, so
+//! dimensions besides bands (a CF time axis for instants, strings for other labels), `y`, `x`, one chunked compressed Float32 variable per band with `_FillValue` NaN and a grid-mapping variable, so
 //! GDAL and xarray read the CRS back. The file is closed with no data written; [`crate::io::netcdf_sink`] writes
 //! the tiles into it.
 
@@ -26,6 +26,8 @@ pub(crate) struct NetcdfLayout {
     pub(crate) vars: Vec<String>,
     /// Variables hold UInt16 with fill value 0 instead of Float32 with NaN.
     pub(crate) uint16: bool,
+    /// The zlib level the variables are compressed with (with shuffle), or `None` for uncompressed variables.
+    pub(crate) deflate: Option<u8>,
     /// Lengths of the dimensions besides bands, y and x, in cube order (each variable's leading dimensions).
     pub(crate) outer: Vec<usize>,
     /// Lengths of the cube's non-spatial axes (the block layout) and which of them is bands, if any.
@@ -300,18 +302,18 @@ impl Handles {
         grid: &crate::Grid,
         outer: usize,
         uint16: bool,
+        deflate: Option<u8>,
         (rows, cols): (usize, usize),
     ) -> Result<()> {
         let srs = srs_of(&grid.crs)?;
         let block = format!("BLOCKSIZE={}{rows},{cols}", "1,".repeat(outer));
+        let mut options = vec![block];
+        if let Some(level) = deflate {
+            options.extend(["COMPRESS=DEFLATE".into(), format!("ZLEVEL={level}")]);
+        }
         for band in bands {
             let dtype = if uint16 { self.uint16 } else { self.float32 };
-            let arr = self.array(
-                &var_name(band),
-                dims,
-                dtype,
-                &["COMPRESS=DEFLATE".into(), "ZLEVEL=1".into(), block.clone()],
-            )?;
+            let arr = self.array(&var_name(band), dims, dtype, &options)?;
             // SAFETY: valid array and SRS handles; GDAL copies the SRS.
             unsafe {
                 gdal_sys::GDALMDArraySetNoDataValueAsDouble(arr, if uint16 { 0.0 } else { f64::NAN });
@@ -357,7 +359,7 @@ fn var_name(label: &str) -> String {
 /// # Errors
 /// [`Error::Unsupported`] for cubes with more than two dimensions besides bands, y and x; GDAL failing to create
 /// the file.
-pub(crate) fn create_netcdf(meta: &CubeMeta, path: &Path, uint16: bool) -> Result<NetcdfLayout> {
+pub(crate) fn create_netcdf(meta: &CubeMeta, path: &Path, uint16: bool, deflate: Option<u8>) -> Result<NetcdfLayout> {
     let dims = meta.dims();
     let band_axis = meta.axes_of_kind(DimensionKind::Bands).first().copied();
     // the dimensions besides bands: time (CF time coordinate) or labels (string coordinate)
@@ -388,13 +390,14 @@ pub(crate) fn create_netcdf(meta: &CubeMeta, path: &Path, uint16: bool) -> Resul
         });
     }
     var_dims.extend(h.spatial_coordinates(grid)?);
-    h.variables(&bands, &var_dims, grid, outer.len(), uint16, chunk)?;
+    h.variables(&bands, &var_dims, grid, outer.len(), uint16, deflate, chunk)?;
     drop(h);
     Ok(NetcdfLayout {
         temp,
         target,
         vars: bands.iter().map(|b| var_name(b)).collect(),
         uint16,
+        deflate,
         outer: outer.iter().map(|&a| dims[a].len()).collect(),
         block_axes: dims.iter().map(crate::Dimension::len).collect(),
         band_axis,
