@@ -277,7 +277,10 @@ mod tests {
         let text = |s: &str| Value::Text(s.into());
         assert_eq!(netcdf_deflate(&options(&[])).unwrap(), None);
         assert_eq!(netcdf_deflate(&options(&[("compress", text("none"))])).unwrap(), None);
-        assert_eq!(netcdf_deflate(&options(&[("compress", text("DEFLATE"))])).unwrap(), Some(1));
+        assert_eq!(
+            netcdf_deflate(&options(&[("compress", text("DEFLATE"))])).unwrap(),
+            Some(1)
+        );
         let four = options(&[("compress", text("deflate")), ("zlevel", Value::Number(4.0))]);
         assert_eq!(netcdf_deflate(&four).unwrap(), Some(4));
         for bad in [

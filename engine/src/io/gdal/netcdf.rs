@@ -294,26 +294,20 @@ impl Handles {
         Ok([out[0], out[1]])
     }
 
-    /// One compressed, chunked variable per band with fill value and grid mapping.
+    /// One chunked variable per band with fill value and grid mapping; `options` are GDAL's creation options
+    /// (chunk size, compression).
     fn variables(
         &mut self,
         bands: &[String],
         dims: &[GDALDimensionH],
         grid: &crate::Grid,
-        outer: usize,
         uint16: bool,
-        deflate: Option<u8>,
-        (rows, cols): (usize, usize),
+        options: &[String],
     ) -> Result<()> {
         let srs = srs_of(&grid.crs)?;
-        let block = format!("BLOCKSIZE={}{rows},{cols}", "1,".repeat(outer));
-        let mut options = vec![block];
-        if let Some(level) = deflate {
-            options.extend(["COMPRESS=DEFLATE".into(), format!("ZLEVEL={level}")]);
-        }
         for band in bands {
             let dtype = if uint16 { self.uint16 } else { self.float32 };
-            let arr = self.array(&var_name(band), dims, dtype, &options)?;
+            let arr = self.array(&var_name(band), dims, dtype, options)?;
             // SAFETY: valid array and SRS handles; GDAL copies the SRS.
             unsafe {
                 gdal_sys::GDALMDArraySetNoDataValueAsDouble(arr, if uint16 { 0.0 } else { f64::NAN });
@@ -390,7 +384,11 @@ pub(crate) fn create_netcdf(meta: &CubeMeta, path: &Path, uint16: bool, deflate:
         });
     }
     var_dims.extend(h.spatial_coordinates(grid)?);
-    h.variables(&bands, &var_dims, grid, outer.len(), uint16, deflate, chunk)?;
+    let mut options = vec![format!("BLOCKSIZE={}{},{}", "1,".repeat(outer.len()), chunk.0, chunk.1)];
+    if let Some(level) = deflate {
+        options.extend(["COMPRESS=DEFLATE".into(), format!("ZLEVEL={level}")]);
+    }
+    h.variables(&bands, &var_dims, grid, uint16, &options)?;
     drop(h);
     Ok(NetcdfLayout {
         temp,
