@@ -31,8 +31,51 @@ pub(crate) struct RunArgs {
     /// directory (repeatable).
     #[arg(long, value_name = "DIR")]
     local_root: Vec<PathBuf>,
+    /// An option for every `save_result` of the graph, `KEY=VALUE` (a JSON value, else text), e.g.
+    /// `compress=deflate` or `zlevel=4`; replaces the graph's own (repeatable).
+    #[arg(long, value_name = "KEY=VALUE")]
+    save_option: Vec<String>,
     #[command(flatten)]
     engine: EngineArgs,
+}
+
+/// Sets `options` on every top-level `save_result` node of `graph` (a process, a `/result` body or a node map).
+fn set_save_options(graph: &mut serde_json::Value, options: &[String]) -> Result<(), RunError> {
+    let mut pairs = Vec::new();
+    for o in options {
+        let (k, v) = o.split_once('=').ok_or_else(|| {
+            err(
+                "ProcessParameterInvalid",
+                format!("--save-option '{o}' is not KEY=VALUE"),
+            )
+        })?;
+        let value = serde_json::from_str(v).unwrap_or_else(|_| serde_json::Value::String(v.to_string()));
+        pairs.push((k.to_string(), value));
+    }
+    let mut root = graph;
+    for key in ["process", "process_graph"] {
+        if root.get(key).is_some() {
+            root = &mut root[key];
+        }
+    }
+    if let serde_json::Value::Object(nodes) = root {
+        for node in nodes.values_mut() {
+            if node.get("process_id").and_then(serde_json::Value::as_str) != Some("save_result") {
+                continue;
+            }
+            let Some(args) = node.get_mut("arguments").and_then(serde_json::Value::as_object_mut) else {
+                continue;
+            };
+            let entry = args.entry("options").or_insert_with(|| serde_json::json!({}));
+            if entry.is_null() {
+                *entry = serde_json::json!({});
+            }
+            if let Some(o) = entry.as_object_mut() {
+                o.extend(pairs.iter().cloned());
+            }
+        }
+    }
+    Ok(())
 }
 
 struct Bar(ProgressBar);
@@ -83,12 +126,13 @@ pub(crate) fn run(a: &RunArgs) -> Result<(), RunError> {
         std::fs::read_to_string(&a.graph)
             .map_err(|e| err("FileNotFound", format!("cannot read {}: {e}", a.graph.display())))?
     };
-    let graph: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+    let mut graph: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
         err(
             "ProcessGraphInvalid",
             format!("{} is not valid JSON: {e}", a.graph.display()),
         )
     })?;
+    set_save_options(&mut graph, &a.save_option)?;
     openeo_engine::init_gdal(a.engine.gdal_cache).map_err(|e| err("Internal", e.to_string()))?;
     tracing::debug!("GDAL initialised");
     let catalog = load_catalog(a.engine.config.as_deref()).map_err(|e| RunError {
@@ -129,4 +173,27 @@ pub(crate) fn run(a: &RunArgs) -> Result<(), RunError> {
         eprintln!("peak_rss_kib={kib}");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::set_save_options;
+
+    #[test]
+    fn save_options_go_to_every_save_result() {
+        let mut g = json!({"process": {"process_graph": {
+            "l": {"process_id": "load_collection", "arguments": {"id": "X"}},
+            "s": {"process_id": "save_result", "arguments": {"data": {"from_node": "l"}, "format": "netCDF",
+                  "options": {"compress": "none", "keep": 1}}, "result": true}}}});
+        set_save_options(&mut g, &["compress=deflate".into(), "zlevel=4".into()]).unwrap();
+        let options = &g["process"]["process_graph"]["s"]["arguments"]["options"];
+        assert_eq!(options, &json!({"compress": "deflate", "zlevel": 4, "keep": 1}));
+        assert_eq!(g["process"]["process_graph"]["l"]["arguments"], json!({"id": "X"}));
+        let mut bare = json!({"s": {"process_id": "save_result", "arguments": {"format": "GTiff"}}});
+        set_save_options(&mut bare, &["compress=deflate".into()]).unwrap();
+        assert_eq!(bare["s"]["arguments"]["options"], json!({"compress": "deflate"}));
+        assert!(set_save_options(&mut bare, &["nonsense".into()]).is_err());
+    }
 }
