@@ -28,7 +28,7 @@ for c in "${cases[@]}"; do
     extra=()
     [ "$mode" = matching ] && extra=(--ol-args "$matching")
     echo "== W1 $size $input -> $output, $mode output compression" >&2
-    out=$(python3 "$kit/w1.py" "$size" "$input" "$output" --runs "${RUNS:-5}" --bin "$bin" "${extra[@]}" | tee /dev/stderr)
+    out=$(python3 "$kit/w1.py" "$size" "$input" "$output" --runs "${RUNS:-5}" --bin "$bin" "${extra[@]}" | tee -a /dev/stderr)
     walls=""
     for engine in "openeo-local" "dask reference"; do
       # "<engine>  5/5  min / median / max  rss min / median / max": the first triple is the wall time
