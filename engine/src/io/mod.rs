@@ -16,7 +16,7 @@ mod tiled_tiff;
 
 pub(crate) use cache::{BlockCache, Reads};
 pub use outbound::{DEFAULT_MAX_BYTES, DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT, Location, OutboundPolicy, resolve_href};
-pub(crate) use read::{block_lattice, read_asset};
+pub(crate) use read::{block_lattice, covers, read_asset};
 pub use tiled_tiff::measure_inflate;
 
 /// Forgets open files and parsed headers (call when files may have changed).

@@ -30,6 +30,18 @@ pub(crate) fn read_asset(
     }
 }
 
+/// True when reading `asset` onto `window` of `target` writes every cell (the asset lies on the target's lattice
+/// and covers the window), so the output buffer need not be cleared first.
+pub(crate) fn covers(asset: &Asset, target: &Grid, window: &Window) -> bool {
+    target.lattice_offset(&asset.grid).is_some_and(|(ox, oy)| {
+        let (x0, y0) = (window.x0 as i64 - ox, window.y0 as i64 - oy);
+        x0 >= 0
+            && y0 >= 0
+            && x0 + window.width as i64 <= asset.grid.width as i64
+            && y0 + window.height as i64 <= asset.grid.height as i64
+    })
+}
+
 /// The block lattice of an asset read directly (a tiled GeoTIFF or a chunked netCDF variable) in its own pixel
 /// coordinates: block width and height, and the column and row of a block corner (less than the block size).
 /// `None` for assets computed or read through GDAL.

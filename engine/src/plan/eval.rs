@@ -4,7 +4,7 @@
 use ndarray::{ArrayD, Axis, IxDyn};
 
 use super::{Cube, Load, Merge, Node};
-use crate::io::read_asset;
+use crate::io::{covers, read_asset};
 use crate::{Block, Error, Grid, Result, Window};
 
 /// Per-evaluation context: cancellation, and the run's counters and block cache.
@@ -166,7 +166,18 @@ fn eval_load_reduced(
             .ok_or_else(|| Error::internal("reducer lost its accumulator"))?;
         for group in &l.groups {
             ctx.check()?;
-            slice.fill(f32::NAN);
+            // a single asset covering the window overwrites every cell
+            let asset = |&i: &usize| {
+                l.collection
+                    .items
+                    .get(i)
+                    .and_then(|it| it.assets.get(band))
+                    .and_then(Option::as_ref)
+            };
+            let whole = matches!(group.as_slice(), [one] if asset(one).is_some_and(|a| covers(a, grid, window)));
+            if !whole {
+                slice.fill(f32::NAN);
+            }
             read_group(l, group, band, grid, window, &mut slice, ctx)?;
             acc.add(&slice);
         }
