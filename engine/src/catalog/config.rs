@@ -9,7 +9,8 @@
 //! ```
 //! Source kinds: `files` (one band per file; date and band from the file name), `multiband` (all bands in each
 //! file, matched by band description or position; date from the file name or the `DATETIME` tag), `netcdf`
-//! (variables are bands, time from the CF time dimension) and `synthetic` (no files: the values of
+//! (variables are bands, time from the CF time dimension), `zarr` (a Zarr store, `path = "cube.zarr"`: arrays are
+//! bands, coordinates and CRS as xarray writes them) and `synthetic` (no files: the values of
 //! `openeo-local generate`, computed while reading, on a grid and dates given in the configuration).
 
 use serde::Deserialize;
@@ -75,6 +76,8 @@ pub(crate) enum SourceConfig {
     },
     /// CF netCDF files; variables are bands.
     Netcdf { glob: String },
+    /// A Zarr store (a directory, V2 as xarray writes it or V3); arrays are bands.
+    Zarr { path: String },
     /// No files: the generator's values, computed on the fly.
     Synthetic(SyntheticConfig),
 }

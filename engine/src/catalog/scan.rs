@@ -29,6 +29,7 @@ pub(crate) fn build(cfg: CollectionConfig, base: &Path) -> Result<Collection> {
         SourceConfig::Files { glob, pattern } => files_items(&cfg, &find(base, glob)?, pattern)?,
         SourceConfig::Multiband { glob, pattern } => multiband_items(&cfg, &find(base, glob)?, pattern.as_deref())?,
         SourceConfig::Netcdf { glob } => netcdf_items(&cfg, &find(base, glob)?)?,
+        SourceConfig::Zarr { path } => zarr_items(&cfg, &base.join(path))?,
         SourceConfig::Synthetic(src) => super::synthetic::items(&cfg, src)?,
     };
     if items.is_empty() {
@@ -223,6 +224,37 @@ fn netcdf_items(cfg: &CollectionConfig, found: &[Found]) -> Result<Vec<Item>> {
                         assets[b] = Some(a);
                         items.push(Item { time, assets });
                     }
+                }
+            }
+        }
+    }
+    items.sort_by_key(|i| i.time);
+    Ok(items)
+}
+
+/// One item per instant of the store's time coordinate, one asset per band array (a store without time gives one
+/// item at the Unix epoch).
+fn zarr_items(cfg: &CollectionConfig, store: &Path) -> Result<Vec<Item>> {
+    use crate::io::zarr;
+    let mut items: Vec<Item> = Vec::new();
+    for (b, band) in cfg.bands.iter().enumerate() {
+        let head = zarr::header(store, &band.name, cfg.crs.as_deref())?;
+        let name = zarr::asset_name(store, &band.name);
+        let times = head.times.clone().unwrap_or_else(|| vec![DateTime::<Utc>::UNIX_EPOCH]);
+        for (i, time) in times.into_iter().enumerate() {
+            let a = Asset {
+                path: name.clone(),
+                band: i + 1,
+                grid: head.grid.clone(),
+                nodata: band.nodata.or(head.nodata),
+                synthetic: None,
+            };
+            match items.iter_mut().find(|it| it.time == time) {
+                Some(item) => item.assets[b] = Some(a),
+                None => {
+                    let mut assets = vec![None; cfg.bands.len()];
+                    assets[b] = Some(a);
+                    items.push(Item { time, assets });
                 }
             }
         }

@@ -13,6 +13,7 @@ mod outbound;
 mod read;
 mod synthetic;
 mod tiled_tiff;
+pub(crate) mod zarr;
 
 pub(crate) use cache::{BlockCache, Reads};
 pub use outbound::{DEFAULT_MAX_BYTES, DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT, Location, OutboundPolicy, resolve_href};
@@ -24,6 +25,7 @@ pub(crate) fn clear_caches() {
     gdal::clear_dataset_cache();
     tiled_tiff::clear();
     netcdf_chunks::clear();
+    zarr::clear();
 }
 
 use std::path::{Path, PathBuf};

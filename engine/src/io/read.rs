@@ -2,7 +2,7 @@
 //! target's pixel lattice, nearest-neighbour warping otherwise. Nodata becomes NaN.
 
 use super::cache::Reads;
-use super::{gdal, netcdf_chunks, synthetic, tiled_tiff};
+use super::{gdal, netcdf_chunks, synthetic, tiled_tiff, zarr};
 use crate::{Asset, Error, Grid, Result, Window, transform_points};
 
 /// Reads `asset` onto `window` of `target` into `out` (row-major, `window.cells()` values).
@@ -66,11 +66,15 @@ fn read_rect(asset: &Asset, rect: (usize, usize, usize, usize), reads: Reads<'_>
     Ok(buf)
 }
 
-/// As [`read_rect`], into `buf` (exactly `width * height` values): synthetic assets computed, local tiled GeoTIFFs
-/// and netCDF-4 variables directly, anything else through GDAL.
+/// As [`read_rect`], into `buf` (exactly `width * height` values): synthetic assets computed, Zarr arrays with
+/// zarrs, local tiled GeoTIFFs and netCDF-4 variables directly, anything else through GDAL.
 fn read_rect_into(asset: &Asset, rect: (usize, usize, usize, usize), buf: &mut [f32], reads: Reads<'_>) -> Result<()> {
     if let Some(s) = &asset.synthetic {
         return synthetic::read_rect(s, &asset.grid, rect, asset.nodata, buf);
+    }
+    if asset.path.starts_with("ZARR:") {
+        let band = zarr::open(&asset.path).ok_or_else(|| Error::internal(format!("cannot open {}", asset.path)))?;
+        return band.read_rect(asset.band, rect, asset.nodata, buf);
     }
     if asset.path.starts_with("NETCDF:") {
         if let Some(v) = netcdf_chunks::open(&asset.path, &asset.grid).filter(|v| asset.band <= v.bands()) {

@@ -17,6 +17,7 @@ use std::sync::{Mutex, OnceLock};
 use gdal::Dataset;
 
 pub(crate) use gtiff::{GtiffSink, temp_name, unravel};
+pub(crate) use info::decode_cf_time;
 pub use info::{GdalInfo, read_info};
 pub(crate) use netcdf::{NetcdfLayout, create_netcdf};
 pub(crate) use netcdf_vector::write_vector_netcdf;

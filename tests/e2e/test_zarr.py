@@ -1,0 +1,71 @@
+"""Zarr collections: stores written by xarray (`Dataset.to_zarr`, Zarr V2 with Blosc and V3 with zstd) from the
+synthetic COGs, read through a `zarr` collection by `openeo-local run`, gives the numbers numpy computes from the
+COGs themselves."""
+
+import json
+import subprocess
+
+import numpy as np
+import pandas as pd
+import pytest
+from pyproj import CRS
+
+from conftest import BIN
+from test_cube_processes import SYNTH, SYNTH_BOX, SYNTH_DATES, raster
+
+
+@pytest.mark.parametrize("zarr_format", [2, 3])
+def test_a_zarr_store_written_by_xarray_reads_like_the_files(tmp_path, zarr_format):
+    import xarray
+
+    dates = SYNTH_DATES[:3]
+    data = {}
+    for band in ["B04", "B08"]:
+        read = [raster(SYNTH / f"SYNTH_{d}_{band}.tif") for d in dates]
+        gt = read[0][1]
+        data[band] = np.stack([v for v, _ in read])
+    nt, h, w = data["B04"].shape
+    coords = {
+        "time": pd.to_datetime(dates),
+        "y": gt[3] + (np.arange(h) + 0.5) * gt[5],
+        "x": gt[0] + (np.arange(w) + 0.5) * gt[1],
+    }
+    ds = xarray.Dataset(
+        {b: (("time", "y", "x"), np.nan_to_num(v, nan=0).astype("uint16"), {"grid_mapping": "spatial_ref"})
+         for b, v in data.items()},
+        coords=coords,
+    )
+    ds["spatial_ref"] = xarray.DataArray(0, attrs={"crs_wkt": CRS.from_epsg(32632).to_wkt()})
+    store = tmp_path / "synth.zarr"
+    ds.to_zarr(store, encoding={b: {"_FillValue": 0} for b in data}, zarr_format=zarr_format,
+               consolidated=zarr_format == 2)
+    config = tmp_path / "collections.toml"
+    config.write_text(
+        '[[collections]]\nid = "SYNTH_ZARR"\nsource = { kind = "zarr", path = "synth.zarr" }\n'
+        'bands = [{ name = "B04" }, { name = "B08" }]\n'
+    )
+    graph = {"process_graph": {
+        "load": {"process_id": "load_collection", "arguments": {
+            "id": "SYNTH_ZARR", "spatial_extent": SYNTH_BOX, "temporal_extent": ["2022-06-05", "2022-06-30"]}},
+        "mean": {"process_id": "reduce_dimension", "arguments": {"data": {"from_node": "load"}, "dimension": "t",
+                 "reducer": {"process_graph": {"m": {"process_id": "mean", "arguments": {
+                     "data": {"from_parameter": "data"}}, "result": True}}}}},
+        "save": {"process_id": "save_result", "arguments": {"data": {"from_node": "mean"}, "format": "JSON"},
+                 "result": True}}}
+    (tmp_path / "graph.json").write_text(json.dumps(graph))
+    out = tmp_path / "out.json"
+    subprocess.run([str(BIN), "run", "graph.json", "--config", str(config), "-o", str(out)], cwd=tmp_path,
+                   check=True, capture_output=True)
+    doc = json.loads(out.read_text())
+    assert doc["order"] == ["bands", "y", "x"]
+    xs, ys = doc["dimensions"]["x"]["values"], doc["dimensions"]["y"]["values"]
+    assert doc["dimensions"]["y"]["reference_system"] == "EPSG:32632"
+    cols = [int((x - gt[0]) // gt[1]) for x in xs]
+    rows = [int((y - gt[3]) // gt[5]) for y in ys]
+    got = np.array(doc["data"], dtype=float)
+    for b, band in enumerate(["B04", "B08"]):
+        # the dates from 2022-06-05 on: the second and third
+        window = data[band][1:, :, :][:, rows][:, :, cols]
+        want = np.nanmean(window, axis=0)
+        assert np.isfinite(want).sum() > want.size // 2
+        np.testing.assert_allclose(got[b], want, rtol=1e-6, equal_nan=True)
