@@ -19,6 +19,7 @@ pub fn format_file_info(format: &str) -> Result<(&'static str, &'static str)> {
     Ok(match output_format(format)? {
         "GTiff" => ("tif", "image/tiff; application=geotiff"),
         "netCDF" => ("nc", "application/x-netcdf"),
+        "Zarr" => ("zarr", "application/vnd+zarr"),
         "GeoJSON" => ("geojson", "application/geo+json"),
         "CSV" => ("csv", "text/csv"),
         _ => ("json", "application/json"),
@@ -78,6 +79,11 @@ pub fn write_save(save: &SaveRequest, path: &Path, opts: &ExecOptions) -> Result
             )?,
             opts,
         )?),
+        "Zarr" => Ok(execute(
+            cube,
+            create_sink(cube.meta(), path, OutputFormat::Zarr)?,
+            opts,
+        )?),
         "JSON" => {
             let block = execute_to_memory(cube, opts)?;
             let doc = cube_json(cube.meta(), &block);
@@ -85,7 +91,7 @@ pub fn write_save(save: &SaveRequest, path: &Path, opts: &ExecOptions) -> Result
             Ok(vec![path.to_path_buf()])
         }
         other => Err(Error::FormatUnsupported {
-            format: format!("{other} (a raster cube is written as GTiff, netCDF or JSON)"),
+            format: format!("{other} (a raster cube is written as GTiff, netCDF, Zarr or JSON)"),
         }),
     }
 }

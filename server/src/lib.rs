@@ -15,6 +15,6 @@ pub mod serve;
 pub use config::{default_config_path, load_catalog};
 pub use federation::RemoteConfig;
 pub use runner::{
-    ResultExtent, RunError, RunOutput, plan_graph, result_extent, result_file_count, result_values, run_graph,
-    standard_ctx, write_results,
+    ResultExtent, RunError, RunOutput, plan_graph, refuse_directories, result_extent, result_file_count, result_values,
+    run_graph, standard_ctx, write_results,
 };

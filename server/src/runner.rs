@@ -66,6 +66,7 @@ fn implicit_save(result: &Value, ext: &str) -> Option<SaveRequest> {
                 _ if c.meta().grid().is_empty() => "JSON",
                 "tif" | "tiff" => "GTiff",
                 "nc" => "netCDF",
+                "zarr" => "Zarr",
                 _ => "JSON",
             },
         ),
@@ -160,6 +161,25 @@ pub fn result_file_count(eval: &Evaluation) -> Result<usize, RunError> {
         };
     }
     Ok(n)
+}
+
+/// Refuses results that are directories (Zarr stores), which the API's result files and downloads cannot hold.
+///
+/// # Errors
+/// [`RunError`] `FormatUnsupported`.
+pub fn refuse_directories(eval: &Evaluation) -> Result<(), RunError> {
+    if saves_or_result(eval)
+        .iter()
+        .any(|s| s.format.eq_ignore_ascii_case("zarr"))
+    {
+        return Err(RunError {
+            code: "FormatUnsupported".into(),
+            message: "Zarr output (a directory of files) is written by `openeo-local run` only; use netCDF or GTiff"
+                .into(),
+            client: true,
+        });
+    }
+    Ok(())
 }
 
 /// Writes the results of `eval` to `output` (its extension picks the format when the graph has no

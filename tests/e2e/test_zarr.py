@@ -1,6 +1,6 @@
 """Zarr collections: stores written by xarray (`Dataset.to_zarr`, Zarr V2 with Blosc and V3 with zstd) from the
 synthetic COGs, read through a `zarr` collection by `openeo-local run`, gives the numbers numpy computes from the
-COGs themselves."""
+COGs themselves; and Zarr output opens in xarray with its dimensions, times, CRS and values."""
 
 import json
 import subprocess
@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from pyproj import CRS
 
-from conftest import BIN
+from conftest import BIN, REPO
 from test_cube_processes import SYNTH, SYNTH_BOX, SYNTH_DATES, raster
 
 
@@ -69,3 +69,29 @@ def test_a_zarr_store_written_by_xarray_reads_like_the_files(tmp_path, zarr_form
         want = np.nanmean(window, axis=0)
         assert np.isfinite(want).sum() > want.size // 2
         np.testing.assert_allclose(got[b], want, rtol=1e-6, equal_nan=True)
+
+
+def test_zarr_output_opens_in_xarray_with_dims_time_and_crs(tmp_path):
+    import xarray
+
+    graph = {"process_graph": {
+        "load": {"process_id": "load_collection", "arguments": {
+            "id": "SYNTH_S2_UTM", "spatial_extent": SYNTH_BOX, "temporal_extent": ["2022-06-01", "2022-06-10"],
+            "bands": ["B04", "B08"]}},
+        "save": {"process_id": "save_result", "arguments": {"data": {"from_node": "load"}, "format": "Zarr"},
+                 "result": True}}}
+    (tmp_path / "graph.json").write_text(json.dumps(graph))
+    out = tmp_path / "out.zarr"
+    subprocess.run([str(BIN), "run", str(tmp_path / "graph.json"), "-o", str(out)], cwd=REPO, check=True,
+                   capture_output=True)
+    ds = xarray.open_zarr(out, decode_coords="all")
+    assert ds["B04"].dims == ("t", "y", "x")
+    assert [str(t)[:10] for t in ds["t"].values] == ["2022-06-02", "2022-06-07"]
+    assert CRS.from_wkt(ds["spatial_ref"].attrs["crs_wkt"]).to_epsg() == 32632
+    for band in ["B04", "B08"]:
+        for k, d in enumerate(["20220602", "20220607"]):
+            values, gt = raster(SYNTH / f"SYNTH_{d}_{band}.tif")
+            cols = [int((x - gt[0]) // gt[1]) for x in ds["x"].values]
+            rows = [int((y - gt[3]) // gt[5]) for y in ds["y"].values]
+            want = values[np.ix_(rows, cols)]
+            np.testing.assert_array_equal(ds[band].values[k], want.astype("float32"))

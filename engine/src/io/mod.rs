@@ -14,6 +14,7 @@ mod read;
 mod synthetic;
 mod tiled_tiff;
 pub(crate) mod zarr;
+mod zarr_sink;
 
 pub(crate) use cache::{BlockCache, Reads};
 pub use outbound::{DEFAULT_MAX_BYTES, DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT, Location, OutboundPolicy, resolve_href};
@@ -47,6 +48,8 @@ pub enum OutputFormat {
         /// The zlib level (1–9) of the variables (with shuffle), or `None` for uncompressed variables.
         deflate: Option<u8>,
     },
+    /// A Zarr V3 store (a directory): one array per band, coordinates and CRS as xarray reads them.
+    Zarr,
 }
 
 /// GeoTIFF tile compression.
@@ -111,5 +114,6 @@ pub fn create_sink(meta: &CubeMeta, path: &Path, format: OutputFormat) -> Result
     match format {
         OutputFormat::GTiff { cog, compress } => Ok(Box::new(gdal::GtiffSink::create(meta, path, cog, compress)?)),
         OutputFormat::NetCdf { deflate } => Ok(Box::new(netcdf_sink::NetcdfSink::create(meta, path, false, deflate)?)),
+        OutputFormat::Zarr => Ok(Box::new(zarr_sink::ZarrSink::create(meta, path)?)),
     }
 }

@@ -1,5 +1,5 @@
 //! save_result (<https://processes.openeo.org/#save_result>): records what to write; the caller executes it.
-//! Formats: GTiff (one file per date; options `cog`, `compress`), netCDF (options `compress`, `zlevel`), JSON (small results) for raster cubes; GeoJSON, CSV,
+//! Formats: GTiff (one file per date; options `cog`, `compress`), netCDF (options `compress`, `zlevel`), Zarr (a directory; `openeo-local run` only), JSON (small results) for raster cubes; GeoJSON, CSV,
 //! netCDF and JSON for vector cubes.
 
 use std::collections::BTreeMap;
@@ -12,6 +12,7 @@ pub fn output_format(name: &str) -> Result<&'static str> {
     match name.to_ascii_lowercase().as_str() {
         "gtiff" | "geotiff" | "tiff" | "cog" => Ok("GTiff"),
         "netcdf" | "nc" => Ok("netCDF"),
+        "zarr" => Ok("Zarr"),
         "json" => Ok("JSON"),
         "geojson" => Ok("GeoJSON"),
         "csv" => Ok("CSV"),
@@ -25,12 +26,12 @@ pub(super) fn save_result(args: &mut Args, ctx: &Ctx) -> Result<Value> {
     let format = args.string("format")?;
     let normalised = output_format(&format)?;
     let data = match args.get("data")? {
-        Value::Cube(c) if ["GTiff", "netCDF", "JSON"].contains(&normalised) => SaveData::Raster(*c),
+        Value::Cube(c) if ["GTiff", "netCDF", "Zarr", "JSON"].contains(&normalised) => SaveData::Raster(*c),
         Value::Vector(v) if ["GeoJSON", "CSV", "netCDF", "JSON"].contains(&normalised) => SaveData::Vector(v),
         Value::Cube(_) => {
             return Err(args.invalid(
                 "format",
-                format!("a raster cube is saved as GTiff, netCDF or JSON, not {format}"),
+                format!("a raster cube is saved as GTiff, netCDF, Zarr or JSON, not {format}"),
             ));
         }
         Value::Vector(_) => {

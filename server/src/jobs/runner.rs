@@ -335,6 +335,7 @@ fn execute(
         client: false,
     })?;
     let eval = crate::plan_graph(&graph, state.ctx_with(user, catalog))?;
+    crate::refuse_directories(&eval)?;
     let extent = crate::result_extent(&eval);
     let out = crate::write_results(eval, &tmp.join("openEO.tif"), &opts)?;
     let assets: Vec<Value> = out

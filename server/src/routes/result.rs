@@ -34,6 +34,7 @@ async fn result(State(s): State<AppState>, AuthUser(user): AuthUser, body: Bytes
             ),
         ));
     }
+    crate::refuse_directories(&eval)?;
     let files = crate::result_file_count(&eval)?;
     if files != 1 {
         return Err(ApiError::new(
