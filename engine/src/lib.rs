@@ -17,7 +17,7 @@ mod plan;
 mod trim;
 mod vector;
 
-pub use catalog::{Asset, AssetRef, Catalog, Collection, Item, PropertyValue, SyntheticBand};
+pub use catalog::{Asset, AssetRef, Catalog, Collection, Item, PropertyValue, StacReader, SyntheticBand};
 pub use cube::{BandInfo, Bbox, Crs, CubeMeta, Dimension, DimensionKind, Grid, Labels, Period, Window};
 pub use error::{Error, Result};
 pub use exec::{

@@ -9,7 +9,7 @@
 mod arrays;
 mod comparison;
 mod cubes;
-pub use cubes::{output_format, stac_assets};
+pub use cubes::{output_format, stac_assets, stac_collection};
 mod dates;
 mod development;
 mod error;

@@ -83,3 +83,46 @@ fn stac_api_collection_items_are_searched() {
     let e: serde_json::Value = serde_json::from_slice(&std::fs::read(&out2[0]).unwrap()).unwrap();
     assert_eq!(d["data"], e["data"]);
 }
+
+#[test]
+fn a_stac_backed_collection_equals_the_files_collection() {
+    let dir = tempfile::tempdir().unwrap();
+    // a static catalog: a Collection linking three Items (one asset per band each)
+    let items = [("a", "2022-06-02"), ("b", "2022-06-07"), ("c", "2022-06-12")];
+    let mut links = vec![];
+    for (id, date) in items {
+        std::fs::write(dir.path().join(format!("{id}.json")), item(id, date).to_string()).unwrap();
+        links.push(json!({"rel": "item", "href": format!("./{id}.json")}));
+    }
+    let collection = json!({"type": "Collection", "stac_version": "1.0.0", "id": "synth", "description": "d",
+        "license": "CC0-1.0", "extent": {"spatial": {"bbox": [[-180, -90, 180, 90]]}, "temporal": {"interval": [[null, null]]}},
+        "links": links});
+    std::fs::write(dir.path().join("collection.json"), collection.to_string()).unwrap();
+    let toml = "[[collections]]\nid = \"SYNTH_STAC\"\ntitle = \"from STAC\"\nsource = { kind = \"stac\", url = \"collection.json\" }\nbands = [{ name = \"B04\", common_name = \"red\", nodata = 0 }, { name = \"B08\", nodata = 0 }]\n";
+    let config = dir.path().join("collections.toml");
+    std::fs::write(&config, toml).unwrap();
+    let policy = outbound();
+    let cat = openeo_server::load_catalog(Some(&config), &policy).unwrap();
+    let c = cat.get("SYNTH_STAC").unwrap();
+    assert_eq!((c.title.as_str(), c.items.len()), ("from STAC", 3));
+    assert_eq!(c.bands[0].common_name.as_deref(), Some("red"));
+    let extent = json!({"west": 676000, "south": 5152500, "east": 676500, "north": 5153000, "crs": 32632});
+    let load = |id: &str| {
+        mean_graph(json!({"process_id": "load_collection", "arguments": {"id": id,
+            "spatial_extent": extent, "temporal_extent": ["2022-06-01", "2022-06-10"], "bands": ["red", "B08"]}}))
+    };
+    let a = run_with(
+        &load("SYNTH_STAC"),
+        std::sync::Arc::new(cat),
+        &dir.path().join("a.json"),
+    )
+    .unwrap();
+    let b = run(&load("SYNTH_S2_UTM"), &dir.path().join("b.json")).unwrap();
+    let da: serde_json::Value = serde_json::from_slice(&std::fs::read(&a[0]).unwrap()).unwrap();
+    let db: serde_json::Value = serde_json::from_slice(&std::fs::read(&b[0]).unwrap()).unwrap();
+    assert_eq!(da["dimensions"], db["dimensions"]);
+    assert_eq!(da["data"], db["data"]);
+    // without a STAC reader the source is refused with a clear message
+    let err = openeo_engine::Catalog::load(&config).unwrap_err().to_string();
+    assert!(err.contains("STAC reader"), "{err}");
+}

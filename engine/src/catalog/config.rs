@@ -10,7 +10,8 @@
 //! Source kinds: `files` (one band per file; date and band from the file name), `multiband` (all bands in each
 //! file, matched by band description or position; date from the file name or the `DATETIME` tag), `netcdf`
 //! (variables are bands, time from the CF time dimension), `zarr` (a Zarr store, `path = "cube.zarr"`: arrays are
-//! bands, coordinates and CRS as xarray writes them) and `synthetic` (no files: the values of
+//! bands, coordinates and CRS as xarray writes them), `stac` (`url` of a static STAC catalog, collection or item, or of
+//! a STAC API search: items with one asset per band, as `load_stac` reads them) and `synthetic` (no files: the values of
 //! `openeo-local generate`, computed while reading, on a grid and dates given in the configuration).
 
 use serde::Deserialize;
@@ -78,6 +79,8 @@ pub(crate) enum SourceConfig {
     Netcdf { glob: String },
     /// A Zarr store (a directory, V2 as xarray writes it or V3); arrays are bands.
     Zarr { path: String },
+    /// A static STAC catalog, collection or item, or a STAC API item search (read by the caller's STAC reader).
+    Stac { url: String },
     /// No files: the generator's values, computed on the fly.
     Synthetic(SyntheticConfig),
 }

@@ -8,6 +8,8 @@
 mod adhoc;
 mod config;
 mod scan;
+
+pub use scan::StacReader;
 mod synthetic;
 
 use std::path::Path;
@@ -120,12 +122,25 @@ impl Catalog {
     /// # Errors
     /// [`Error::Config`] for an invalid file or a collection without files; GDAL errors for unreadable files.
     pub fn load(path: &Path) -> Result<Catalog> {
+        let (text, base) = Catalog::read(path)?;
+        Catalog::from_toml(&text, &base)
+    }
+
+    /// As [`Catalog::load`], with `stac` building the collections of `stac` sources.
+    ///
+    /// # Errors
+    /// As [`Catalog::load`], and the errors of `stac`.
+    pub fn load_with(path: &Path, stac: scan::StacReader<'_>) -> Result<Catalog> {
+        let (text, base) = Catalog::read(path)?;
+        Catalog::from_toml_with(&text, &base, stac)
+    }
+
+    fn read(path: &Path) -> Result<(String, std::path::PathBuf)> {
         let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
             path: path.to_path_buf(),
             source,
         })?;
-        let base = path.parent().unwrap_or(Path::new("."));
-        Catalog::from_toml(&text, base)
+        Ok((text, path.parent().unwrap_or(Path::new(".")).to_path_buf()))
     }
 
     /// Parses a TOML configuration whose relative paths are resolved against `base`.
@@ -133,11 +148,24 @@ impl Catalog {
     /// # Errors
     /// As [`Catalog::load`].
     pub fn from_toml(text: &str, base: &Path) -> Result<Catalog> {
+        let no_reader = |id: &str, _: &str| -> Result<Collection> {
+            Err(Error::Config {
+                message: format!("collection {id}: a stac source needs a STAC reader (the server and `run` have one)"),
+            })
+        };
+        Catalog::from_toml_with(text, base, &no_reader)
+    }
+
+    /// As [`Catalog::from_toml`], with `stac` building the collections of `stac` sources from their URL.
+    ///
+    /// # Errors
+    /// As [`Catalog::load`], and the errors of `stac`.
+    pub fn from_toml_with(text: &str, base: &Path, stac: scan::StacReader<'_>) -> Result<Catalog> {
         let cfg = config::parse(text)?;
         let mut collections = Vec::new();
         for c in cfg {
             let id = c.id.clone();
-            let col = scan::build(c, base).map_err(|e| match e {
+            let col = scan::build(c, base, stac).map_err(|e| match e {
                 Error::Config { message } => Error::Config {
                     message: format!("collection {id}: {message}"),
                 },

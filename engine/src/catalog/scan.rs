@@ -10,7 +10,7 @@ use regex::Regex;
 use super::config::{CollectionConfig, SourceConfig};
 use super::{Asset, Collection, Item};
 use crate::io::gdal::{GdalInfo, crs_from_user, read_info, transform_bbox};
-use crate::{Bbox, Error, Grid, Result};
+use crate::{BandInfo, Bbox, Error, Grid, Result};
 
 /// A file found by the glob with what its name says.
 struct Found {
@@ -19,7 +19,13 @@ struct Found {
     rel: String,
 }
 
-pub(crate) fn build(cfg: CollectionConfig, base: &Path) -> Result<Collection> {
+/// Builds a collection from what a STAC document at `url` lists (the caller's STAC reader), for `id`.
+pub type StacReader<'a> = &'a dyn Fn(&str, &str) -> Result<Collection>;
+
+pub(crate) fn build(cfg: CollectionConfig, base: &Path, stac: StacReader<'_>) -> Result<Collection> {
+    if let SourceConfig::Stac { url } = &cfg.source {
+        return stac_collection(&cfg, url, base, stac);
+    }
     if cfg.bands.is_empty() {
         return Err(Error::Config {
             message: "no bands configured".into(),
@@ -31,6 +37,7 @@ pub(crate) fn build(cfg: CollectionConfig, base: &Path) -> Result<Collection> {
         SourceConfig::Netcdf { glob } => netcdf_items(&cfg, &find(base, glob)?)?,
         SourceConfig::Zarr { path } => zarr_items(&cfg, &base.join(path))?,
         SourceConfig::Synthetic(src) => super::synthetic::items(&cfg, src)?,
+        SourceConfig::Stac { .. } => return Err(Error::internal("stac sources are built by stac_collection")),
     };
     if items.is_empty() {
         return Err(Error::Config {
@@ -230,6 +237,62 @@ fn netcdf_items(cfg: &CollectionConfig, found: &[Found]) -> Result<Vec<Item>> {
     }
     items.sort_by_key(|i| i.time);
     Ok(items)
+}
+
+/// The collection the STAC document at `url` (relative to `base` when it is a path) describes, with the
+/// configuration's metadata: its title and the like, and for bands it names, their common name, wavelength, nodata
+/// and unit; with configured bands, only those are kept, in their order.
+fn stac_collection(cfg: &CollectionConfig, url: &str, base: &Path, stac: StacReader<'_>) -> Result<Collection> {
+    let location = if url.contains("://") {
+        url.to_string()
+    } else {
+        base.join(url).to_string_lossy().to_string()
+    };
+    let mut col = stac(&cfg.id, &location)?;
+    if !cfg.bands.is_empty() {
+        let mut bands = Vec::with_capacity(cfg.bands.len());
+        let mut index = Vec::with_capacity(cfg.bands.len());
+        for b in &cfg.bands {
+            let i = col.band_index(&b.name).ok_or_else(|| Error::Config {
+                message: format!("{location} has no band {}", b.name),
+            })?;
+            let found = &col.bands[i];
+            bands.push(BandInfo {
+                name: b.name.clone(),
+                common_name: b.common_name.clone().or_else(|| found.common_name.clone()),
+                wavelength: b.wavelength.or(found.wavelength),
+                nodata: b.nodata.or(found.nodata),
+                unit: b.unit.clone().or_else(|| found.unit.clone()),
+            });
+            index.push(i);
+        }
+        for item in &mut col.items {
+            let nodata = |k: usize| cfg.bands[k].nodata;
+            item.assets = index
+                .iter()
+                .enumerate()
+                .map(|(k, &i)| {
+                    item.assets[i].clone().map(|mut a| {
+                        a.nodata = nodata(k).or(a.nodata);
+                        a
+                    })
+                })
+                .collect();
+        }
+        col.bands = bands;
+    }
+    col.id = cfg.id.clone();
+    col.title = cfg.title.clone().unwrap_or_else(|| cfg.id.clone());
+    if let Some(d) = &cfg.description {
+        col.description = d.clone();
+    }
+    if let Some(l) = &cfg.license {
+        col.license = l.clone();
+    }
+    col.keywords = cfg.keywords.clone();
+    col.attribution = cfg.attribution.clone();
+    col.properties = cfg.properties.clone().into_iter().collect();
+    Ok(col)
 }
 
 /// One item per instant of the store's time coordinate, one asset per band array (a store without time gives one

@@ -74,6 +74,22 @@ pub(super) fn load_stac(args: &mut Args, ctx: &Ctx) -> Result<Value> {
     Ok(Value::Cube(Box::new(cube)))
 }
 
+/// The collection `id` of what the STAC document at `url` lists (a `stac` source of the collections
+/// configuration), read like `load_stac` reads it, through `policy`.
+///
+/// # Errors
+/// A document or asset that cannot be read, or no raster asset.
+pub fn stac_collection(id: &str, url: &str, policy: &OutboundPolicy) -> openeo_engine::Result<Collection> {
+    let config = |m: String| openeo_engine::Error::Config { message: m };
+    let fetch = |u: &str| fetch_json(policy, u);
+    let doc = fetch(url).map_err(|e| config(format!("{url}: {e}")))?;
+    let (bands, mut refs) = stac_assets(&doc, url, &fetch).map_err(|e| config(format!("{url}: {e}")))?;
+    for r in &mut refs {
+        r.path = policy.raster_source(&r.path)?;
+    }
+    Collection::from_assets(id, bands, refs)
+}
+
 /// A linked STAC document by URL.
 type Fetch<'a> = &'a dyn Fn(&str) -> Result<Json>;
 

@@ -27,7 +27,7 @@ mod temporal;
 use crate::registry::ProcessDef;
 
 pub(crate) use load::spatial_extent;
-pub use load_stac::stac_assets;
+pub use load_stac::{stac_assets, stac_collection};
 pub use save::output_format;
 
 /// The processes of this family.

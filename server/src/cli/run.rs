@@ -135,7 +135,7 @@ pub(crate) fn run(a: &RunArgs) -> Result<(), RunError> {
     set_save_options(&mut graph, &a.save_option)?;
     openeo_engine::init_gdal(a.engine.gdal_cache).map_err(|e| err("Internal", e.to_string()))?;
     tracing::debug!("GDAL initialised");
-    let catalog = load_catalog(a.engine.config.as_deref()).map_err(|e| RunError {
+    let catalog = load_catalog(a.engine.config.as_deref(), &outbound).map_err(|e| RunError {
         code: "Internal".into(),
         message: e.to_string(),
         client: false,

@@ -334,12 +334,14 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
 /// # Errors
 /// Configuration or file errors.
 pub fn catalog_for(cfg: &ServerConfig) -> Result<openeo_engine::Catalog, String> {
+    let outbound = super::outbound_policy(cfg)?;
+    let stac = crate::config::stac_reader(&outbound);
     if let Some(f) = &cfg.collections_file {
-        return openeo_engine::Catalog::load(&cfg.base_dir.join(f)).map_err(|e| e.to_string());
+        return openeo_engine::Catalog::load_with(&cfg.base_dir.join(f), &stac).map_err(|e| e.to_string());
     }
-    let inline = openeo_engine::Catalog::from_toml(&cfg.raw, &cfg.base_dir).map_err(|e| e.to_string())?;
+    let inline = openeo_engine::Catalog::from_toml_with(&cfg.raw, &cfg.base_dir, &stac).map_err(|e| e.to_string())?;
     if inline.collections().is_empty() {
-        crate::load_catalog(None).map_err(|e| e.to_string())
+        crate::load_catalog(None, &outbound).map_err(|e| e.to_string())
     } else {
         Ok(inline)
     }
