@@ -209,6 +209,18 @@ fn multiband_items(cfg: &CollectionConfig, found: &[Found], pattern: Option<&str
     Ok(items)
 }
 
+/// Puts asset `a` of band `b` into the first item of `time` that lacks that band, or into a new item.
+fn place(items: &mut Vec<Item>, time: DateTime<Utc>, b: usize, a: Asset, bands: usize) {
+    match items.iter_mut().find(|it| it.time == time && it.assets[b].is_none()) {
+        Some(item) => item.assets[b] = Some(a),
+        None => {
+            let mut assets = vec![None; bands];
+            assets[b] = Some(a);
+            items.push(Item { time, assets });
+        }
+    }
+}
+
 fn netcdf_items(cfg: &CollectionConfig, found: &[Found]) -> Result<Vec<Item>> {
     let mut items: Vec<Item> = Vec::new();
     for f in found {
@@ -223,15 +235,7 @@ fn netcdf_items(cfg: &CollectionConfig, found: &[Found]) -> Result<Vec<Item>> {
                 message: format!("{name} has no time dimension"),
             })?;
             for (i, time) in times.into_iter().enumerate() {
-                let a = asset(cfg, b, name, i + 1, info);
-                match items.iter_mut().find(|it| it.time == time && it.assets[b].is_none()) {
-                    Some(item) => item.assets[b] = Some(a),
-                    None => {
-                        let mut assets = vec![None; cfg.bands.len()];
-                        assets[b] = Some(a);
-                        items.push(Item { time, assets });
-                    }
-                }
+                place(&mut items, time, b, asset(cfg, b, name, i + 1, info), cfg.bands.len());
             }
         }
     }
@@ -312,14 +316,7 @@ fn zarr_items(cfg: &CollectionConfig, store: &Path) -> Result<Vec<Item>> {
                 nodata: band.nodata.or(head.nodata),
                 synthetic: None,
             };
-            match items.iter_mut().find(|it| it.time == time) {
-                Some(item) => item.assets[b] = Some(a),
-                None => {
-                    let mut assets = vec![None; cfg.bands.len()];
-                    assets[b] = Some(a);
-                    items.push(Item { time, assets });
-                }
-            }
+            place(&mut items, time, b, a, cfg.bands.len());
         }
     }
     items.sort_by_key(|i| i.time);

@@ -271,24 +271,11 @@ mod tests {
         let xs: Vec<f64> = (0..w).map(|i| 600_005.0 + 10.0 * i as f64).collect();
         let ys: Vec<f64> = (0..h).map(|j| 5_199_995.0 - 10.0 * j as f64).collect();
         let days: Vec<i64> = (0..nt as i64).map(|d| 19_143 + 5 * d).collect(); // 2022-05-31 + 5 d
-        array(
-            "x",
-            "<f8",
-            vec![w],
-            vec![w],
-            "\"NaN\"",
-            r#"{"_ARRAY_DIMENSIONS": ["x"]}"#.into(),
-        );
-        raw("x", "0", xs.iter().flat_map(|v| v.to_le_bytes()).collect());
-        array(
-            "y",
-            "<f8",
-            vec![h],
-            vec![h],
-            "\"NaN\"",
-            r#"{"_ARRAY_DIMENSIONS": ["y"]}"#.into(),
-        );
-        raw("y", "0", ys.iter().flat_map(|v| v.to_le_bytes()).collect());
+        for (name, values) in [("x", xs), ("y", ys)] {
+            let dims = format!(r#"{{"_ARRAY_DIMENSIONS": ["{name}"]}}"#);
+            array(name, "<f8", vec![values.len()], vec![values.len()], "\"NaN\"", dims);
+            raw(name, "0", values.iter().flat_map(|v| v.to_le_bytes()).collect());
+        }
         let time_attrs =
             r#"{"_ARRAY_DIMENSIONS": ["time"], "units": "days since 1970-01-01", "calendar": "proleptic_gregorian"}"#;
         array("time", "<i8", vec![nt], vec![nt], "null", time_attrs.into());
