@@ -167,14 +167,8 @@ fn eval_load_reduced(
         for group in &l.groups {
             ctx.check()?;
             // a single asset covering the window overwrites every cell
-            let asset = |&i: &usize| {
-                l.collection
-                    .items
-                    .get(i)
-                    .and_then(|it| it.assets.get(band))
-                    .and_then(Option::as_ref)
-            };
-            let whole = matches!(group.as_slice(), [one] if asset(one).is_some_and(|a| covers(a, grid, window)));
+            let whole =
+                matches!(group.as_slice(), [one] if l.asset(*one, band).is_some_and(|a| covers(a, grid, window)));
             if !whole {
                 slice.fill(f32::NAN);
             }
@@ -189,6 +183,13 @@ fn eval_load_reduced(
     Block::new(vec![nb, window.height, window.width], out)
 }
 
+impl Load {
+    /// The asset of collection band `band` in item `item`, if the item has one.
+    fn asset(&self, item: usize, band: usize) -> Option<&crate::Asset> {
+        self.collection.items.get(item)?.assets.get(band)?.as_ref()
+    }
+}
+
 /// Reads band `band` of the items of one time group into `out`, mosaicking (first valid pixel wins).
 fn read_group(
     l: &Load,
@@ -201,13 +202,7 @@ fn read_group(
 ) -> Result<()> {
     let mut first = true;
     for &item in group {
-        let asset = l
-            .collection
-            .items
-            .get(item)
-            .and_then(|it| it.assets.get(band))
-            .and_then(Option::as_ref);
-        if let Some(asset) = asset {
+        if let Some(asset) = l.asset(item, band) {
             read_asset(asset, grid, window, out, !first, ctx.reads)?;
             first = false;
         }

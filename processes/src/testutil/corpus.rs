@@ -39,8 +39,13 @@ fn dir() -> PathBuf {
 /// The value of a test file, with `$ref`s to the assets resolved.
 fn read(path: &Path) -> Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    parse(&text, path)
+}
+
+/// The JSON5 `text` of the file at `path`, with `$ref`s to the assets resolved.
+fn parse(text: &str, path: &Path) -> Value {
     let name = path.display().to_string();
-    resolve(Parser::new(&text, &name).document())
+    resolve(Parser::new(text, &name).document())
 }
 
 fn resolve(v: Value) -> Value {
@@ -49,7 +54,7 @@ fn resolve(v: Value) -> Value {
             Some(Value::Text(file)) if o.len() == 1 => {
                 let path = dir().join(file);
                 match std::fs::read_to_string(&path) {
-                    Ok(_) if file.ends_with(".json5") => read(&path),
+                    Ok(text) if file.ends_with(".json5") => parse(&text, &path),
                     Ok(text) => Value::Text(text),
                     // a missing asset is a failure of its case, not of the runner
                     Err(_) => Value::Text(format!("missing asset {file}")),

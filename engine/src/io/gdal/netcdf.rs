@@ -228,11 +228,7 @@ impl Handles {
     }
 
     /// A temporal dimension and its CF coordinate variable.
-    pub(super) fn time_coordinate(
-        &mut self,
-        name: &str,
-        times: &[chrono::DateTime<chrono::Utc>],
-    ) -> Result<GDALDimensionH> {
+    fn time_coordinate(&mut self, name: &str, times: &[chrono::DateTime<chrono::Utc>]) -> Result<GDALDimensionH> {
         let d = self.dimension(name, "TEMPORAL", "", times.len())?;
         // The netCDF driver links a coordinate variable to the dimension of the same name.
         let arr = self.array(name, &[d], self.float64, &[])?;
@@ -248,6 +244,16 @@ impl Handles {
         }
         self.write(arr, self.float64, &[0], &[values.len()], values.as_ptr().cast())?;
         Ok(d)
+    }
+
+    /// The netCDF dimension of a cube dimension with its coordinate variable: a CF time axis for instants, strings
+    /// for any other labels.
+    pub(super) fn coordinate_of(&mut self, d: &crate::Dimension) -> Result<GDALDimensionH> {
+        let temporal = d.kind() == DimensionKind::Temporal;
+        match d.labels().instants() {
+            Some(times) if temporal => self.time_coordinate(d.name(), &times),
+            _ => self.label_coordinate(d.name(), temporal, &d.labels().to_strings()),
+        }
     }
 
     /// A dimension whose labels are text (periods, renamed dates, other dimensions), with a string coordinate
@@ -376,12 +382,7 @@ pub(crate) fn create_netcdf(meta: &CubeMeta, path: &Path, uint16: bool, deflate:
     let mut h = Handles::create(&temp)?;
     let mut var_dims = Vec::new();
     for &a in &outer {
-        let d = &dims[a];
-        let temporal = d.kind() == DimensionKind::Temporal;
-        var_dims.push(match d.labels().instants() {
-            Some(times) if temporal => h.time_coordinate(d.name(), &times)?,
-            _ => h.label_coordinate(d.name(), temporal, &d.labels().to_strings())?,
-        });
+        var_dims.push(h.coordinate_of(&dims[a])?);
     }
     var_dims.extend(h.spatial_coordinates(grid)?);
     let mut options = vec![format!("BLOCKSIZE={}{},{}", "1,".repeat(outer.len()), chunk.0, chunk.1)];

@@ -34,21 +34,17 @@ pub(crate) fn write_vector_netcdf(
         Some(a) => values.dims[a].labels().to_strings(),
         None => vec!["value".into()],
     };
-    let stats = if values.counts.is_some() { 3 } else { 1 };
+    // the counts are written when they were computed for a target dimension
+    let counts = values.counts.as_ref().zip(target_dimension);
     let temp = temp_name(path);
     let mut h = Handles::create(&temp)?;
     let texts = geometries.iter().map(|g| wkt(g)).collect::<Result<Vec<_>>>()?;
     let mut dims = vec![h.label_coordinate("geometry", false, &texts)?];
     h.text_attribute(None, "crs", "EPSG:4326")?;
     for &a in &outer {
-        let d = &values.dims[a];
-        let temporal = d.kind() == DimensionKind::Temporal;
-        dims.push(match d.labels().instants() {
-            Some(times) if temporal => h.time_coordinate(d.name(), &times)?,
-            _ => h.label_coordinate(d.name(), temporal, &d.labels().to_strings())?,
-        });
+        dims.push(h.coordinate_of(&values.dims[a])?);
     }
-    if let (Some(name), true) = (target_dimension, values.counts.is_some()) {
+    if let Some((_, name)) = counts {
         let labels = ["value", "total_count", "valid_count"].map(String::from);
         dims.push(h.label_coordinate(name, false, &labels)?);
     }
@@ -69,7 +65,7 @@ pub(crate) fn write_vector_netcdf(
     };
     let mut count = vec![geometries.len()];
     count.extend(outer.iter().map(|&a| lens[a]));
-    if stats == 3 && target_dimension.is_some() {
+    if counts.is_some() {
         count.push(3);
     }
     let start = vec![0u64; count.len()];
@@ -79,7 +75,7 @@ pub(crate) fn write_vector_netcdf(
             for k in 0..outer_count {
                 let i = g * planes + combo(b, k);
                 data.push(values.values[i]);
-                if let (Some(counts), Some(_)) = (&values.counts, target_dimension) {
+                if let Some((counts, _)) = counts {
                     data.extend([counts[i].0 as f32, counts[i].1 as f32]);
                 }
             }
