@@ -265,6 +265,22 @@ def test_netcdf_output_of_text_labels_and_of_a_target_dimension(conn, tmp_path):
         same(var.values, want)
 
 
+def test_filter_bands_by_wavelength_and_an_empty_cube_from_the_client(conn):
+    cube = conn.load_collection("SYNTH_S2_UTM", spatial_extent=SYNTH_BOX, temporal_extent=["2022-06-01", "2022-06-03"])
+    from openeo.rest.datacube import THIS
+
+    # the client's filter_bands has no wavelengths: the generic process call writes them
+    _, coords, data = result(cube.process("filter_bands", data=THIS, bands=["B08"], wavelengths=[[0.6, 0.7]]))
+    assert coords["bands"] == ["B08", "B04"]
+    _, _, base = result(cube.filter_bands(["B04", "B08"]))
+    same(data, base[:, ::-1])
+    empty = conn.datacube_from_process("create_data_cube").add_dimension(name="t", label="2022-06-01", type="temporal")
+    doc = empty.download(format="JSON")
+    doc = json.loads(doc) if isinstance(doc, (bytes, str)) else doc
+    assert doc == {"type": "datacube", "order": ["t"], "dimensions": {"t": {"type": "temporal", "values": [
+        "2022-06-01T00:00:00Z"]}}, "data": []}
+
+
 # ---------------------------------------------------------------- zonal statistics
 
 
