@@ -16,7 +16,7 @@ pub struct AssetRef {
     pub time: Option<DateTime<Utc>>,
     /// Index into the collection's bands.
     pub band: usize,
-    /// GDAL dataset name (`/vsicurl/https://…` or a path).
+    /// Location of the file: a local path or an http(s) URL.
     pub path: String,
     /// 1-based band index in the file.
     pub file_band: usize,

@@ -34,6 +34,80 @@ pub enum PropertyValue {
 struct ConfigFile {
     #[serde(default)]
     collections: Vec<CollectionConfig>,
+    #[serde(default)]
+    storage: Option<StorageSection>,
+}
+
+/// The `[storage]` table: how objects in buckets and on HTTP servers are reached (see [`crate::StorageConfig`]).
+///
+/// ```toml
+/// [storage]
+/// s3_endpoint = "http://127.0.0.1:9000"   # an S3-compatible server; default AWS_ENDPOINT_URL, else AWS
+/// s3_region = "us-east-1"                 # default AWS_REGION
+/// s3_access_key_id = "..."                # default AWS_ACCESS_KEY_ID (and AWS_SECRET_ACCESS_KEY)
+/// s3_secret_access_key = "..."
+/// s3_anonymous = false                    # unsigned requests (public buckets)
+/// timeout_seconds = 30                    # each request
+/// retries = 3                             # transient failures, with backoff
+/// cache_dir = "/var/cache/openeo-local"   # objects read whole (netCDF)
+/// max_object_mib = 2048
+/// max_cache_mib = 8192
+/// ```
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StorageSection {
+    #[serde(default)]
+    s3_endpoint: Option<String>,
+    #[serde(default)]
+    s3_region: Option<String>,
+    #[serde(default)]
+    s3_access_key_id: Option<String>,
+    #[serde(default)]
+    s3_secret_access_key: Option<String>,
+    #[serde(default)]
+    s3_anonymous: bool,
+    #[serde(default)]
+    timeout_seconds: Option<f64>,
+    #[serde(default)]
+    retries: Option<usize>,
+    #[serde(default)]
+    cache_dir: Option<std::path::PathBuf>,
+    #[serde(default)]
+    max_object_mib: Option<u64>,
+    #[serde(default)]
+    max_cache_mib: Option<u64>,
+}
+
+impl StorageSection {
+    /// The storage configuration this table gives, relative paths resolved against `base`.
+    ///
+    /// # Errors
+    /// A timeout that is not a positive number of seconds.
+    pub(crate) fn resolve(self, base: &std::path::Path) -> Result<crate::StorageConfig> {
+        let mut c = crate::StorageConfig {
+            s3_endpoint: self.s3_endpoint,
+            s3_region: self.s3_region,
+            s3_access_key_id: self.s3_access_key_id,
+            s3_secret_access_key: self.s3_secret_access_key,
+            s3_anonymous: self.s3_anonymous,
+            ..Default::default()
+        };
+        if let Some(t) = self.timeout_seconds {
+            c.timeout = std::time::Duration::try_from_secs_f64(t)
+                .ok()
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| Error::Config {
+                    message: format!("storage timeout_seconds must be a positive number, not {t}"),
+                })?;
+        }
+        c.retries = self.retries.unwrap_or(c.retries);
+        if let Some(d) = self.cache_dir {
+            c.cache_dir = base.join(d);
+        }
+        c.max_object_bytes = self.max_object_mib.map_or(c.max_object_bytes, |m| m << 20);
+        c.max_cache_bytes = self.max_cache_mib.map_or(c.max_cache_bytes, |m| m << 20);
+        Ok(c)
+    }
 }
 
 /// One `[[collections]]` entry.
@@ -103,7 +177,8 @@ pub(crate) struct SyntheticConfig {
     pub(crate) seed: u64,
 }
 
-pub(crate) fn parse(text: &str) -> Result<Vec<CollectionConfig>> {
+/// The collections and the `[storage]` table of a configuration.
+pub(crate) fn parse(text: &str) -> Result<(Vec<CollectionConfig>, Option<StorageSection>)> {
     let cfg: ConfigFile = toml::from_str(text).map_err(|e| Error::Config { message: e.to_string() })?;
-    Ok(cfg.collections)
+    Ok((cfg.collections, cfg.storage))
 }

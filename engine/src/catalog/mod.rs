@@ -25,8 +25,8 @@ use crate::{BandInfo, Bbox, Error, Grid, Result};
 /// One band of one raster file, as read by GDAL, or one band and date of the synthetic generator.
 #[derive(Clone, Debug)]
 pub struct Asset {
-    /// GDAL dataset name (a path, `/vsicurl/` URL or `NETCDF:"file":var`); for a synthetic asset only a name for
-    /// messages.
+    /// Where the band is read: a local path, `s3://bucket/key`, an http(s) URL, or a GDAL dataset name such as
+    /// `NETCDF:"file":var` (`ZARR:…` for a Zarr array); for a synthetic asset only a name for messages.
     pub path: String,
     /// 1-based band index in that dataset.
     pub band: usize,
@@ -161,7 +161,10 @@ impl Catalog {
     /// # Errors
     /// As [`Catalog::load`], and the errors of `stac`.
     pub fn from_toml_with(text: &str, base: &Path, stac: scan::StacReader<'_>) -> Result<Catalog> {
-        let cfg = config::parse(text)?;
+        let (cfg, storage) = config::parse(text)?;
+        if let Some(storage) = storage {
+            crate::configure_storage(storage.resolve(base)?)?;
+        }
         let mut collections = Vec::new();
         for c in cfg {
             let id = c.id.clone();

@@ -35,7 +35,7 @@ pub(crate) fn build(cfg: CollectionConfig, base: &Path, stac: StacReader<'_>) ->
         SourceConfig::Files { glob, pattern } => files_items(&cfg, &find(base, glob)?, pattern)?,
         SourceConfig::Multiband { glob, pattern } => multiband_items(&cfg, &find(base, glob)?, pattern.as_deref())?,
         SourceConfig::Netcdf { glob } => netcdf_items(&cfg, &find(base, glob)?)?,
-        SourceConfig::Zarr { path } => zarr_items(&cfg, &base.join(path))?,
+        SourceConfig::Zarr { path } => zarr_items(&cfg, &located(base, path))?,
         SourceConfig::Synthetic(src) => super::synthetic::items(&cfg, src)?,
         SourceConfig::Stac { .. } => return Err(Error::internal("stac sources are built by stac_collection")),
     };
@@ -66,7 +66,29 @@ pub(crate) fn build(cfg: CollectionConfig, base: &Path, stac: StacReader<'_>) ->
     })
 }
 
+/// `location` as it is read: a remote one (`s3://…`, http(s)) as it is, a relative path below `base`.
+fn located(base: &Path, location: &str) -> String {
+    if crate::io::store::is_remote(location) {
+        location.to_string()
+    } else {
+        base.join(location).to_string_lossy().to_string()
+    }
+}
+
+/// The files matching `pattern`: a glob below `base`, or an `s3://bucket/…` glob listed in the bucket (`rel` is
+/// then the key).
 fn find(base: &Path, pattern: &str) -> Result<Vec<Found>> {
+    if let Some(rest) = pattern.strip_prefix("s3://") {
+        let bucket = rest.split('/').next().unwrap_or_default();
+        let prefix = format!("s3://{bucket}/");
+        return Ok(crate::io::store::list(pattern)?
+            .into_iter()
+            .map(|path| Found {
+                rel: path.strip_prefix(&prefix).unwrap_or(&path).to_string(),
+                path,
+            })
+            .collect());
+    }
     let full = base.join(pattern);
     let full = full.to_string_lossy();
     let paths = glob::glob(&full).map_err(|e| Error::Config {
@@ -224,10 +246,12 @@ fn place(items: &mut Vec<Item>, time: DateTime<Utc>, b: usize, a: Asset, bands: 
 fn netcdf_items(cfg: &CollectionConfig, found: &[Found]) -> Result<Vec<Item>> {
     let mut items: Vec<Item> = Vec::new();
     for f in found {
+        // the HDF5 library reads local files only: a remote file is copied into the object cache first
+        let local = crate::io::store::local_copy(&f.path)?;
         let names: Vec<String> = cfg
             .bands
             .iter()
-            .map(|b| format!("NETCDF:\"{}\":{}", f.path, b.name))
+            .map(|b| format!("NETCDF:\"{}\":{}", local.display(), b.name))
             .collect();
         let infos = headers(&names)?;
         for (b, (name, info)) in names.iter().zip(&infos).enumerate() {
@@ -301,7 +325,7 @@ fn stac_collection(cfg: &CollectionConfig, url: &str, base: &Path, stac: StacRea
 
 /// One item per instant of the store's time coordinate, one asset per band array (a store without time gives one
 /// item at the Unix epoch).
-fn zarr_items(cfg: &CollectionConfig, store: &Path) -> Result<Vec<Item>> {
+fn zarr_items(cfg: &CollectionConfig, store: &str) -> Result<Vec<Item>> {
     use crate::io::zarr;
     let mut items: Vec<Item> = Vec::new();
     for (b, band) in cfg.bands.iter().enumerate() {

@@ -3,6 +3,7 @@
 //! is decoded once while it stays in the cache. Blocks are keyed by file identity (device and inode) and the
 //! position of the block in the file, and leave in the order they came once the cache holds more than its byte
 //! budget; a block several threads ask for at once is decoded by one of them while the others wait.
+//! Keys come from [`file_key`] (local files read by the netCDF reader) or [`identity_key`] (objects of the store).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -33,8 +34,22 @@ pub(crate) struct Decoded {
     pub(crate) kind: u8,
 }
 
-/// Device, inode, and offset of the block in the file.
-type Key = (u64, u64, u64);
+/// The identity of the file or object, and the offset of the block in it.
+type Key = (u64, u64);
+
+/// The cache key of an open local file: its device and inode, folded.
+pub(crate) fn file_key(file: &std::fs::File) -> Option<u64> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = file.metadata().ok()?;
+    Some(meta.dev().rotate_left(32) ^ meta.ino())
+}
+
+/// The cache key of an object identity (location, size and version): its FNV-1a hash.
+pub(crate) fn identity_key(identity: &str) -> u64 {
+    identity.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
 
 #[derive(Default)]
 struct Slot {
@@ -70,22 +85,26 @@ impl BlockCache {
         self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// The block at byte `offset` of `file`, decoded by `decode` unless it is cached.
+    /// True when the block at byte `offset` of the file or object keyed `file` is cached (it may leave any moment).
+    pub(crate) fn contains(&self, file: u64, offset: u64) -> bool {
+        self.lock()
+            .slots
+            .get(&(file, offset))
+            .is_some_and(|s| s.value.get().is_some())
+    }
+
+    /// The block at byte `offset` of the file or object keyed `file`, decoded by `decode` unless it is cached.
     ///
     /// # Errors
     /// Those of `decode`; nothing is cached then.
     pub(crate) fn get(
         &self,
-        file: &std::fs::File,
+        file: u64,
         offset: u64,
         stats: &RunStats,
         decode: impl FnOnce() -> Result<Decoded>,
     ) -> Result<Arc<Decoded>> {
-        use std::os::unix::fs::MetadataExt;
-        let Ok(meta) = file.metadata() else {
-            return decode().map(Arc::new);
-        };
-        let key = (meta.dev(), meta.ino(), offset);
+        let key = (file, offset);
         let slot = self.lock().slots.entry(key).or_default().clone();
         if let Some(v) = slot.value.get() {
             stats.block_reused();
@@ -117,16 +136,13 @@ mod tests {
 
     #[test]
     fn blocks_are_decoded_once_until_the_budget_pushes_them_out() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("f");
-        std::fs::write(&path, b"x").unwrap();
-        let file = std::fs::File::open(&path).unwrap();
+        let file = identity_key("f|1|0");
         let stats = RunStats::default();
         let cache = BlockCache::new(250);
         let decoded = std::sync::atomic::AtomicUsize::new(0);
         let get = |offset: u64| {
             cache
-                .get(&file, offset, &stats, || {
+                .get(file, offset, &stats, || {
                     decoded.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     Ok(Decoded {
                         bytes: vec![offset as u8; 100],
@@ -146,7 +162,7 @@ mod tests {
         assert_eq!(decoded.load(std::sync::atomic::Ordering::Relaxed), 4);
         assert_eq!(stats.blocks_reused(), 2);
         // an error caches nothing
-        let failed = cache.get(&file, 9, &stats, || Err(crate::Error::internal("broken")));
+        let failed = cache.get(file, 9, &stats, || Err(crate::Error::internal("broken")));
         assert!(failed.is_err());
         assert_eq!(get(9).bytes[0], 9);
     }

@@ -5,36 +5,76 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-/// Headers parsed once per name; `None` remembers a file that is left to GDAL.
-pub(crate) struct Parsed<T>(OnceLock<Mutex<HashMap<String, Option<Arc<T>>>>>);
+/// Headers parsed once per key (a name that includes the identity of the file or object, so a replaced file is parsed
+/// afresh); `None` remembers a file that is left to GDAL. Holds at most [`Parsed::CAPACITY`] headers, the oldest
+/// leaving first.
+pub(crate) struct Parsed<T>(OnceLock<Mutex<ParsedMap<T>>>);
+
+/// The headers of a [`Parsed`] and the order they came in.
+pub(crate) struct ParsedMap<T> {
+    map: HashMap<String, Option<Arc<T>>>,
+    order: std::collections::VecDeque<String>,
+}
 
 impl<T> Parsed<T> {
+    /// The most headers kept.
+    pub(crate) const CAPACITY: usize = 1024;
+
     /// An empty registry (for a `static`).
     pub(crate) const fn new() -> Parsed<T> {
         Parsed(OnceLock::new())
     }
 
-    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Option<Arc<T>>>> {
+    fn map(&self) -> std::sync::MutexGuard<'_, ParsedMap<T>> {
         self.0
-            .get_or_init(|| Mutex::new(HashMap::new()))
+            .get_or_init(|| {
+                Mutex::new(ParsedMap {
+                    map: HashMap::new(),
+                    order: Default::default(),
+                })
+            })
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// The header of `name`, parsed by `parse` the first time it is asked for.
-    pub(crate) fn get(&self, name: &str, parse: impl FnOnce() -> Option<T>) -> Option<Arc<T>> {
-        if let Some(known) = self.map().get(name) {
+    /// The header of `key`, parsed by `parse` the first time it is asked for.
+    pub(crate) fn get(&self, key: &str, parse: impl FnOnce() -> Option<T>) -> Option<Arc<T>> {
+        if let Some(known) = self.map().map.get(key) {
             return known.clone();
         }
         let parsed = parse().map(Arc::new);
-        self.map().insert(name.to_string(), parsed.clone());
+        let mut m = self.map();
+        if m.map.insert(key.to_string(), parsed.clone()).is_none() {
+            m.order.push_back(key.to_string());
+        }
+        while m.order.len() > Self::CAPACITY {
+            if let Some(old) = m.order.pop_front() {
+                m.map.remove(&old);
+            }
+        }
         parsed
     }
 
     /// Forgets every parsed header.
     pub(crate) fn clear(&self) {
-        self.map().clear();
+        let mut m = self.map();
+        m.map.clear();
+        m.order.clear();
     }
+}
+
+/// The identity of a local file for header caches: its size and modification time (empty when it cannot be read).
+pub(crate) fn file_version(path: &std::path::Path) -> String {
+    std::fs::metadata(path)
+        .map(|m| {
+            let modified = m
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos());
+            format!("{}|{modified}", m.len())
+        })
+        .unwrap_or_default()
 }
 
 /// The sample types read directly (anything else is read through GDAL).
@@ -85,6 +125,20 @@ pub(crate) fn with_scratch<T>(f: impl FnOnce(&mut Scratch) -> T) -> T {
 /// Largest tile or chunk read directly, in decoded bytes (larger ones are left to GDAL).
 pub(crate) const MAX_BLOCK_BYTES: usize = 64 << 20;
 
+/// Refuses a block of `count` stored bytes far beyond what a DEFLATE stream of `decoded` bytes can take (a corrupt
+/// index), before anything is allocated for it.
+///
+/// # Errors
+/// Such a count.
+pub(crate) fn check_stored(name: &dyn std::fmt::Display, count: u64, decoded: usize) -> crate::Result<()> {
+    if count > (decoded + decoded / 8 + 4096) as u64 {
+        return Err(crate::Error::internal(format!(
+            "{name} stores a block of {count} bytes for {decoded} decoded bytes: a corrupt index"
+        )));
+    }
+    Ok(())
+}
+
 /// Reads `count` stored bytes at `offset` of `file` (named `path`) into `raw`. A count far beyond what a DEFLATE
 /// stream of a `decoded`-byte block can take marks a corrupt index and is refused before anything is allocated.
 pub(crate) fn read_stored(
@@ -95,14 +149,8 @@ pub(crate) fn read_stored(
     raw: &mut Vec<u8>,
 ) -> crate::Result<()> {
     use std::os::unix::fs::FileExt;
-    let count = usize::try_from(count).unwrap_or(usize::MAX);
-    if count > decoded + decoded / 8 + 4096 {
-        return Err(crate::Error::internal(format!(
-            "{} stores a block of {count} bytes for {decoded} decoded bytes: a corrupt index",
-            path.display()
-        )));
-    }
-    raw.resize(count, 0);
+    check_stored(&path.display(), count, decoded)?;
+    raw.resize(count as usize, 0);
     file.read_exact_at(raw, offset).map_err(|source| crate::Error::Io {
         path: path.to_path_buf(),
         source,
@@ -198,8 +246,28 @@ pub(crate) fn shuffled_to_f32(
     }
 }
 
-/// Starts a read of 1-based `band` and `rect` `(col, row, width, height)` into `out_len` values from the file `path`
-/// of `bands` bands and `size` `(columns, rows)`: checks the request and opens the file, or gives `None` for an
+/// Checks a read of 1-based `band` and `rect` `(col, row, width, height)` into `out_len` values from `name`, a file
+/// of `bands` bands and `size` `(columns, rows)`; false for an empty rectangle (nothing to read).
+///
+/// # Errors
+/// A request outside the file.
+pub(crate) fn check_read(
+    name: &dyn std::fmt::Display,
+    band: usize,
+    (col, row, width, height): (usize, usize, usize, usize),
+    out_len: usize,
+    bands: usize,
+    (columns, rows): (usize, usize),
+) -> crate::Result<bool> {
+    if band == 0 || band > bands || col + width > columns || row + height > rows || out_len != width * height {
+        return Err(crate::Error::internal(format!(
+            "read of band {band} at {col},{row} ({width}×{height}) into {out_len} values outside {name}"
+        )));
+    }
+    Ok(width > 0 && height > 0)
+}
+
+/// Starts a read from the local file `path` as [`check_read`] checks it: opens the file, or gives `None` for an
 /// empty rectangle. Files are opened per read rather than kept open, so a catalog of any size never runs out of file
 /// handles.
 ///
@@ -208,18 +276,12 @@ pub(crate) fn shuffled_to_f32(
 pub(crate) fn begin_read(
     path: &std::path::Path,
     band: usize,
-    (col, row, width, height): (usize, usize, usize, usize),
+    rect: (usize, usize, usize, usize),
     out_len: usize,
     bands: usize,
-    (columns, rows): (usize, usize),
+    size: (usize, usize),
 ) -> crate::Result<Option<std::fs::File>> {
-    if band == 0 || band > bands || col + width > columns || row + height > rows || out_len != width * height {
-        return Err(crate::Error::internal(format!(
-            "read of band {band} at {col},{row} ({width}×{height}) into {out_len} values outside {}",
-            path.display()
-        )));
-    }
-    if width == 0 || height == 0 {
+    if !check_read(&path.display(), band, rect, out_len, bands, size)? {
         return Ok(None);
     }
     let file = std::fs::File::open(path).map_err(|source| crate::Error::Io {

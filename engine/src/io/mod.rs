@@ -11,6 +11,7 @@ mod netcdf_chunks;
 pub(crate) mod netcdf_sink;
 mod outbound;
 mod read;
+pub(crate) mod store;
 mod synthetic;
 mod tiled_tiff;
 pub(crate) mod zarr;
@@ -19,6 +20,7 @@ mod zarr_sink;
 pub(crate) use cache::{BlockCache, Reads};
 pub use outbound::{DEFAULT_MAX_BYTES, DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT, Location, OutboundPolicy, resolve_href};
 pub(crate) use read::{block_lattice, covers, read_asset};
+pub use store::{StorageConfig, configure_storage, remote_reads};
 pub use tiled_tiff::measure_inflate;
 
 /// Forgets open files and parsed headers (call when files may have changed).

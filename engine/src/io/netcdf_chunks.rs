@@ -16,10 +16,10 @@ use std::sync::Arc;
 
 use hdf5::types::{FloatSize, IntSize, TypeDescriptor};
 
-use super::cache::{Decoded, Reads};
+use super::cache::{Decoded, Reads, file_key};
 use super::codec::{
-    MAX_BLOCK_BYTES, Parsed, SampleType, Scratch, begin_read, inflate, read_stored, row_to_f32, shuffled_to_f32,
-    swap_bytes, with_scratch,
+    MAX_BLOCK_BYTES, Parsed, SampleType, Scratch, begin_read, file_version, inflate, read_stored, row_to_f32,
+    shuffled_to_f32, swap_bytes, with_scratch,
 };
 use crate::{Error, Grid, Result, RunStats};
 
@@ -55,15 +55,15 @@ pub(crate) struct ChunkedVariable {
     bottom_up: bool,
 }
 
-/// Parsed variables by dataset name.
+/// Parsed variables by dataset name and file version.
 static OPENED: Parsed<ChunkedVariable> = Parsed::new();
 
 /// The directly readable variable named by GDAL dataset name `name` (`NETCDF:"file":var`) whose GDAL grid is
 /// `grid`, parsed once; `None` for anything else.
 pub(crate) fn open(name: &str, grid: &Grid) -> Option<Arc<ChunkedVariable>> {
-    OPENED.get(name, || {
-        split_name(name).and_then(|(file, var)| ChunkedVariable::parse(Path::new(file), var, grid))
-    })
+    let (file, var) = split_name(name)?;
+    let key = format!("{name}|{}", file_version(Path::new(file)));
+    OPENED.get(&key, || ChunkedVariable::parse(Path::new(file), var, grid))
 }
 
 /// Forgets the parsed variables (call when files may have changed).
@@ -183,19 +183,20 @@ impl ChunkedVariable {
                 for cx in col / cc..=(col + width - 1) / cc {
                     let index = ((b / cb) * rows.div_ceil(cr) + cy) * cols.div_ceil(cc) + cx;
                     let cached;
-                    let (stored, decoded): (Stored, &[u8]) = match (reads.cache, self.chunks.get(index)) {
-                        (Some(cache), Some(Some(c))) => {
-                            cached = cache.get(&file, c.address, reads.stats, || {
-                                let stored = self.load_chunk(&file, index, scratch, reads.stats)?;
-                                Ok(Decoded {
-                                    bytes: std::mem::take(&mut scratch.decoded),
-                                    kind: stored as u8,
-                                })
-                            })?;
-                            (Stored::from_kind(cached.kind), &cached.bytes)
-                        }
-                        _ => (self.load_chunk(&file, index, scratch, reads.stats)?, &scratch.decoded),
-                    };
+                    let (stored, decoded): (Stored, &[u8]) =
+                        match (reads.cache, self.chunks.get(index), file_key(&file)) {
+                            (Some(cache), Some(Some(c)), Some(key)) => {
+                                cached = cache.get(key, c.address, reads.stats, || {
+                                    let stored = self.load_chunk(&file, index, scratch, reads.stats)?;
+                                    Ok(Decoded {
+                                        bytes: std::mem::take(&mut scratch.decoded),
+                                        kind: stored as u8,
+                                    })
+                                })?;
+                                (Stored::from_kind(cached.kind), &cached.bytes)
+                            }
+                            _ => (self.load_chunk(&file, index, scratch, reads.stats)?, &scratch.decoded),
+                        };
                     let (c0, c1) = (col.max(cx * cc), (col + width).min((cx + 1) * cc));
                     for s in s0.max(cy * cr)..s1.min((cy + 1) * cr) {
                         let out_row = if self.bottom_up { rows - 1 - s - row } else { s - row };

@@ -1,30 +1,33 @@
-//! Direct tile reads of local tiled GeoTIFFs (COGs): tile bytes come from positional reads on one shared file handle
-//! and are inflated with libdeflate, outside GDAL's block cache and dataset handles, so any number of threads
-//! decode tiles of one file at once and an open file costs a handle and its tile index, nothing more.
+//! Direct tile reads of tiled GeoTIFFs (COGs), local or remote: tile bytes come as byte ranges from the object
+//! store (adjacent tiles in one request, requests in parallel) and are inflated with libdeflate, outside GDAL's block
+//! cache and dataset handles, so any number of threads decode tiles of one file at once and an open file costs its
+//! tile index, nothing more.
 //!
 //! Covered are the layouts COGs of imagery use: tiled, uncompressed or DEFLATE, no or horizontal predictor, one
 //! sample per pixel (or separate planes), UInt8 / UInt16 / Int16 / Float32. For any other file [`open`] returns
 //! `None` and the caller reads through GDAL; the values are the same either way (the tests compare both).
 
-use std::fs::File;
-use std::io::BufReader;
-use std::path::{Path, PathBuf};
+use std::collections::HashMap;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::PathBuf;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use tiff::decoder::Decoder;
 use tiff::tags::Tag;
 
-use super::cache::{Decoded, Reads};
+use super::cache::{Decoded, Reads, identity_key};
 use super::codec::{
-    MAX_BLOCK_BYTES, Parsed, SampleType, Scratch, begin_read, inflate, read_stored, row_to_f32, swap_bytes,
+    MAX_BLOCK_BYTES, Parsed, SampleType, Scratch, check_read, check_stored, inflate, row_to_f32, swap_bytes,
     with_scratch,
 };
+use super::store::{self, Object};
 use crate::{Error, Result, RunStats};
 
 /// The tile index and encoding of the first (full-resolution) image of a tiled TIFF.
 #[derive(Debug)]
 pub(crate) struct TiledTiff {
-    path: PathBuf,
+    object: Arc<Object>,
     width: usize,
     height: usize,
     tile_width: usize,
@@ -41,17 +44,18 @@ pub(crate) struct TiledTiff {
     missing: f32,
 }
 
-/// Parsed files by path.
+/// Parsed files by object identity.
 static OPENED: Parsed<TiledTiff> = Parsed::new();
 
-/// The directly readable tiled TIFF at `path` (a local file name), parsed once; `None` for anything else
-/// (other formats, GDAL dataset names, `/vsi…` paths, layouts listed in the module documentation as not covered).
-pub(crate) fn open(path: &str) -> Option<Arc<TiledTiff>> {
-    OPENED.get(path, || {
-        (!path.starts_with("/vsi"))
-            .then(|| TiledTiff::parse(Path::new(path)))
-            .flatten()
-    })
+/// The directly readable tiled TIFF at `location` (a local file name, `s3://…` or an http(s) URL), parsed once per
+/// version of the object; `None` for anything else (other formats, GDAL dataset names, `/vsi…` paths, layouts
+/// listed in the module documentation as not covered, objects that cannot be opened).
+pub(crate) fn open(location: &str) -> Option<Arc<TiledTiff>> {
+    if location.starts_with("/vsi") {
+        return None;
+    }
+    let object = store::object(location).ok()?;
+    OPENED.get(object.identity(), || TiledTiff::parse(object.clone()))
 }
 
 /// Inflates every stored tile of the full-resolution image of each DEFLATE tiled TIFF in `paths` on the calling
@@ -68,20 +72,10 @@ pub fn measure_inflate(paths: &[PathBuf]) -> Result<(u64, f64)> {
         let Some(tiff) = open(&path.to_string_lossy()).filter(|t| t.deflate) else {
             continue;
         };
-        let file = File::open(path).map_err(|source| Error::Io {
-            path: path.clone(),
-            source,
-        })?;
         let size = tiff.tile_width * tiff.tile_height * tiff.sample.size();
-        let mut tiles = Vec::with_capacity(tiff.offsets.len());
-        for (&offset, &count) in tiff.offsets.iter().zip(&tiff.byte_counts) {
-            let mut raw = Vec::new();
-            if count > 0 {
-                read_stored(path, &file, (offset, count), size, &mut raw)?;
-                stored += count;
-                tiles.push(raw);
-            }
-        }
+        let stored_tiles: Vec<usize> = (0..tiff.offsets.len()).filter(|&i| tiff.is_stored(i)).collect();
+        let tiles = tiff.fetch(&stored_tiles, size)?;
+        stored += tiles.iter().map(|t| t.len() as u64).sum::<u64>();
         let t0 = std::time::Instant::now();
         for raw in &tiles {
             inflate(&mut inflater, raw, &mut decoded, size)
@@ -97,9 +91,59 @@ pub(crate) fn clear() {
     OPENED.clear();
 }
 
+/// Sequential reads of an object for the TIFF header parser, in windows of 64 KiB (a COG's header and tile index
+/// usually fit in the first one).
+struct RangeReader {
+    object: Arc<Object>,
+    pos: u64,
+    window: (u64, Bytes),
+}
+
+impl RangeReader {
+    const WINDOW: u64 = 64 << 10;
+}
+
+impl Read for RangeReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let size = self.object.size();
+        if self.pos >= size || buf.is_empty() {
+            return Ok(0);
+        }
+        let (start, bytes) = &self.window;
+        if self.pos < *start || self.pos >= start + bytes.len() as u64 {
+            let end = (self.pos + Self::WINDOW.max(buf.len() as u64)).min(size);
+            let bytes = self.object.read_range(self.pos..end).map_err(std::io::Error::other)?;
+            self.window = (self.pos, bytes);
+        }
+        let (start, bytes) = &self.window;
+        let at = (self.pos - start) as usize;
+        let n = buf.len().min(bytes.len() - at);
+        buf[..n].copy_from_slice(&bytes[at..at + n]);
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for RangeReader {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        let pos = match to {
+            SeekFrom::Start(p) => Some(p),
+            SeekFrom::End(d) => self.object.size().checked_add_signed(d),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        };
+        self.pos = pos.ok_or_else(|| std::io::Error::other("seek before the start of the object"))?;
+        Ok(self.pos)
+    }
+}
+
 impl TiledTiff {
-    fn parse(path: &Path) -> Option<TiledTiff> {
-        let mut dec = Decoder::new(BufReader::new(File::open(path).ok()?)).ok()?;
+    fn parse(object: Arc<Object>) -> Option<TiledTiff> {
+        let reader = RangeReader {
+            object: object.clone(),
+            pos: 0,
+            window: (0, Bytes::new()),
+        };
+        let mut dec = Decoder::new(reader).ok()?;
         let mut tag = |t: Tag| dec.find_tag_unsigned::<u64>(t).ok().flatten();
         let width = tag(Tag::ImageWidth)? as usize;
         let height = tag(Tag::ImageLength)? as usize;
@@ -145,7 +189,7 @@ impl TiledTiff {
             _ => 0.0,
         };
         let tiff = TiledTiff {
-            path: path.to_path_buf(),
+            object,
             width,
             height,
             tile_width,
@@ -200,58 +244,77 @@ impl TiledTiff {
         out: &mut [f32],
         reads: Reads<'_>,
     ) -> Result<()> {
-        let size = (self.width, self.height);
-        let Some(file) = begin_read(
-            &self.path,
+        let location = self.object.location();
+        if !check_read(
+            &location,
             band,
             (col, row, width, height),
             out.len(),
             self.planes,
-            size,
-        )?
-        else {
+            (self.width, self.height),
+        )? {
             return Ok(());
-        };
+        }
         let nodata = nodata.map(|v| v as f32);
         let (tw, th) = (self.tile_width, self.tile_height);
         let row_bytes = tw * self.sample.size();
+        let tile_bytes = row_bytes * th;
+        let key = identity_key(self.object.identity());
+        let plane = (band - 1) * self.tiles_across() * self.tiles_down();
+        let touched: Vec<(usize, usize)> = (row / th..=(row + height - 1) / th)
+            .flat_map(|ty| (col / tw..=(col + width - 1) / tw).map(move |tx| (tx, ty)))
+            .collect();
+        // the stored bytes of every touched tile the cache does not hold, fetched at once
+        let wanted: Vec<usize> = touched
+            .iter()
+            .map(|&(tx, ty)| plane + ty * self.tiles_across() + tx)
+            .filter(|&i| self.is_stored(i) && !reads.cache.is_some_and(|c| c.contains(key, self.offsets[i])))
+            .collect();
+        let fetched: HashMap<usize, Bytes> = wanted.iter().copied().zip(self.fetch(&wanted, tile_bytes)?).collect();
+        let stored = |index: usize| -> Result<Bytes> {
+            match fetched.get(&index) {
+                Some(b) => Ok(b.clone()),
+                // pushed out of the cache since: fetched alone
+                None => Ok(self.fetch(&[index], tile_bytes)?.remove(0)),
+            }
+        };
         with_scratch(|scratch| {
-            for ty in row / th..=(row + height - 1) / th {
-                for tx in col / tw..=(col + width - 1) / tw {
-                    let index = (band - 1) * self.tiles_across() * self.tiles_down() + ty * self.tiles_across() + tx;
-                    let cached;
-                    let decoded: Option<&[u8]> = match reads.cache {
-                        Some(cache) if self.offsets[index] != 0 && self.byte_counts[index] != 0 => {
-                            cached = cache.get(&file, self.offsets[index], reads.stats, || {
-                                self.load_tile(&file, index, scratch, reads.stats)?;
-                                Ok(Decoded {
-                                    bytes: std::mem::take(&mut scratch.decoded),
-                                    kind: 0,
-                                })
-                            })?;
-                            Some(&cached.bytes)
-                        }
-                        _ => self
-                            .load_tile(&file, index, scratch, reads.stats)?
-                            .then_some(&scratch.decoded[..]),
-                    };
-                    // the part of the rectangle inside this tile, in tile coordinates
-                    let (c0, c1) = (col.max(tx * tw) - tx * tw, (col + width).min((tx + 1) * tw) - tx * tw);
-                    let (r0, r1) = (row.max(ty * th) - ty * th, (row + height).min((ty + 1) * th) - ty * th);
-                    for r in r0..r1 {
-                        let start = (ty * th + r - row) * width + tx * tw + c0 - col;
-                        let dst = &mut out[start..start + (c1 - c0)];
-                        if let Some(decoded) = decoded {
-                            let bytes = &decoded[r * row_bytes..(r + 1) * row_bytes];
-                            let size = self.sample.size();
-                            row_to_f32(self.sample, &bytes[c0 * size..c1 * size], dst, nodata);
+            for &(tx, ty) in &touched {
+                let index = plane + ty * self.tiles_across() + tx;
+                let cached;
+                let decoded: Option<&[u8]> = match reads.cache {
+                    Some(cache) if self.is_stored(index) => {
+                        cached = cache.get(key, self.offsets[index], reads.stats, || {
+                            self.decode_tile(index, &stored(index)?, scratch, reads.stats)?;
+                            Ok(Decoded {
+                                bytes: std::mem::take(&mut scratch.decoded),
+                                kind: 0,
+                            })
+                        })?;
+                        Some(&cached.bytes)
+                    }
+                    _ if self.is_stored(index) => {
+                        self.decode_tile(index, &stored(index)?, scratch, reads.stats)?;
+                        Some(&scratch.decoded[..])
+                    }
+                    _ => None,
+                };
+                // the part of the rectangle inside this tile, in tile coordinates
+                let (c0, c1) = (col.max(tx * tw) - tx * tw, (col + width).min((tx + 1) * tw) - tx * tw);
+                let (r0, r1) = (row.max(ty * th) - ty * th, (row + height).min((ty + 1) * th) - ty * th);
+                for r in r0..r1 {
+                    let start = (ty * th + r - row) * width + tx * tw + c0 - col;
+                    let dst = &mut out[start..start + (c1 - c0)];
+                    if let Some(decoded) = decoded {
+                        let bytes = &decoded[r * row_bytes..(r + 1) * row_bytes];
+                        let size = self.sample.size();
+                        row_to_f32(self.sample, &bytes[c0 * size..c1 * size], dst, nodata);
+                    } else {
+                        dst.fill(if Some(self.missing) == nodata {
+                            f32::NAN
                         } else {
-                            dst.fill(if Some(self.missing) == nodata {
-                                f32::NAN
-                            } else {
-                                self.missing
-                            });
-                        }
+                            self.missing
+                        });
                     }
                 }
             }
@@ -259,25 +322,36 @@ impl TiledTiff {
         })
     }
 
-    /// Reads and decodes tile `index` into `scratch.decoded` as little-endian samples without predictor; false for
-    /// a tile that is not stored.
-    fn load_tile(&self, file: &File, index: usize, scratch: &mut Scratch, stats: &RunStats) -> Result<bool> {
-        let (offset, count) = (self.offsets[index], self.byte_counts[index]);
-        if offset == 0 || count == 0 {
-            return Ok(false);
+    /// True when tile `index` is stored (sparse files leave tiles out).
+    fn is_stored(&self, index: usize) -> bool {
+        self.offsets[index] != 0 && self.byte_counts[index] != 0
+    }
+
+    /// The stored bytes of the (stored) tiles `indices`, in one read of the object.
+    fn fetch(&self, indices: &[usize], tile_bytes: usize) -> Result<Vec<Bytes>> {
+        let mut ranges = Vec::with_capacity(indices.len());
+        for &i in indices {
+            check_stored(&self.object.location(), self.byte_counts[i], tile_bytes)?;
+            let (offset, count) = (self.offsets[i], self.byte_counts[i]);
+            ranges.push(offset..offset.saturating_add(count));
         }
+        self.object.read_ranges(&ranges)
+    }
+
+    /// Decodes the stored bytes `raw` of tile `index` into `scratch.decoded` as little-endian samples without
+    /// predictor.
+    fn decode_tile(&self, index: usize, raw: &[u8], scratch: &mut Scratch, stats: &RunStats) -> Result<()> {
         let size = self.tile_width * self.tile_height * self.sample.size();
-        read_stored(&self.path, file, (offset, count), size, &mut scratch.raw)?;
-        stats.block_decoded(count);
+        stats.block_decoded(raw.len() as u64);
         let decoded = &mut scratch.decoded;
         if self.deflate {
-            inflate(&mut scratch.inflater, &scratch.raw, decoded, size)
-                .map_err(|e| Error::internal(format!("tile {index} of {} {e}", self.path.display())))?;
+            inflate(&mut scratch.inflater, raw, decoded, size)
+                .map_err(|e| Error::internal(format!("tile {index} of {} {e}", self.object.location())))?;
         } else {
             // an uncompressed tile may be stored shorter than a full tile at the image's edge
-            let n = scratch.raw.len().min(size);
+            let n = raw.len().min(size);
             decoded.resize(size, 0);
-            decoded[..n].copy_from_slice(&scratch.raw[..n]);
+            decoded[..n].copy_from_slice(&raw[..n]);
             decoded[n..].fill(0);
         }
         if self.big_endian {
@@ -286,7 +360,7 @@ impl TiledTiff {
         if self.predictor {
             self.undo_predictor(decoded);
         }
-        Ok(true)
+        Ok(())
     }
 
     /// Undoes horizontal differencing: each sample becomes the running (wrapping) sum of its row.
@@ -317,6 +391,8 @@ impl TiledTiff {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use gdal::raster::{Buffer, GdalType, RasterCreationOptions};
     use gdal::{Dataset, DriverManager};
 

@@ -1,4 +1,5 @@
-//! Zarr stores on the local filesystem, read with `zarrs`: Zarr V3, and V2 as xarray writes it. A band is an array
+//! Zarr stores, local or remote (`s3://bucket/prefix`, an http(s) URL: read through the object store), read with
+//! `zarrs`: Zarr V3, and V2 as xarray writes it. A band is an array
 //! of the store with dimensions `(time, y, x)` or `(y, x)`, named by V3 `dimension_names` or the V2 attribute
 //! `_ARRAY_DIMENSIONS`; the coordinates are the arrays of the same names (pixel centres along `x` and `y`, CF time
 //! with `units` and `calendar`), the CRS is the WKT (`crs_wkt` or `spatial_ref`) of the array the band's
@@ -6,7 +7,6 @@
 //! for a window covering several). Asset names are `ZARR:"<store>":/<array>`; an asset's band number is its time
 //! index + 1.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -17,13 +17,16 @@ use zarrs::array::data_type::{
     UInt16DataType, UInt32DataType, UInt64DataType,
 };
 use zarrs::filesystem::FilesystemStore;
+use zarrs::storage::ReadableStorageTraits;
+use zarrs::storage::storage_adapter::async_to_sync::{AsyncToSyncBlockOn, AsyncToSyncStorageAdapter};
+use zarrs_object_store::AsyncObjectStore;
 
 use super::codec::Parsed;
 use crate::{Crs, Error, Grid, Result};
 
 /// An opened band array and what its header says.
 pub(crate) struct ZarrBand {
-    array: Array<FilesystemStore>,
+    array: Array<dyn ReadableStorageTraits>,
     /// The array has a leading time dimension.
     timed: bool,
 }
@@ -41,15 +44,37 @@ pub(crate) struct ZarrHeader {
 static OPENED: Parsed<ZarrBand> = Parsed::new();
 
 /// The asset name of array `name` of the store at `store`.
-pub(crate) fn asset_name(store: &Path, name: &str) -> String {
-    format!("ZARR:\"{}\":/{name}", store.display())
+pub(crate) fn asset_name(store: &str, name: &str) -> String {
+    format!("ZARR:\"{store}\":/{name}")
 }
 
 /// The store and array of an asset name made by [`asset_name`].
-fn split(path: &str) -> Option<(PathBuf, String)> {
+fn split(path: &str) -> Option<(String, String)> {
     let rest = path.strip_prefix("ZARR:\"")?;
     let (store, array) = rest.split_once("\":/")?;
-    Some((PathBuf::from(store), array.to_string()))
+    Some((store.to_string(), array.to_string()))
+}
+
+/// Runs the object store's futures for zarrs' synchronous API.
+struct IoBlockOn;
+
+impl AsyncToSyncBlockOn for IoBlockOn {
+    fn block_on<F: core::future::Future>(&self, future: F) -> F::Output {
+        super::store::block_on(true, future)
+    }
+}
+
+/// The storage of the store at `location`: zarrs' own for a local directory, the object store for a remote prefix.
+fn storage(location: &str) -> Result<Arc<dyn ReadableStorageTraits>> {
+    if super::store::is_remote(location) {
+        let prefixed = super::store::prefix_store(location)?;
+        let store = Arc::new(AsyncObjectStore::new(prefixed));
+        return Ok(Arc::new(AsyncToSyncStorageAdapter::new(store, IoBlockOn)));
+    }
+    let fs = FilesystemStore::new(location).map_err(|e| Error::Config {
+        message: format!("Zarr store {location}: {e}"),
+    })?;
+    Ok(Arc::new(fs))
 }
 
 fn zarr_error(what: String) -> impl FnOnce(String) -> Error {
@@ -58,14 +83,13 @@ fn zarr_error(what: String) -> impl FnOnce(String) -> Error {
     }
 }
 
-fn open_array(store: &Path, name: &str) -> Result<Array<FilesystemStore>> {
-    let what = format!("Zarr array {name} of {}", store.display());
-    let fs = FilesystemStore::new(store).map_err(|e| zarr_error(what.clone())(e.to_string()))?;
-    Array::open(Arc::new(fs), &format!("/{name}")).map_err(|e| zarr_error(what)(e.to_string()))
+fn open_array(store: &str, name: &str) -> Result<Array<dyn ReadableStorageTraits>> {
+    let what = format!("Zarr array {name} of {}", store);
+    Array::open(storage(store)?, &format!("/{name}")).map_err(|e| zarr_error(what)(e.to_string()))
 }
 
 /// The dimension names of `array`: V3 `dimension_names`, else the V2 attribute `_ARRAY_DIMENSIONS`.
-fn dimension_names(array: &Array<FilesystemStore>) -> Option<Vec<String>> {
+fn dimension_names(array: &Array<dyn ReadableStorageTraits>) -> Option<Vec<String>> {
     if let Some(names) = array.dimension_names() {
         let names: Option<Vec<String>> = names.iter().map(|n| n.as_ref().map(ToString::to_string)).collect();
         if names.is_some() {
@@ -77,7 +101,7 @@ fn dimension_names(array: &Array<FilesystemStore>) -> Option<Vec<String>> {
 }
 
 /// Every element of `subset` of `array` as f64, whatever its numeric data type.
-fn read_f64(array: &Array<FilesystemStore>, subset: &ArraySubset) -> std::result::Result<Vec<f64>, String> {
+fn read_f64(array: &Array<dyn ReadableStorageTraits>, subset: &ArraySubset) -> std::result::Result<Vec<f64>, String> {
     let dt = array.data_type();
     macro_rules! read_as {
         ($($ty:ty => $t:ty),*) => {
@@ -97,10 +121,10 @@ fn read_f64(array: &Array<FilesystemStore>, subset: &ArraySubset) -> std::result
 }
 
 /// The whole one-dimensional array `name` as f64.
-fn coordinate(store: &Path, name: &str) -> Result<(Vec<f64>, serde_json::Map<String, serde_json::Value>)> {
+fn coordinate(store: &str, name: &str) -> Result<(Vec<f64>, serde_json::Map<String, serde_json::Value>)> {
     let array = open_array(store, name)?;
-    let values = read_f64(&array, &array.subset_all())
-        .map_err(zarr_error(format!("coordinate {name} of {}", store.display())))?;
+    let values =
+        read_f64(&array, &array.subset_all()).map_err(zarr_error(format!("coordinate {name} of {}", store)))?;
     Ok((values, array.attributes().clone()))
 }
 
@@ -123,9 +147,9 @@ fn grid_of(xs: &[f64], ys: &[f64], crs: Crs) -> Option<Grid> {
 /// # Errors
 /// [`Error::Config`] for a missing array, dimensions other than `(time, y, x)` or `(y, x)` with coordinates,
 /// uneven coordinates, an undecodable time axis or no CRS.
-pub(crate) fn header(store: &Path, name: &str, crs: Option<&str>) -> Result<ZarrHeader> {
+pub(crate) fn header(store: &str, name: &str, crs: Option<&str>) -> Result<ZarrHeader> {
     let bad = |m: String| Error::Config {
-        message: format!("Zarr array {name} of {}: {m}", store.display()),
+        message: format!("Zarr array {name} of {}: {m}", store),
     };
     let array = open_array(store, name)?;
     let dims = dimension_names(&array).ok_or_else(|| bad("its dimensions have no names".into()))?;
@@ -244,6 +268,8 @@ impl ZarrBand {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
 
     /// Writes a Zarr V2 store as xarray does (uncompressed chunks): B04 `(time, y, x)` UInt16 with nodata 0, the
@@ -314,14 +340,14 @@ mod tests {
         let (nt, h, w) = (3, 5, 7);
         let values: Vec<u16> = (0..nt * h * w).map(|v| (v % 11) as u16).collect();
         write_v2_store(dir.path(), &values, (nt, h, w));
-        let head = header(dir.path(), "B04", None).unwrap();
+        let head = header(&dir.path().to_string_lossy(), "B04", None).unwrap();
         assert_eq!(head.grid.transform, [600_000.0, 10.0, 0.0, 5_200_000.0, 0.0, -10.0]);
         assert_eq!((head.grid.width, head.grid.height), (w, h));
         assert_eq!(head.grid.crs.epsg(), Some(32632));
         let times: Vec<String> = head.times.unwrap().iter().map(|t| t.format("%F").to_string()).collect();
         assert_eq!(times, ["2022-05-31", "2022-06-05", "2022-06-10"]);
         assert_eq!(head.nodata, Some(0.0));
-        let band = open(&asset_name(dir.path(), "B04")).unwrap();
+        let band = open(&asset_name(&dir.path().to_string_lossy(), "B04")).unwrap();
         let mut buf = vec![0f32; 3 * 2];
         // date 2, rows 1..3, columns 2..5 (across the two chunks)
         band.read_rect(3, (2, 1, 3, 2), Some(0.0), &mut buf).unwrap();
@@ -333,7 +359,7 @@ mod tests {
                 assert!(got == want || (got.is_nan() && want.is_nan()), "{r} {c}: {got} {want}");
             }
         }
-        assert!(header(dir.path(), "B99", None).is_err());
+        assert!(header(&dir.path().to_string_lossy(), "B99", None).is_err());
     }
 
     #[test]

@@ -165,6 +165,13 @@ pub(crate) fn run(a: &RunArgs) -> Result<(), RunError> {
     bar.finish_and_clear();
     if a.explain {
         eprintln!("{}", stats.summary());
+        let (requests, bytes) = openeo_engine::remote_reads();
+        if requests > 0 {
+            eprintln!(
+                "{requests} remote range requests, {:.1} MiB received",
+                bytes as f64 / f64::from(1 << 20)
+            );
+        }
     }
     for (f, _) in &out.files {
         println!("{}", f.display());

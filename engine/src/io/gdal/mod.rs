@@ -58,8 +58,10 @@ pub(crate) fn with_dataset<T>(path: &str, f: impl FnOnce(&Dataset) -> Result<T>)
 ///
 /// # Errors
 /// GDAL failing to open the file.
-pub(crate) fn open_read_only(path: &str) -> Result<Dataset> {
-    let opened = if path.starts_with("/vsicurl") {
+pub(crate) fn open_read_only(location: &str) -> Result<Dataset> {
+    let name = dataset_name(location);
+    let path = name.as_str();
+    let opened = if path.starts_with("/vsicurl") || path.starts_with("/vsis3/") {
         let options = gdal::DatasetOptions {
             open_flags: gdal::GdalOpenFlags::GDAL_OF_RASTER | gdal::GdalOpenFlags::GDAL_OF_READONLY,
             allowed_drivers: Some(&["GTiff"]),
@@ -70,6 +72,56 @@ pub(crate) fn open_read_only(path: &str) -> Result<Dataset> {
         Dataset::open(path)
     };
     opened.map_err(Error::gdal(format!("opening {path}")))
+}
+
+/// GDAL's name for a location: `/vsis3/bucket/key` for `s3://bucket/key`, for an http(s) URL a `/vsicurl?…` name
+/// without retries, directory listings or side-car probes that aborts a transfer stalling for the storage timeout;
+/// anything else unchanged.
+pub(crate) fn dataset_name(location: &str) -> String {
+    if let Some(rest) = location.strip_prefix("s3://") {
+        return format!("/vsis3/{rest}");
+    }
+    if location.starts_with("http://") || location.starts_with("https://") {
+        let stall = crate::io::store::timeout().as_secs().max(1);
+        return format!(
+            "/vsicurl?max_retry=0&empty_dir=yes&low_speed_time={stall}&low_speed_limit=1&url={}",
+            crate::io::outbound::percent_encode(location)
+        );
+    }
+    location.to_string()
+}
+
+/// Points GDAL's `/vsis3/` at the configured S3-compatible endpoint and credentials (unset ones come from the
+/// environment, as GDAL reads it).
+///
+/// # Errors
+/// GDAL refusing a configuration option.
+pub(crate) fn configure_s3(cfg: &crate::StorageConfig) -> Result<()> {
+    let set = |k: &str, v: &str| gdal::config::set_config_option(k, v).map_err(Error::gdal(format!("setting {k}")));
+    let endpoint = cfg
+        .s3_endpoint
+        .clone()
+        .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok());
+    if let Some(e) = endpoint {
+        let host = e.split_once("://").map_or(e.as_str(), |(_, h)| h).trim_end_matches('/');
+        set("AWS_S3_ENDPOINT", host)?;
+        set("AWS_HTTPS", if e.starts_with("http://") { "NO" } else { "YES" })?;
+        set("AWS_VIRTUAL_HOSTING", "FALSE")?;
+    }
+    for (key, value) in [
+        ("AWS_REGION", &cfg.s3_region),
+        ("AWS_ACCESS_KEY_ID", &cfg.s3_access_key_id),
+        ("AWS_SECRET_ACCESS_KEY", &cfg.s3_secret_access_key),
+    ] {
+        if let Some(v) = value {
+            set(key, v)?;
+        }
+    }
+    if cfg.s3_anonymous {
+        set("AWS_NO_SIGN_REQUEST", "YES")?;
+    }
+    set("GDAL_HTTP_TIMEOUT", &cfg.timeout.as_secs().max(1).to_string())?;
+    set("GDAL_HTTP_MAX_RETRY", &cfg.retries.to_string())
 }
 
 /// Closes the pooled datasets (call when files may have changed).

@@ -25,15 +25,15 @@
 //! - **Caps.** Documents larger than [`OutboundPolicy::with_max_bytes`] and requests (all hops together) taking
 //!   longer than [`OutboundPolicy::with_timeout`] fail.
 //!
-//! **Raster assets and GDAL.** Remote assets are read by GDAL's `/vsicurl/`, i.e. libcurl, which GDAL 3.6 always
-//! lets follow redirects (there is no configuration option to stop it, and `GDAL_HTTP_MAX_RETRY` concerns retries,
-//! not redirects). So [`OutboundPolicy::raster_source`] first follows the asset URL's redirects itself with a
-//! one-byte range GET through the policy and hands GDAL the final URL, as
+//! **Raster assets.** Remote assets are read by the object store (range requests) or, for layouts the direct
+//! readers do not cover, by GDAL's `/vsicurl/` (libcurl). Both would follow redirects on their own (GDAL 3.6 has no
+//! option to stop libcurl), so [`OutboundPolicy::raster_source`] first follows the asset URL's redirects itself
+//! with a one-byte range GET through the policy and hands the readers the final URL; GDAL gets it as
 //! `/vsicurl?max_retry=0&empty_dir=yes&low_speed_time=…&low_speed_limit=1&url=…` (no retries, no directory
 //! listings or side-car probes, and a transfer that stalls for the timeout is aborted). What remains outside the
-//! policy's reach: GDAL resolves the host again itself, and a server that answers the probe directly but redirects
-//! GDAL's later range requests is followed by libcurl. Remote assets are opened with the GeoTIFF driver only, so
-//! a remote file cannot make GDAL open further files (as a VRT could).
+//! policy's reach: the readers resolve the host again themselves, and a server that answers the probe directly but
+//! redirects later range requests is followed. Remote assets are opened with the GeoTIFF driver only, so a remote
+//! file cannot make GDAL open further files (as a VRT could).
 
 mod addr;
 mod fetch;
@@ -45,6 +45,7 @@ use std::net::IpAddr;
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
+pub(crate) use url::percent_encode;
 pub use url::resolve_href;
 
 use crate::{Error, Result};
@@ -239,14 +240,14 @@ impl OutboundPolicy {
         }
     }
 
-    /// The GDAL dataset name under which the raster asset `href` may be read: its canonical local path, or for a
-    /// URL the `/vsicurl?…` name of where its redirects end (see the module documentation).
+    /// The location under which the raster asset `href` may be read: its canonical local path, or for a URL where
+    /// its redirects end (see the module documentation).
     ///
     /// # Errors
     /// As [`OutboundPolicy::fetch_text`].
     pub fn raster_source(&self, href: &str) -> Result<String> {
         match self.check_location(href)? {
-            Checked::Http(url) => Ok(fetch::gdal_name(self, &fetch::probe(self, &url)?)),
+            Checked::Http(url) => Ok(fetch::probe(self, &url)?.to_string()),
             Checked::File(path) => path.to_str().map(String::from).ok_or_else(|| Error::Refused {
                 location: href.to_string(),
                 reason: "the path is not valid UTF-8".into(),

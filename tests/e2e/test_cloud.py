@@ -1,0 +1,259 @@
+"""Object storage: collections whose files lie in an S3 bucket (a moto server on 127.0.0.1) or behind a
+range-capable HTTP server give the numbers of the same files read locally; only the needed byte ranges are fetched;
+bad remote input fails with a clear error, and a failed batch job with a log entry, never a hang."""
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import BIN, REPO
+from test_cube_processes import SYNTH, SYNTH_DATES
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from pytest_support import free_port, terminate, wait_ready  # noqa: E402
+from range_server import RangeServer  # noqa: E402
+
+BUCKET = "openeo-local-test"
+KEYS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
+PATTERN = r"_(?P<date>\d{8})_(?P<band>B\d\d)\.tif$"
+BANDS = '[{ name = "B04", nodata = 0 }, { name = "B08", nodata = 0 }]'
+# a window of 200 × 150 pixels inside the 512 × 512 synthetic grid (tiles of 256 × 256)
+BOX = {"west": 676000, "east": 678000, "south": 5151500, "north": 5153000, "crs": 32632}
+
+
+def seed_graph(collection, fmt="JSON", extent=BOX):
+    """The seed workload: B04 and B08, mean over all dates."""
+    return {"process_graph": {
+        "load": {"process_id": "load_collection", "arguments": {
+            "id": collection, "spatial_extent": extent, "temporal_extent": None, "bands": ["B04", "B08"]}},
+        "mean": {"process_id": "reduce_dimension", "arguments": {"data": {"from_node": "load"}, "dimension": "t",
+                 "reducer": {"process_graph": {"m": {"process_id": "mean", "arguments": {
+                     "data": {"from_parameter": "data"}}, "result": True}}}}},
+        "save": {"process_id": "save_result", "arguments": {"data": {"from_node": "mean"}, "format": fmt},
+                 "result": True}}}
+
+
+def stac_item(base, date):
+    assets = {b: {"href": f"{base}/assets/SYNTH_{date}_{b}.tif", "roles": ["data"],
+                  "type": "image/tiff; application=geotiff; profile=cloud-optimized"} for b in ["B04", "B08"]}
+    iso = f"{date[:4]}-{date[4:6]}-{date[6:]}T00:00:00Z"
+    return {"type": "Feature", "stac_version": "1.0.0", "id": date, "geometry": None,
+            "properties": {"datetime": iso}, "assets": assets, "links": []}
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory):
+    """A moto S3 server with the synthetic COGs, their netCDF and a Zarr store in a bucket; a range HTTP server with
+    the COGs and a STAC ItemCollection; and a collections file naming all of them and the local files."""
+    import boto3
+    import pandas as pd
+    import xarray
+    from moto.server import ThreadedMotoServer
+    from pyproj import CRS
+    from test_cube_processes import raster
+
+    tmp = tmp_path_factory.mktemp("cloud")
+    port = free_port()
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    moto.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    s3 = boto3.client("s3", endpoint_url=endpoint, **KEYS)
+    s3.create_bucket(Bucket=BUCKET)
+    for f in sorted(SYNTH.glob("SYNTH_*.tif")):
+        s3.upload_file(str(f), BUCKET, f"cogs/{f.name}")
+    s3.upload_file(str(SYNTH / "SYNTH.nc"), BUCKET, "nc/SYNTH.nc")
+    # a Zarr store written by xarray from the COGs, uploaded file by file
+    data = {b: np.stack([raster(SYNTH / f"SYNTH_{d}_{b}.tif")[0] for d in SYNTH_DATES]) for b in ["B04", "B08"]}
+    gt = raster(SYNTH / f"SYNTH_{SYNTH_DATES[0]}_B04.tif")[1]
+    nt, h, w = data["B04"].shape
+    ds = xarray.Dataset(
+        {b: (("time", "y", "x"), np.nan_to_num(v, nan=0).astype("uint16"), {"grid_mapping": "spatial_ref"})
+         for b, v in data.items()},
+        coords={"time": pd.to_datetime(SYNTH_DATES), "y": gt[3] + (np.arange(h) + 0.5) * gt[5],
+                "x": gt[0] + (np.arange(w) + 0.5) * gt[1]})
+    ds["spatial_ref"] = xarray.DataArray(0, attrs={"crs_wkt": CRS.from_epsg(32632).to_wkt()})
+    store = tmp / "synth.zarr"
+    ds.to_zarr(store, encoding={b: {"_FillValue": 0, "chunks": (1, 256, 256)} for b in data}, zarr_format=3)
+    for f in store.rglob("*"):
+        if f.is_file():
+            s3.upload_file(str(f), BUCKET, f"zarr/synth.zarr/{f.relative_to(store).as_posix()}")
+    # the HTTP side: the COGs and a STAC ItemCollection linking them by absolute URLs
+    www = tmp / "www"
+    (www / "assets").mkdir(parents=True)
+    for f in SYNTH.glob("SYNTH_*.tif"):
+        shutil.copy(f, www / "assets" / f.name)
+    http = RangeServer(www)
+    items = {"type": "FeatureCollection", "features": [stac_item(http.url, d) for d in SYNTH_DATES], "links": []}
+    (www / "items.json").write_text(json.dumps(items))
+    # a larger COG (2048² of 512² tiles) for counting the requests of a small window
+    subprocess.run([str(BIN), "generate", "--out", str(www / "big"), "--name", "BIG", "--size", "2048,2048",
+                    "--bands", "B04", "--dates", "2022-06-01", "--no-netcdf"], check=True, capture_output=True)
+    big = {"type": "Feature", "stac_version": "1.0.0", "id": "big", "geometry": None, "links": [],
+           "properties": {"datetime": "2022-06-01T00:00:00Z"},
+           "assets": {"B04": {"href": f"{http.url}/big/BIG_20220601_B04.tif", "roles": ["data"]}}}
+    (www / "big.json").write_text(json.dumps(big))
+    config = tmp / "collections.toml"
+    config.write_text(f"""
+[storage]
+s3_endpoint = "{endpoint}"
+s3_access_key_id = "testing"
+s3_secret_access_key = "testing"
+timeout_seconds = 3
+retries = 1
+cache_dir = "objects"
+
+[[collections]]
+id = "LOCAL"
+source = {{ kind = "files", glob = "{SYNTH}/SYNTH_*.tif", pattern = '{PATTERN}' }}
+bands = {BANDS}
+
+[[collections]]
+id = "BUCKET_COG"
+source = {{ kind = "files", glob = "s3://{BUCKET}/cogs/SYNTH_*.tif", pattern = '{PATTERN}' }}
+bands = {BANDS}
+
+[[collections]]
+id = "BUCKET_NC"
+source = {{ kind = "netcdf", glob = "s3://{BUCKET}/nc/*.nc" }}
+bands = {BANDS}
+
+[[collections]]
+id = "BUCKET_ZARR"
+source = {{ kind = "zarr", path = "s3://{BUCKET}/zarr/synth.zarr" }}
+bands = {BANDS}
+
+[[collections]]
+id = "HTTP_BIG"
+source = {{ kind = "stac", url = "{http.url}/big.json" }}
+bands = [{{ name = "B04" }}]
+
+[[collections]]
+id = "HTTP_STAC"
+source = {{ kind = "stac", url = "{http.url}/items.json" }}
+bands = {BANDS}
+""")
+    yield {"config": config, "tmp": tmp, "s3": s3, "http": http, "endpoint": endpoint}
+    http.stop()
+    moto.stop()
+
+
+def run(cloud, graph, name, check=True):
+    """`openeo-local run` of `graph` with the cloud collections; the parsed JSON output (or the failed process)."""
+    tmp = cloud["tmp"]
+    (tmp / f"{name}.json").write_text(json.dumps(graph))
+    out = tmp / f"{name}.out.json"
+    p = subprocess.run([str(BIN), "run", f"{name}.json", "--config", str(cloud["config"]), "-o", str(out)],
+                       cwd=tmp, capture_output=True, text=True, timeout=120)
+    if not check:
+        return p
+    assert p.returncode == 0, p.stderr
+    return json.loads(out.read_text())
+
+
+@pytest.mark.parametrize("collection", ["BUCKET_COG", "BUCKET_NC", "BUCKET_ZARR", "HTTP_STAC"])
+def test_remote_collections_give_the_numbers_of_the_local_files(cloud, collection):
+    local = run(cloud, seed_graph("LOCAL"), "local")
+    remote = run(cloud, seed_graph(collection), collection)
+    assert remote["dimensions"] == local["dimensions"]
+    a, b = np.array(local["data"], dtype=float), np.array(remote["data"], dtype=float)
+    assert a.shape == (2, 150, 200) and np.isfinite(a).sum() > a.size // 2
+    np.testing.assert_array_equal(a, b)
+
+
+def test_only_the_needed_tiles_are_fetched_by_range(cloud):
+    http = cloud["http"]
+    http.clear()
+    # 10 × 10 pixels at the upper-left corner of the 2048² image (origin 600000, 5200000): inside its first tile
+    small = {"west": 600000, "east": 600100, "south": 5199900, "north": 5200000, "crs": 32632}
+    graph = {"process_graph": {
+        "load": {"process_id": "load_collection", "arguments": {"id": "HTTP_BIG", "spatial_extent": small}},
+        "save": {"process_id": "save_result", "arguments": {"data": {"from_node": "load"}, "format": "JSON"},
+                 "result": True}}}
+    out = run(cloud, graph, "small")
+    assert np.array(out["data"], dtype=float).shape == (1, 1, 10, 10)
+    size = (cloud["tmp"] / "www" / "big" / "BIG_20220601_B04.tif").stat().st_size
+    gets = http.gets("BIG_20220601_B04.tif")
+    assert all(rng is not None for _, _, rng, _ in gets), "every GET of the COG asks for a byte range"
+    sent = [s for _, _, _, s in gets]
+    # the one-byte probe of the asset URL, GDAL's header read (catalog), the direct reader's header window, and the
+    # tile (with what lies less than 256 KiB beyond it): a small part of the file
+    assert len(sent) <= 4, sent
+    assert sum(sent) < size / 4, (sent, size)
+
+
+def test_bad_remote_input_fails_clearly_and_quickly(cloud):
+    http, s3 = cloud["http"], cloud["s3"]
+    name = f"SYNTH_{SYNTH_DATES[1]}_B04.tif"
+    # 404 and 403 fail the header read (the catalog); the truncated and the stalled answers to tile reads fail the
+    # direct reader (3 s timeout and one retry configured)
+    cases = [
+        (("status", 404), "404"),
+        (("status", 403), "403"),
+        (("truncate", "data"), "truncated"),
+        (("stall", 30, "data"), "timed out"),
+    ]
+    for fault, words in cases:
+        http.faults[f"/assets/{name}"] = fault
+        try:
+            t0 = time.monotonic()
+            p = run(cloud, seed_graph("HTTP_STAC"), "bad", check=False)
+            took = time.monotonic() - t0
+        finally:
+            http.faults.clear()
+        assert p.returncode != 0, fault
+        err = p.stderr
+        assert name in err and words in err.lower(), (fault, err)
+        assert took < 20, (fault, took)
+    # an object deleted from the bucket after the collection was configured
+    s3.copy_object(Bucket=BUCKET, Key="cogs/spare.tif", CopySource={"Bucket": BUCKET, "Key": f"cogs/{name}"})
+    s3.delete_object(Bucket=BUCKET, Key=f"cogs/{name}")
+    try:
+        p = run(cloud, seed_graph("BUCKET_COG"), "deleted", check=False)
+    finally:
+        s3.copy_object(Bucket=BUCKET, Key=f"cogs/{name}", CopySource={"Bucket": BUCKET, "Key": "cogs/spare.tif"})
+    # the listing no longer has the file: the collection simply lacks that date's B04, so the run succeeds
+    assert p.returncode == 0, p.stderr
+
+
+def test_a_failing_remote_read_fails_the_batch_job_with_a_log_entry(cloud, tmp_path):
+    import openeo
+
+    http = cloud["http"]
+    port = free_port()
+    log_path = tmp_path / "server.log"
+    server_toml = tmp_path / "server.toml"
+    alice = (REPO / "testdata" / "server.toml").read_text().split("[[users]]")[1]
+    server_toml.write_text(f'collections_file = "{cloud["config"]}"\n[[users]]{alice}')
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([str(BIN), "serve", "--config", str(server_toml), "--listen", f"127.0.0.1:{port}",
+                                 "--data-dir", str(tmp_path / "data")], cwd=REPO, stdout=log,
+                                stderr=subprocess.STDOUT)
+    try:
+        wait_ready(proc, f"http://127.0.0.1:{port}/.well-known/openeo", log_path, "server", seconds=30)
+        conn = openeo.connect(f"http://127.0.0.1:{port}/openeo/1.2").authenticate_basic("alice", "secret")
+        cube = conn.load_collection("HTTP_STAC", spatial_extent=BOX, bands=["B04", "B08"]).reduce_dimension(
+            dimension="t", reducer="mean")
+        http.faults[f"/assets/SYNTH_{SYNTH_DATES[2]}_B08.tif"] = ("status", 500)
+        try:
+            job = cube.create_job(out_format="GTiff")
+            job.start()
+            deadline = time.monotonic() + 60
+            while job.status() not in ("finished", "error") and time.monotonic() < deadline:
+                time.sleep(0.5)
+        finally:
+            http.faults.clear()
+        assert job.status() == "error"
+        logs = [entry for entry in job.logs() if entry["level"] == "error"]
+        assert logs and any("SYNTH_20220612_B08.tif" in entry["message"] for entry in logs), logs
+        # the same job after the server recovered: the numbers of the local files
+        ok = cube.create_job(out_format="GTiff")
+        ok.start_and_wait()
+        assert ok.status() == "finished"
+    finally:
+        terminate(proc)
