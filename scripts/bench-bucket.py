@@ -7,6 +7,7 @@ on 127.0.0.1) and over HTTP range requests, printing wall time, MB/s received an
 Run through scripts/bench-bucket.sh (it makes the venv and the release binary)."""
 
 import argparse
+import logging
 import json
 import os
 import re
@@ -32,6 +33,7 @@ def main():
     ap.add_argument("--data", type=Path, default=Path.home() / ".cache/openeo-local-bench/seed/4096px-6dates")
     ap.add_argument("--repeat", type=int, default=3)
     a = ap.parse_args()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     binary = Path(os.environ["OPENEO_LOCAL_BIN"])
     if not list(a.data.glob("BENCH_*_B04.tif")):
         subprocess.run([str(binary), "bench", "--size", "4096", "--dates", "6", "--repeat", "1",

@@ -11,6 +11,7 @@ the GDAL command-line tools (no osgeo/numpy import in the venv).
 """
 
 import base64
+import contextlib
 import json
 import os
 import re
@@ -65,14 +66,15 @@ def collections_toml(ids) -> str:
 
 
 class Member:
-    """One `openeo-local serve` process on a fixed port and data dir, restartable."""
+    """One `openeo-local serve` process on a fixed port and data dir, restartable; its collections are blocks of the
+    bundled configuration, or `collections_text`."""
 
-    def __init__(self, name, tmp: Path, collection_ids, worker_slots):
+    def __init__(self, name, tmp: Path, collection_ids, worker_slots, collections_text=None):
         self.name = name
         self.port = free_port()
         self.dir = tmp / name
         self.dir.mkdir()
-        (self.dir / "collections.toml").write_text(collections_toml(collection_ids))
+        (self.dir / "collections.toml").write_text(collections_text or collections_toml(collection_ids))
         (self.dir / "server.toml").write_text(
             f'data_dir = "{self.dir / "data"}"\n'
             f"worker_slots = {worker_slots}\n"
@@ -130,12 +132,11 @@ def members(tmp_path_factory):
             member.stop()
 
 
-@pytest.fixture(scope="session")
-def aggregator(members, tmp_path_factory):
-    """gunicorn with the real aggregator (one worker: the ZooKeeper stand-in lives in its process); the API URL."""
+@contextlib.contextmanager
+def aggregator_process(backends: dict, tmp: Path):
+    """gunicorn with the real aggregator in front of `backends` (name -> API URL; one worker: the ZooKeeper stand-in
+    lives in its process); yields the API URL."""
     assert GUNICORN.is_file(), f"gunicorn not found at {GUNICORN}"
-    tmp = tmp_path_factory.mktemp("aggregator")
-    backends = {name: member.url for name, member in members.items()}
     config = tmp / "aggregator_config.py"
     config.write_text(
         "from openeo_aggregator.config import AggregatorBackendConfig\n"
@@ -144,7 +145,7 @@ def aggregator(members, tmp_path_factory):
         "config = AggregatorBackendConfig(\n"
         '    id="openeo-local-federation-test",\n'
         '    capabilities_title="openeo-local federation test",\n'
-        '    capabilities_description="openeo-aggregator in front of two openeo-local members",\n'
+        '    capabilities_description="openeo-aggregator in front of openeo-local members",\n'
         f"    aggregator_backends={backends!r},\n"
         "    enable_basic_auth=True,\n"
         '    valid_basic_auth=lambda user, password: (user, password) == ("alice", "secret"),\n'
@@ -169,6 +170,12 @@ def aggregator(members, tmp_path_factory):
         yield root
     finally:
         terminate(proc)
+
+
+@pytest.fixture(scope="session")
+def aggregator(members, tmp_path_factory):
+    with aggregator_process({name: m.url for name, m in members.items()}, tmp_path_factory.mktemp("aggregator")) as root:
+        yield root
 
 
 @pytest.fixture(scope="session")
@@ -199,12 +206,13 @@ def cross_cube(conn, b2_interval=INTERVAL):
     return branch(conn, "SYNTH_S2_UTM", "B04").merge_cubes(branch(conn, "SYNTH_S2_LAEA", "B08", b2_interval))
 
 
-def local_run(graph: dict, out: Path) -> Path:
-    """`openeo-local run` of a flat graph on the bundled collections (which hold both members' collections)."""
+def local_run(graph: dict, out: Path, config: Path = TESTDATA / "collections.toml") -> Path:
+    """`openeo-local run` of a flat graph on the bundled collections (which hold both members' collections), or on
+    those of `config`."""
     graph_file = out.with_suffix(".json")
     graph_file.write_text(json.dumps({"process": {"process_graph": graph}}))
     result = subprocess.run(
-        [str(BIN), "run", str(graph_file), "--config", str(TESTDATA / "collections.toml"), "--output", str(out)],
+        [str(BIN), "run", str(graph_file), "--config", str(config), "--output", str(out)],
         cwd=REPO, capture_output=True, text=True,
     )
     assert result.returncode == 0, f"openeo-local run failed:\n{result.stderr}"
