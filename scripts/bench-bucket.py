@@ -1,6 +1,8 @@
 """Reading from a bucket: the seed graph (B04 and B08, mean over all dates, the whole 4096² image, to GeoTIFF) on the
 COGs of `openeo-local bench`'s data (4096² × 4 bands × 6 dates) from local files, from an S3 bucket (a moto server
-on 127.0.0.1) and over HTTP range requests, printing wall time, MB/s received and requests per tile.
+on 127.0.0.1) and over HTTP range requests, printing wall time, MB/s received, requests per output tile and the CPU
+time the servers (in this Python process) spent, which shows when they are the bottleneck. Each run loads the whole
+collections file (all three collections), which costs LOCAL a little too.
 
     scripts/bench-bucket.sh [--data DIR] [--repeat N]
 
@@ -11,6 +13,7 @@ import logging
 import json
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -83,7 +86,8 @@ bands = {BANDS}
 """)
     stored = sum(f.stat().st_size for f in cogs)
     print(f"data: {len(cogs)} COGs (B04, B08 × {len(dates)} dates), {stored / 1e6:.0f} MB stored", flush=True)
-    print(f"{'source':<8} {'wall s':>7} {'MB/s':>7} {'requests':>9} {'tiles':>6} {'req/tile':>9} {'MB recv':>8}")
+    print(f"{'source':<8} {'wall s':>7} {'MB/s':>7} {'requests':>9} {'tiles':>6} {'req/tile':>9} {'MB recv':>8} "
+          f"{'server CPU s':>13}")
     try:
         for collection in ["LOCAL", "BUCKET", "HTTP"]:
             graph = {"process_graph": {
@@ -97,18 +101,20 @@ bands = {BANDS}
             runs = []
             for i in range(a.repeat):
                 out = work / f"out-{collection}-{i}.tif"
-                t0 = time.monotonic()
+                t0, cpu0 = time.monotonic(), resource.getrusage(resource.RUSAGE_SELF)
                 p = subprocess.run([str(binary), "run", "graph.json", "--config", "collections.toml", "--explain",
                                     "-o", str(out)], cwd=work, capture_output=True, text=True, check=True)
                 wall = time.monotonic() - t0
+                cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+                server_cpu = cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime
                 tiles = int(re.search(r"(\d+) tiles \(", p.stderr).group(1))
                 m = re.search(r"(\d+) remote range requests, ([\d.]+) MiB received", p.stderr)
                 requests, mib = (int(m.group(1)), float(m.group(2))) if m else (0, stored / 2**20)
-                runs.append((wall, requests, tiles, mib))
-            wall, requests, tiles, mib = sorted(runs)[len(runs) // 2]
+                runs.append((wall, requests, tiles, mib, server_cpu))
+            wall, requests, tiles, mib, server_cpu = sorted(runs)[len(runs) // 2]
             mb = mib * 2**20 / 1e6
             print(f"{collection:<8} {wall:>7.2f} {mb / wall:>7.0f} {requests:>9} {tiles:>6} "
-                  f"{requests / tiles:>9.2f} {mb:>8.0f}", flush=True)
+                  f"{requests / tiles:>9.2f} {mb:>8.0f} {server_cpu:>13.2f}", flush=True)
     finally:
         http.stop()
         moto.stop()

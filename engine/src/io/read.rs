@@ -59,6 +59,46 @@ pub(crate) fn block_lattice(asset: &Asset) -> Option<((usize, usize), (usize, us
         .map(|t| (t.block_size(), (0, 0)))
 }
 
+/// Fetches ahead, all at once, the stored tiles that reading `window` of `target` from `assets` will need where they
+/// are remote tiled GeoTIFFs on the target's lattice, so a window's requests to many objects overlap instead of
+/// following each other; the reads that follow on this thread take them (see [`forget_prefetched`]).
+///
+/// # Errors
+/// A failing remote read (it names the object).
+pub(crate) fn prefetch<'a>(
+    assets: impl Iterator<Item = &'a Asset>,
+    target: &Grid,
+    window: &Window,
+    reads: Reads<'_>,
+) -> Result<()> {
+    let mut ahead = Vec::new();
+    for asset in assets {
+        if asset.synthetic.is_some() || !super::store::is_remote(&asset.path) {
+            continue;
+        }
+        let Some((ox, oy)) = target.lattice_offset(&asset.grid) else {
+            continue;
+        };
+        let (aw, ah) = (asset.grid.width as i64, asset.grid.height as i64);
+        let c0 = (window.x0 as i64 - ox).max(0);
+        let c1 = (window.x0 as i64 + window.width as i64 - ox).min(aw);
+        let r0 = (window.y0 as i64 - oy).max(0);
+        let r1 = (window.y0 as i64 + window.height as i64 - oy).min(ah);
+        if c1 <= c0 || r1 <= r0 {
+            continue;
+        }
+        if let Some(t) = tiled_tiff::open(&asset.path)
+            .filter(|t| t.size() == (asset.grid.width, asset.grid.height) && asset.band <= t.bands())
+        {
+            let rect = (c0 as usize, r0 as usize, (c1 - c0) as usize, (r1 - r0) as usize);
+            ahead.push((t, asset.band, rect));
+        }
+    }
+    tiled_tiff::prefetch(&ahead, reads)
+}
+
+pub(crate) use tiled_tiff::forget_prefetched;
+
 /// Reads a rectangle `(col, row, width, height)` of the asset as f32 with nodata turned into NaN.
 fn read_rect(asset: &Asset, rect: (usize, usize, usize, usize), reads: Reads<'_>) -> Result<Vec<f32>> {
     let mut buf = vec![0f32; rect.2 * rect.3];

@@ -387,6 +387,11 @@ impl Object {
         self.size
     }
 
+    /// True for an object in a remote store.
+    pub(crate) fn is_remote(&self) -> bool {
+        self.remote
+    }
+
     /// Location, size and version: changes whenever the object is replaced.
     pub(crate) fn identity(&self) -> &str {
         &self.identity
@@ -399,7 +404,12 @@ impl Object {
     /// # Errors
     /// A range past the end of the object, a failing request (after the retries) or an object that changed since
     /// it was opened (it is then forgotten, so the next run opens it afresh).
-    pub(crate) fn read_ranges(&self, ranges: &[Range<u64>]) -> Result<Vec<Bytes>> {
+    pub(crate) fn read_ranges(self: &Arc<Self>, ranges: &[Range<u64>]) -> Result<Vec<Bytes>> {
+        block_on(self.remote, self.clone().fetch(ranges.to_vec()))
+    }
+
+    /// The bytes of `ranges` as [`Object::read_ranges`] returns them, as a future.
+    async fn fetch(self: Arc<Self>, ranges: Vec<Range<u64>>) -> Result<Vec<Bytes>> {
         if let Some(r) = ranges.iter().find(|r| r.end > self.size || r.start > r.end) {
             return Err(self.error(format!(
                 "bytes {}..{} lie outside the object of {} bytes (a corrupt index?)",
@@ -407,39 +417,33 @@ impl Object {
             )));
         }
         let gap = if self.remote { REMOTE_GAP } else { 0 };
-        let merged = coalesce(ranges, gap);
-        let fetched: Vec<Bytes> = {
-            let (store, path, etag, remote) = (self.store.clone(), self.path.clone(), self.etag.clone(), self.remote);
-            let requests = merged.clone();
-            block_on(remote, async move {
-                futures::stream::iter(requests)
-                    .map(|r| {
-                        let options = GetOptions {
-                            range: Some(GetRange::Bounded(r.clone())),
-                            if_match: etag.clone(),
-                            ..Default::default()
-                        };
-                        let (store, path) = (store.clone(), path.clone());
-                        async move {
-                            let bytes = store.get_opts(&path, options).await?.bytes().await?;
-                            if remote {
-                                REQUESTS.fetch_add(1, Ordering::Relaxed);
-                                BYTES.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-                            }
-                            Ok::<_, object_store::Error>(bytes)
-                        }
-                    })
-                    .buffered(PARALLEL_REQUESTS)
-                    .try_collect()
-                    .await
+        let merged = coalesce(&ranges, gap);
+        let fetched: Vec<Bytes> = futures::stream::iter(merged.clone())
+            .map(|r| {
+                let options = GetOptions {
+                    range: Some(GetRange::Bounded(r)),
+                    if_match: self.etag.clone(),
+                    ..Default::default()
+                };
+                let (store, path, remote) = (self.store.clone(), self.path.clone(), self.remote);
+                async move {
+                    let bytes = store.get_opts(&path, options).await?.bytes().await?;
+                    if remote {
+                        REQUESTS.fetch_add(1, Ordering::Relaxed);
+                        BYTES.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                    }
+                    Ok::<_, object_store::Error>(bytes)
+                }
             })
+            .buffered(PARALLEL_REQUESTS)
+            .try_collect()
+            .await
             .map_err(|e| {
                 if matches!(e, object_store::Error::Precondition { .. }) {
                     forget(&self.location);
                 }
                 store_error(&self.location)(e)
-            })?
-        };
+            })?;
         for (r, b) in merged.iter().zip(&fetched) {
             if b.len() as u64 != r.end - r.start {
                 return Err(self.error(format!(
@@ -465,7 +469,7 @@ impl Object {
     ///
     /// # Errors
     /// As [`Object::read_ranges`].
-    pub(crate) fn read_range(&self, range: Range<u64>) -> Result<Bytes> {
+    pub(crate) fn read_range(self: &Arc<Self>, range: Range<u64>) -> Result<Bytes> {
         Ok(self.read_ranges(std::slice::from_ref(&range))?.remove(0))
     }
 
@@ -473,7 +477,7 @@ impl Object {
     ///
     /// # Errors
     /// As [`Object::read_ranges`].
-    pub(crate) fn read_all(&self) -> Result<Bytes> {
+    pub(crate) fn read_all(self: &Arc<Self>) -> Result<Bytes> {
         self.read_range(0..self.size)
     }
 
@@ -483,6 +487,21 @@ impl Object {
             message,
         }
     }
+}
+
+/// Reads the byte ranges of several remote objects at once: each object's ranges as [`Object::read_ranges`] reads
+/// them, up to 16 objects at a time, in the order given.
+///
+/// # Errors
+/// The first failing read.
+pub(crate) fn read_many(reads: Vec<(Arc<Object>, Vec<Range<u64>>)>) -> Result<Vec<Vec<Bytes>>> {
+    block_on(
+        true,
+        futures::stream::iter(reads)
+            .map(|(object, ranges)| object.fetch(ranges))
+            .buffered(16)
+            .try_collect(),
+    )
 }
 
 /// Forgets the remote object at `location` (it changed).

@@ -91,6 +91,62 @@ pub(crate) fn clear() {
     OPENED.clear();
 }
 
+thread_local! {
+    /// Stored bytes of tiles fetched ahead for the window this thread evaluates, by object key and offset.
+    static PREFETCHED: std::cell::RefCell<HashMap<(u64, u64), Bytes>> = Default::default();
+}
+
+/// A read to come: the file, its 1-based band and the rectangle `(col, row, width, height)`.
+pub(crate) type ReadAhead = (Arc<TiledTiff>, usize, (usize, usize, usize, usize));
+
+/// The most stored bytes fetched ahead for one window (the rest is fetched when read).
+const PREFETCH_BYTES: u64 = 64 << 20;
+
+/// Fetches the stored tiles the reads `(file, band, rect)` will need from remote files, all at once (requests to
+/// several objects in parallel), for the calling thread's next reads; tiles the run's block cache holds are skipped.
+///
+/// # Errors
+/// A failing remote read.
+pub(crate) fn prefetch(reads_ahead: &[ReadAhead], reads: Reads<'_>) -> Result<()> {
+    let mut jobs = Vec::new();
+    let mut keys = Vec::new();
+    let mut total = 0u64;
+    for (tiff, band, rect) in reads_ahead {
+        if !tiff.object.is_remote() || rect.2 == 0 || rect.3 == 0 {
+            continue;
+        }
+        let key = identity_key(tiff.object.identity());
+        let tile_bytes = tiff.tile_width * tiff.tile_height * tiff.sample.size();
+        let wanted = tiff.wanted(*band, *rect, key, reads);
+        total += wanted.iter().map(|&i| tiff.byte_counts[i]).sum::<u64>();
+        if total > PREFETCH_BYTES {
+            break;
+        }
+        let mut ranges = Vec::with_capacity(wanted.len());
+        for &i in &wanted {
+            check_stored(&tiff.object.location(), tiff.byte_counts[i], tile_bytes)?;
+            ranges.push(tiff.offsets[i]..tiff.offsets[i] + tiff.byte_counts[i]);
+        }
+        keys.push(wanted.iter().map(|&i| (key, tiff.offsets[i])).collect::<Vec<_>>());
+        jobs.push((tiff.object.clone(), ranges));
+    }
+    if jobs.is_empty() {
+        return Ok(());
+    }
+    let fetched = store::read_many(jobs)?;
+    PREFETCHED.with_borrow_mut(|m| {
+        for (keys, bytes) in keys.into_iter().zip(fetched) {
+            m.extend(keys.into_iter().zip(bytes));
+        }
+    });
+    Ok(())
+}
+
+/// Drops what was fetched ahead on the calling thread and not read.
+pub(crate) fn forget_prefetched() {
+    PREFETCHED.with_borrow_mut(HashMap::clear);
+}
+
 /// Sequential reads of an object for the TIFF header parser, in windows of 64 KiB (a COG's header and tile index
 /// usually fit in the first one).
 struct RangeReader {
@@ -261,16 +317,22 @@ impl TiledTiff {
         let tile_bytes = row_bytes * th;
         let key = identity_key(self.object.identity());
         let plane = (band - 1) * self.tiles_across() * self.tiles_down();
-        let touched: Vec<(usize, usize)> = (row / th..=(row + height - 1) / th)
-            .flat_map(|ty| (col / tw..=(col + width - 1) / tw).map(move |tx| (tx, ty)))
-            .collect();
-        // the stored bytes of every touched tile the cache does not hold, fetched at once
-        let wanted: Vec<usize> = touched
-            .iter()
-            .map(|&(tx, ty)| plane + ty * self.tiles_across() + tx)
-            .filter(|&i| self.is_stored(i) && !reads.cache.is_some_and(|c| c.contains(key, self.offsets[i])))
-            .collect();
-        let fetched: HashMap<usize, Bytes> = wanted.iter().copied().zip(self.fetch(&wanted, tile_bytes)?).collect();
+        let touched = self.touched((col, row, width, height));
+        // the stored bytes of every touched tile the cache does not hold: fetched ahead, or now, at once
+        let mut fetched: HashMap<usize, Bytes> = HashMap::new();
+        let mut wanted = self.wanted(band, (col, row, width, height), key, reads);
+        if self.object.is_remote() {
+            PREFETCHED.with_borrow_mut(|m| {
+                wanted.retain(|&i| match m.remove(&(key, self.offsets[i])) {
+                    Some(b) => {
+                        fetched.insert(i, b);
+                        false
+                    }
+                    None => true,
+                });
+            });
+        }
+        fetched.extend(wanted.iter().copied().zip(self.fetch(&wanted, tile_bytes)?));
         let stored = |index: usize| -> Result<Bytes> {
             match fetched.get(&index) {
                 Some(b) => Ok(b.clone()),
@@ -320,6 +382,25 @@ impl TiledTiff {
             }
             Ok(())
         })
+    }
+
+    /// The tiles (column, row) a rectangle touches.
+    fn touched(&self, (col, row, width, height): (usize, usize, usize, usize)) -> Vec<(usize, usize)> {
+        let (tw, th) = (self.tile_width, self.tile_height);
+        (row / th..=(row + height - 1) / th)
+            .flat_map(|ty| (col / tw..=(col + width - 1) / tw).map(move |tx| (tx, ty)))
+            .collect()
+    }
+
+    /// The indices of the stored tiles of `band` a rectangle touches that the run's block cache does not hold
+    /// (`key`: the object's cache key).
+    fn wanted(&self, band: usize, rect: (usize, usize, usize, usize), key: u64, reads: Reads<'_>) -> Vec<usize> {
+        let plane = (band - 1) * self.tiles_across() * self.tiles_down();
+        self.touched(rect)
+            .into_iter()
+            .map(|(tx, ty)| plane + ty * self.tiles_across() + tx)
+            .filter(|&i| self.is_stored(i) && !reads.cache.is_some_and(|c| c.contains(key, self.offsets[i])))
+            .collect()
     }
 
     /// True when tile `index` is stored (sparse files leave tiles out).

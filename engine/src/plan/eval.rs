@@ -4,7 +4,7 @@
 use ndarray::{ArrayD, Axis, IxDyn};
 
 use super::{Cube, Load, Merge, Node};
-use crate::io::{covers, read_asset};
+use crate::io::{covers, forget_prefetched, prefetch, read_asset};
 use crate::{Block, Error, Grid, Result, Window};
 
 /// Per-evaluation context: cancellation, and the run's counters and block cache.
@@ -147,6 +147,26 @@ impl Cube {
     }
 }
 
+/// Drops, when it goes, the tiles fetched ahead for a window and not read (a failing read leaves some).
+struct FetchedAhead;
+
+impl Drop for FetchedAhead {
+    fn drop(&mut self) {
+        forget_prefetched();
+    }
+}
+
+/// Fetches ahead, at once, the remote tiles every asset of `l` needs for `window`.
+fn fetch_ahead(l: &Load, grid: &Grid, window: &Window, ctx: &EvalCtx<'_>) -> Result<FetchedAhead> {
+    let assets = l
+        .groups
+        .iter()
+        .flatten()
+        .flat_map(|&item| l.bands.iter().filter_map(move |&band| l.asset(item, band)));
+    prefetch(assets, grid, window, ctx.reads)?;
+    Ok(FetchedAhead)
+}
+
 /// Reads a load date by date and feeds each band's accumulator: the time reduction of a load without ever
 /// holding more than one date.
 fn eval_load_reduced(
@@ -156,6 +176,7 @@ fn eval_load_reduced(
     f: &dyn crate::CellFn,
     ctx: &EvalCtx<'_>,
 ) -> Result<Block> {
+    let _ahead = fetch_ahead(l, grid, window, ctx)?;
     let cells = window.cells();
     let nb = l.bands.len();
     let mut out = Vec::with_capacity(nb * cells);
@@ -211,6 +232,7 @@ fn read_group(
 }
 
 fn eval_load(l: &Load, grid: &Grid, window: &Window, ctx: &EvalCtx<'_>) -> Result<Block> {
+    let _ahead = fetch_ahead(l, grid, window, ctx)?;
     let cells = window.cells();
     let (nt, nb) = (l.groups.len(), l.bands.len());
     let mut data = vec![f32::NAN; nt * nb * cells];
