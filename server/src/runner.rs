@@ -163,7 +163,7 @@ pub fn result_file_count(eval: &Evaluation) -> Result<usize, RunError> {
     Ok(n)
 }
 
-/// Refuses results that are directories (Zarr stores), which the API's result files and downloads cannot hold.
+/// Refuses results that are directories (Zarr stores) where one file is answered (synchronous processing).
 ///
 /// # Errors
 /// [`RunError`] `FormatUnsupported`.
@@ -174,7 +174,8 @@ pub fn refuse_directories(eval: &Evaluation) -> Result<(), RunError> {
     {
         return Err(RunError {
             code: "FormatUnsupported".into(),
-            message: "Zarr output (a directory of files) is written by `openeo-local run` only; use netCDF or GTiff"
+            message: "Zarr output is a directory of files, which a synchronous answer cannot hold: run it as a batch \
+                      job (its results list the store as one asset) or with `openeo-local run`"
                 .into(),
             client: true,
         });

@@ -1,11 +1,13 @@
 """Zarr collections: stores written by xarray (`Dataset.to_zarr`, Zarr V2 with Blosc and V3 with zstd) from the
 synthetic COGs, read through a `zarr` collection by `openeo-local run`, gives the numbers numpy computes from the
-COGs themselves; and Zarr output opens in xarray with its dimensions, times, CRS and values."""
+COGs themselves; and Zarr output, written by `openeo-local run` or as a batch job's result (read by xarray straight
+from the signed asset URL), opens in xarray with its dimensions, times, CRS and values."""
 
 import json
 import subprocess
 
 import numpy as np
+import openeo
 import pandas as pd
 import pytest
 from pyproj import CRS
@@ -84,7 +86,11 @@ def test_zarr_output_opens_in_xarray_with_dims_time_and_crs(tmp_path):
     out = tmp_path / "out.zarr"
     subprocess.run([str(BIN), "run", str(tmp_path / "graph.json"), "-o", str(out)], cwd=REPO, check=True,
                    capture_output=True)
-    ds = xarray.open_zarr(out, decode_coords="all")
+    check_zarr_output(xarray.open_zarr(out, decode_coords="all"))
+
+
+def check_zarr_output(ds):
+    """The Zarr output of B04 and B08 of SYNTH_S2_UTM in SYNTH_BOX, 2022-06-01 to 06-10: dims, times, CRS, values."""
     assert ds["B04"].dims == ("t", "y", "x")
     assert [str(t)[:10] for t in ds["t"].values] == ["2022-06-02", "2022-06-07"]
     assert CRS.from_wkt(ds["spatial_ref"].attrs["crs_wkt"]).to_epsg() == 32632
@@ -95,3 +101,22 @@ def test_zarr_output_opens_in_xarray_with_dims_time_and_crs(tmp_path):
             rows = [int((y - gt[3]) // gt[5]) for y in ds["y"].values]
             want = values[np.ix_(rows, cols)]
             np.testing.assert_array_equal(ds[band].values[k], want.astype("float32"))
+
+
+def test_a_batch_job_in_zarr_is_one_stac_asset_xarray_opens_over_http(conn):
+    import xarray
+
+    cube = conn.load_collection("SYNTH_S2_UTM", spatial_extent=SYNTH_BOX,
+                                temporal_extent=["2022-06-01", "2022-06-10"], bands=["B04", "B08"])
+    job = cube.create_job(out_format="Zarr")
+    job.start_and_wait()
+    assets = job.get_results().get_metadata()["assets"]
+    assert list(assets) == ["openEO.zarr"], assets
+    asset = assets["openEO.zarr"]
+    assert asset["type"] == "application/vnd+zarr" and asset["roles"] == ["data"]
+    # the signed href answers without authentication; the root document lists every array
+    check_zarr_output(xarray.open_zarr(asset["href"], consolidated=True, decode_coords="all"))
+    # synchronous processing cannot answer with a directory
+    with pytest.raises(openeo.rest.OpenEoApiError) as e:
+        cube.download(format="Zarr")
+    assert e.value.code == "FormatUnsupported"

@@ -529,8 +529,8 @@ def argument_graphs():
     graph("args/apply-process-string", pipeline(load(), ("apply", {"process": "absolute"}), reduce_t()))
     for fname, v in {"unknown": "EXE", "number": 5, "empty": "", "null": None, "path": "../../x.tif"}.items():
         graph(f"args/save_result-format-{fname}", pipeline(load(), reduce_t(), fmt=v), job=fname == "unknown")
-    # a Zarr store is a directory: written by `openeo-local run`, refused by the API
-    graph("args/save_result-format-zarr-over-http", pipeline(load(), reduce_t(), fmt="Zarr"), job=True)
+    # a Zarr store is a directory: a batch job's result, refused by synchronous processing
+    graph("args/save_result-format-zarr-sync", pipeline(load(), reduce_t(), fmt="Zarr"), result_only=True)
     for oname, v in {"string": "x", "compress-bogus": {"compress": "bogus"}, "cog-string": {"cog": "yes"},
                      "array": [1]}.items():
         g = pipeline(load(), reduce_t())

@@ -183,6 +183,7 @@ impl TileSink for ZarrSink {
     }
 
     fn finish(self: Box<Self>) -> Result<Vec<PathBuf>> {
+        consolidate(&self.temp)?;
         let _ = std::fs::remove_dir_all(&self.target);
         std::fs::rename(&self.temp, &self.target).map_err(|source| Error::Io {
             path: self.target.clone(),
@@ -190,4 +191,31 @@ impl TileSink for ZarrSink {
         })?;
         Ok(vec![self.target])
     }
+}
+
+/// Adds the metadata of every array of the store at `dir` to its root `zarr.json` (`consolidated_metadata`, as
+/// zarr-python writes it), so readers over HTTP, which cannot list a store, open it from the root document alone.
+fn consolidate(dir: &Path) -> Result<()> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| Error::Io { path, source }
+    };
+    let bad = |path: &Path, e: serde_json::Error| Error::internal(format!("{}: {e}", path.display()));
+    let mut members = serde_json::Map::new();
+    for entry in std::fs::read_dir(dir).map_err(io(dir))? {
+        let entry = entry.map_err(io(dir))?;
+        let meta = entry.path().join("zarr.json");
+        if meta.is_file() {
+            let text = std::fs::read_to_string(&meta).map_err(io(&meta))?;
+            let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(&meta, e))?;
+            members.insert(entry.file_name().to_string_lossy().to_string(), value);
+        }
+    }
+    let root = dir.join("zarr.json");
+    let text = std::fs::read_to_string(&root).map_err(io(&root))?;
+    let mut doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(&root, e))?;
+    doc["consolidated_metadata"] = serde_json::json!({"kind": "inline", "must_understand": false, "metadata": members});
+    let tmp = dir.join(".zarr.json.part");
+    std::fs::write(&tmp, doc.to_string()).map_err(io(&tmp))?;
+    std::fs::rename(&tmp, &root).map_err(io(&root))
 }

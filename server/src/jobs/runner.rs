@@ -335,7 +335,6 @@ fn execute(
         client: false,
     })?;
     let eval = crate::plan_graph(&graph, state.ctx_with(user, catalog))?;
-    crate::refuse_directories(&eval)?;
     let extent = crate::result_extent(&eval);
     let out = crate::write_results(eval, &tmp.join("openEO.tif"), &opts)?;
     let assets: Vec<Value> = out
@@ -359,12 +358,15 @@ fn execute(
 pub(crate) const PARTIAL_RESULTS: &str = ".results.part";
 
 /// Flushes a directory entry list, and with `files` every file directly in it, to disk.
+/// With `files`, directories in it (Zarr stores) are flushed the same way, with everything in them.
 fn sync_dir(dir: &Path, files: bool) -> std::io::Result<()> {
     if files {
         for entry in std::fs::read_dir(dir)? {
             let path = entry?.path();
             if path.is_file() {
                 std::fs::File::open(&path)?.sync_all()?;
+            } else if path.is_dir() {
+                sync_dir(&path, true)?;
             }
         }
     }

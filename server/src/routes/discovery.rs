@@ -126,11 +126,13 @@ fn all_file_formats() -> Value {
         "input": {
             "GTiff": {"title": "GeoTIFF / COG", "gis_data_types": raster, "parameters": {}},
             "netCDF": {"title": "netCDF (CF)", "gis_data_types": raster, "parameters": {}},
+            "Zarr": {"title": "Zarr V2 (as xarray writes it) and V3", "gis_data_types": raster, "parameters": {}},
         },
         "output": {
             "GTiff": {"title": "GeoTIFF (Float32, one file per date when a temporal dimension remains)", "gis_data_types": raster,
                 "parameters": {"cog": {"type": "boolean", "default": false, "description": "Write Cloud Optimized GeoTIFF with overviews."}}},
             "netCDF": {"title": "netCDF-4 (CF-1.9; raster cubes: y/x and up to two more dimensions, one variable per band; vector cubes: a geometry dimension with WKT)", "gis_data_types": ["raster", "vector"], "parameters": {}},
+            "Zarr": {"title": "Zarr V3 store (batch jobs only: one asset, a directory; consolidated metadata, one array per band, CF time and CRS as xarray reads them)", "gis_data_types": raster, "parameters": {}},
             "JSON": {"title": "JSON (small raster results in the openEO data cube test encoding, vector cubes)", "gis_data_types": ["raster", "vector", "other"], "parameters": {}},
             "GeoJSON": {"title": "GeoJSON (vector cubes: one feature per geometry, one property per label)", "gis_data_types": ["vector"], "parameters": {}},
             "CSV": {"title": "CSV (vector cubes: one row per geometry and label)", "gis_data_types": ["vector"], "parameters": {}},

@@ -1,5 +1,6 @@
 //! Batch jobs: `/jobs`, `/jobs/{id}`, `/jobs/{id}/results` (start, STAC results, cancel), `/jobs/{id}/logs`, and
-//! the signed result links `/jobs/{id}/results/{signature}[/{file}]` that answer without authentication.
+//! the signed result links `/jobs/{id}/results/{signature}[/{file}]` that answer without authentication (`{file}`
+//! may be a file inside a Zarr store result, `openEO.zarr/B04/c/0/0/0`).
 
 use std::collections::HashMap;
 
@@ -26,7 +27,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/jobs/{id}/logs", get(logs))
         .route("/jobs/{id}/estimate", get(estimate))
         .route("/jobs/{id}/results/{signed}", get(signed_results))
-        .route("/jobs/{id}/results/{signed}/{file}", get(signed_asset))
+        .route("/jobs/{id}/results/{signed}/{*file}", get(signed_asset))
         .route("/jobs/{id}/results/{signed}/items/{name}", get(signed_item))
 }
 
@@ -290,8 +291,21 @@ async fn signed_asset(
             format!("job '{id}' has no results yet"),
         ));
     }
-    if file.contains('/') || file.contains("..") || file.starts_with('.') {
-        return Err(ApiError::new("FileNotFound", "no such result file"));
+    // a result file, or a file inside a result that is a directory (a Zarr store)
+    let mut segments = file.split('/');
+    let asset = segments.next().unwrap_or_default();
+    let inner: Vec<&str> = segments.collect();
+    let listed = j
+        .results
+        .as_ref()
+        .and_then(Value::as_array)
+        .and_then(|a| a.iter().find(|x| x.get("name").and_then(Value::as_str) == Some(asset)));
+    let valid = |seg: &str| !seg.is_empty() && !seg.starts_with('.') && !seg.contains('\\');
+    if listed.is_none() || !valid(asset) || !inner.iter().all(|seg| valid(seg)) {
+        return Err(ApiError::new(
+            "FileNotFound",
+            format!("job '{id}' has no result file '{file}'"),
+        ));
     }
     let path = results_dir(&s.jobs_dir, &id).join(&file);
     if !path.is_file() {
@@ -300,17 +314,16 @@ async fn signed_asset(
             format!("job '{id}' has no result file '{file}'"),
         ));
     }
-    let media = j
-        .results
-        .as_ref()
-        .and_then(Value::as_array)
-        .and_then(|a| {
-            a.iter()
-                .find(|x| x.get("name").and_then(Value::as_str) == Some(file.as_str()))
-        })
-        .and_then(|x| x.get("type").and_then(Value::as_str))
-        .unwrap_or("application/octet-stream")
-        .to_string();
+    let media = if inner.is_empty() {
+        listed
+            .and_then(|x| x.get("type").and_then(Value::as_str))
+            .unwrap_or("application/octet-stream")
+    } else if inner.last().is_some_and(|f| f.ends_with(".json")) {
+        "application/json"
+    } else {
+        "application/octet-stream"
+    }
+    .to_string();
     let serve = tower_http::services::ServeFile::new_with_mime(&path, &media.parse().map_err(ApiError::internal)?);
     let resp = serve.oneshot(req).await.map_err(ApiError::internal)?;
     Ok(resp.map(Body::new))

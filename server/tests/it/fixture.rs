@@ -125,7 +125,7 @@ fn fixture_config_narrows_what_is_advertised() {
     let (_, formats, _) = http("GET", &format!("{}/file_formats", s.url), None, None, None);
     let out: Vec<&String> = formats["output"].as_object().unwrap().keys().collect();
     assert_eq!(out, ["JSON"]);
-    assert_eq!(formats["input"].as_object().unwrap().len(), 2);
+    assert_eq!(formats["input"].as_object().unwrap().len(), 3);
 
     let (_, oidc, _) = http("GET", &format!("{}/credentials/oidc", s.url), None, None, None);
     assert_eq!(oidc["providers"][0]["id"], "egi");
