@@ -98,6 +98,11 @@ def cloud(tmp_path_factory):
            "properties": {"datetime": "2022-06-01T00:00:00Z"},
            "assets": {"B04": {"href": f"{http.url}/big/BIG_20220601_B04.tif", "roles": ["data"]}}}
     (www / "big.json").write_text(json.dumps(big))
+    # a STAC ItemCollection in the bucket whose assets are s3:// objects (read only where the allow list names them)
+    s3_items = {"type": "FeatureCollection", "links": [], "features": [
+        {**stac_item("", d), "assets": {b: {"href": f"s3://{BUCKET}/cogs/SYNTH_{d}_{b}.tif", "roles": ["data"]}
+                                        for b in ["B04", "B08"]}} for d in SYNTH_DATES]}
+    s3.put_object(Bucket=BUCKET, Key="stac/items.json", Body=json.dumps(s3_items).encode())
     config = tmp / "collections.toml"
     config.write_text(f"""
 [storage]
@@ -129,6 +134,11 @@ source = {{ kind = "zarr", path = "s3://{BUCKET}/zarr/synth.zarr" }}
 bands = {BANDS}
 
 [[collections]]
+id = "BUCKET_STAC"
+source = {{ kind = "stac", url = "s3://{BUCKET}/stac/items.json" }}
+bands = {BANDS}
+
+[[collections]]
 id = "HTTP_BIG"
 source = {{ kind = "stac", url = "{http.url}/big.json" }}
 bands = [{{ name = "B04" }}]
@@ -148,7 +158,8 @@ def run(cloud, graph, name, check=True):
     tmp = cloud["tmp"]
     (tmp / f"{name}.json").write_text(json.dumps(graph))
     out = tmp / f"{name}.out.json"
-    p = subprocess.run([str(BIN), "run", f"{name}.json", "--config", str(cloud["config"]), "-o", str(out)],
+    p = subprocess.run([str(BIN), "run", f"{name}.json", "--config", str(cloud["config"]), "-o", str(out),
+                        "--allow", f"s3://{BUCKET}"],
                        cwd=tmp, capture_output=True, text=True, timeout=120)
     if not check:
         return p
@@ -156,7 +167,7 @@ def run(cloud, graph, name, check=True):
     return json.loads(out.read_text())
 
 
-@pytest.mark.parametrize("collection", ["BUCKET_COG", "BUCKET_NC", "BUCKET_ZARR", "HTTP_STAC"])
+@pytest.mark.parametrize("collection", ["BUCKET_COG", "BUCKET_NC", "BUCKET_ZARR", "HTTP_STAC", "BUCKET_STAC"])
 def test_remote_collections_give_the_numbers_of_the_local_files(cloud, collection):
     local = run(cloud, seed_graph("LOCAL"), "local")
     remote = run(cloud, seed_graph(collection), collection)
@@ -217,8 +228,8 @@ def test_bad_remote_input_fails_clearly_and_quickly(cloud):
         p = run(cloud, seed_graph("BUCKET_COG"), "deleted", check=False)
     finally:
         s3.copy_object(Bucket=BUCKET, Key=f"cogs/{name}", CopySource={"Bucket": BUCKET, "Key": "cogs/spare.tif"})
-    # the listing no longer has the file: the collection simply lacks that date's B04, so the run succeeds
-    assert p.returncode == 0, p.stderr
+    # the bucket's STAC collection still lists it: loading the collections fails, naming the object and the reason
+    assert p.returncode != 0 and f"s3://{BUCKET}/cogs/{name}" in p.stderr and "does not exist" in p.stderr, p.stderr
 
 
 def test_a_failing_remote_read_fails_the_batch_job_with_a_log_entry(cloud, tmp_path):
@@ -229,7 +240,8 @@ def test_a_failing_remote_read_fails_the_batch_job_with_a_log_entry(cloud, tmp_p
     log_path = tmp_path / "server.log"
     server_toml = tmp_path / "server.toml"
     alice = (REPO / "testdata" / "server.toml").read_text().split("[[users]]")[1]
-    server_toml.write_text(f'collections_file = "{cloud["config"]}"\n[[users]]{alice}')
+    server_toml.write_text(f'collections_file = "{cloud["config"]}"\n[outbound]\nallow = ["s3://{BUCKET}"]\n'
+                           f'\n[[users]]{alice}')
     with open(log_path, "wb") as log:
         proc = subprocess.Popen([str(BIN), "serve", "--config", str(server_toml), "--listen", f"127.0.0.1:{port}",
                                  "--data-dir", str(tmp_path / "data")], cwd=REPO, stdout=log,
@@ -257,3 +269,20 @@ def test_a_failing_remote_read_fails_the_batch_job_with_a_log_entry(cloud, tmp_p
         assert ok.status() == "finished"
     finally:
         terminate(proc)
+
+
+def test_load_stac_reads_objects_only_in_allowed_buckets(cloud):
+    graph = seed_graph("LOCAL")
+    graph["process_graph"]["load"] = {"process_id": "load_stac", "arguments": {
+        "url": f"s3://{BUCKET}/stac/items.json", "spatial_extent": BOX, "bands": ["B04", "B08"]}}
+    stac = run(cloud, graph, "load_stac_s3")
+    local = run(cloud, seed_graph("LOCAL"), "local")
+    np.testing.assert_array_equal(np.array(stac["data"], dtype=float), np.array(local["data"], dtype=float))
+    # without the allow entry the same graph is refused, naming the location
+    (cloud["tmp"] / "only_local.toml").write_text("\n".join(
+        block for block in cloud["config"].read_text().split("\n\n") if "BUCKET_STAC" not in block))
+    (cloud["tmp"] / "g.json").write_text(json.dumps(graph))
+    p = subprocess.run([str(BIN), "run", "g.json", "--config", "only_local.toml", "-o", "x.json"],
+                       cwd=cloud["tmp"], capture_output=True, text=True, timeout=60)
+    assert p.returncode != 0 and "outbound allow list" in p.stderr and f"s3://{BUCKET}/stac/items.json" in p.stderr, \
+        p.stderr

@@ -71,7 +71,13 @@ pub(crate) fn open_read_only(location: &str) -> Result<Dataset> {
     } else {
         Dataset::open(path)
     };
-    opened.map_err(Error::gdal(format!("opening {path}")))
+    opened.or_else(|e| {
+        // GDAL says little about remote failures: the object store names the reason (missing, denied, down)
+        match crate::io::store::is_remote(location).then(|| crate::io::store::object(location)) {
+            Some(Err(clear)) => Err(clear),
+            _ => Err(Error::gdal(format!("opening {path}"))(e)),
+        }
+    })
 }
 
 /// GDAL's name for a location: `/vsis3/bucket/key` for `s3://bucket/key`, for an http(s) URL a `/vsicurl?…` name

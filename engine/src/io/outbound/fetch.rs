@@ -171,6 +171,16 @@ pub(super) fn probe(policy: &OutboundPolicy, url: &HttpUrl) -> Result<HttpUrl> {
     follow(policy, url, true).map(|(last, _)| last)
 }
 
+/// Reads a document in a bucket (already checked) with the size cap.
+pub(super) fn read_object(policy: &OutboundPolicy, location: &str) -> Result<String> {
+    let object = crate::io::store::object(location)?;
+    if object.size() > policy.max_bytes {
+        return Err(too_large(location, policy.max_bytes));
+    }
+    let bytes = object.read_all()?;
+    String::from_utf8(bytes.to_vec()).map_err(|_| fetch_error(location, "the document is not UTF-8 text"))
+}
+
 /// Reads a local document (already checked) with the size cap.
 pub(super) fn read_local(policy: &OutboundPolicy, path: &Path, location: &str) -> Result<String> {
     let fail = |e: std::io::Error| fetch_error(location, e.to_string());

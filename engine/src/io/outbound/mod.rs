@@ -6,7 +6,9 @@
 //!
 //! Rules, in order:
 //! - **Syntax.** Only `http://` and `https://` URLs, plain paths and `file://` URLs (local host) are accepted, in the
-//!   strict form of [`url`]; user info, odd characters and other schemes are refused. The canonical form of a URL is
+//!   strict form of [`url`]; user info, odd characters and other schemes are refused. `s3://bucket/key` locations
+//!   are read with the server's storage credentials, so only those under an allow entry `s3://bucket[/prefix]` are
+//!   accepted. The canonical form of a URL is
 //!   what gets requested, so the checked host is the contacted host.
 //! - **Allow list.** An entry is a URL prefix (`https://data.example/stac`, whole path segments), a host
 //!   (`minio.internal`, `minio.internal:9000`) or an address range (`10.1.0.0/16`, `fd00::1`). A URL matching a
@@ -68,6 +70,8 @@ enum Rule {
     Host { host: String, port: Option<u16> },
     /// An address or address range that may be connected to.
     Net(IpNet),
+    /// `s3://bucket[/prefix]`: objects at or below it may be read.
+    Bucket(String),
 }
 
 /// A local directory files may be read from, as configured (absolute) and with links resolved.
@@ -84,12 +88,15 @@ pub enum Location {
     File(PathBuf),
     /// An http(s) URL in canonical form (its host's addresses are checked when it is connected to).
     Http(String),
+    /// An object in a bucket (`s3://bucket/key`) an allow entry covers.
+    Bucket(String),
 }
 
 /// A checked location, as the fetching code uses it.
 enum Checked {
     Http(HttpUrl),
     File(PathBuf),
+    Bucket(String),
 }
 
 /// What the engine may fetch for a user: which URLs, which local files, how much and how long. See the module
@@ -136,14 +143,20 @@ impl OutboundPolicy {
     }
 
     /// Adds an allow-list entry: a URL prefix (`http(s)://host[:port][/path]`), a host (`name`, `name:port`,
-    /// `[v6]:port`) or an address or range (`10.0.0.5`, `10.0.0.0/8`, `fd00::/8`).
+    /// `[v6]:port`), an address or range (`10.0.0.5`, `10.0.0.0/8`, `fd00::/8`) or a bucket or bucket prefix
+    /// (`s3://bucket`, `s3://bucket/prefix`).
     ///
     /// # Errors
     /// [`Error::Invalid`] for an entry that is none of these.
     pub fn try_allow(mut self, entry: &str) -> Result<OutboundPolicy> {
         let bad = |reason: String| Error::invalid(format!("outbound allow entry '{entry}': {reason}"));
         let entry = entry.trim();
-        let rule = if entry.contains("://") {
+        let rule = if let Some(rest) = entry.strip_prefix("s3://") {
+            if rest.is_empty() || rest.starts_with('/') || rest.contains(['?', '#', ' ']) {
+                return Err(bad("an s3:// entry names a bucket and optionally a key prefix".into()));
+            }
+            Rule::Bucket(rest.trim_end_matches('/').to_string())
+        } else if entry.contains("://") {
             Rule::Prefix(HttpUrl::parse(entry).map_err(bad)?)
         } else if entry.contains('/') || entry.parse::<IpAddr>().is_ok() {
             Rule::Net(entry.parse().map_err(bad)?)
@@ -225,6 +238,7 @@ impl OutboundPolicy {
         Ok(match self.check_location(location)? {
             Checked::Http(url) => Location::Http(url.to_string()),
             Checked::File(path) => Location::File(path),
+            Checked::Bucket(location) => Location::Bucket(location),
         })
     }
 
@@ -237,6 +251,7 @@ impl OutboundPolicy {
         match self.check_location(location)? {
             Checked::Http(url) => fetch::get_text(self, &url),
             Checked::File(path) => fetch::read_local(self, &path, location),
+            Checked::Bucket(location) => fetch::read_object(self, &location),
         }
     }
 
@@ -248,6 +263,7 @@ impl OutboundPolicy {
     pub fn raster_source(&self, href: &str) -> Result<String> {
         match self.check_location(href)? {
             Checked::Http(url) => Ok(fetch::probe(self, &url)?.to_string()),
+            Checked::Bucket(location) => Ok(location),
             Checked::File(path) => path.to_str().map(String::from).ok_or_else(|| Error::Refused {
                 location: href.to_string(),
                 reason: "the path is not valid UTF-8".into(),
@@ -258,6 +274,26 @@ impl OutboundPolicy {
     fn check_location(&self, location: &str) -> Result<Checked> {
         if is_http(location) {
             return Ok(Checked::Http(self.check_url(location)?));
+        }
+        if let Some(rest) = location.strip_prefix("s3://") {
+            let covered = self.rules.iter().any(|r| match r {
+                Rule::Bucket(prefix) => {
+                    rest == prefix
+                        || rest
+                            .strip_prefix(prefix.as_str())
+                            .is_some_and(|tail| tail.starts_with('/'))
+                }
+                _ => false,
+            });
+            if !covered || rest.contains(['?', '#']) || rest.split('/').any(|seg| seg == "..") {
+                return Err(Error::Refused {
+                    location: location.to_string(),
+                    reason: "objects in buckets are read with the server's credentials: only buckets listed in the \
+                             outbound allow list (s3://bucket[/prefix]) may be read"
+                        .into(),
+                });
+            }
+            return Ok(Checked::Bucket(location.to_string()));
         }
         Ok(Checked::File(self.check_path(location)?))
     }
@@ -289,7 +325,7 @@ impl OutboundPolicy {
                 p.scheme == url.scheme && p.host == url.host && p.port == url.port && p.path_covers(&url.path)
             }
             Rule::Host { host, port } => *host == url.host && port.is_none_or(|p| p == url.port),
-            Rule::Net(_) => false,
+            Rule::Net(_) | Rule::Bucket(_) => false,
         })
     }
 
@@ -372,6 +408,7 @@ impl std::fmt::Display for OutboundPolicy {
                 Rule::Host { host, port: Some(p) } => format!("{host}:{p}"),
                 Rule::Host { host, port: None } => host.clone(),
                 Rule::Net(n) => n.to_string(),
+                Rule::Bucket(b) => format!("s3://{b}"),
             })
             .collect();
         let roots: Vec<String> = self.roots.iter().map(|r| r.real.display().to_string()).collect();
@@ -438,6 +475,26 @@ mod tests {
                 "{bad}"
             );
         }
+        Ok(())
+    }
+
+    #[test]
+    fn buckets_are_read_only_where_listed() -> Result<()> {
+        let p = OutboundPolicy::new().try_allow("s3://data/stac/")?;
+        let item = "s3://data/stac/item.json";
+        assert_eq!(p.check(item)?, Location::Bucket(item.into()));
+        assert_eq!(p.raster_source("s3://data/stac/a.tif")?, "s3://data/stac/a.tif");
+        for refused in [
+            "s3://data/stacked/x",
+            "s3://other/stac/x",
+            "s3://data/stac/../secret",
+            "s3://data/x?y",
+        ] {
+            assert!(matches!(p.check(refused), Err(Error::Refused { .. })), "{refused}");
+        }
+        assert!(OutboundPolicy::new().check(item).is_err());
+        assert!(OutboundPolicy::new().try_allow("s3://").is_err());
+        assert!(OutboundPolicy::new().try_allow("s3:///x").is_err());
         Ok(())
     }
 
