@@ -71,11 +71,11 @@ pub(crate) fn open_read_only(location: &str) -> Result<Dataset> {
     } else {
         Dataset::open(path)
     };
-    opened.or_else(|e| {
+    opened.map_err(|e| {
         // GDAL says little about remote failures: the object store names the reason (missing, denied, down)
         match crate::io::store::is_remote(location).then(|| crate::io::store::object(location)) {
-            Some(Err(clear)) => Err(clear),
-            _ => Err(Error::gdal(format!("opening {path}"))(e)),
+            Some(Err(clear)) => clear,
+            _ => Error::gdal(format!("opening {path}"))(e),
         }
     })
 }
