@@ -9,7 +9,6 @@ collections file (all three collections), which costs LOCAL a little too.
 Run through scripts/bench-bucket.sh (it makes the venv and the release binary)."""
 
 import argparse
-import logging
 import json
 import os
 import re
@@ -24,8 +23,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
-from pytest_support import free_port  # noqa: E402
 from range_server import RangeServer  # noqa: E402
+from s3_server import start_s3  # noqa: E402
 
 PATTERN = r"_(?P<date>\d{8})_(?P<band>B\d\d)\.tif$"
 BANDS = '[{ name = "B04", nodata = 0 }, { name = "B08", nodata = 0 }]'
@@ -36,22 +35,12 @@ def main():
     ap.add_argument("--data", type=Path, default=Path.home() / ".cache/openeo-local-bench/seed/4096px-6dates")
     ap.add_argument("--repeat", type=int, default=3)
     a = ap.parse_args()
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     binary = Path(os.environ["OPENEO_LOCAL_BIN"])
     if not list(a.data.glob("BENCH_*_B04.tif")):
         subprocess.run([str(binary), "bench", "--size", "4096", "--dates", "6", "--repeat", "1",
                         "--dir", str(a.data.parent)], check=True)
     cogs = sorted(a.data.glob("BENCH_*_B0[48].tif"))
-    import boto3
-    from moto.server import ThreadedMotoServer
-
-    port = free_port()
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    moto.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    s3 = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="bench", aws_secret_access_key="bench",
-                      region_name="us-east-1")
-    s3.create_bucket(Bucket="bench")
+    moto, endpoint, s3 = start_s3("bench")
     for f in cogs:
         s3.upload_file(str(f), "bench", f"cogs/{f.name}")
     http = RangeServer(a.data)
@@ -66,8 +55,8 @@ def main():
     (work / "collections.toml").write_text(f"""
 [storage]
 s3_endpoint = "{endpoint}"
-s3_access_key_id = "bench"
-s3_secret_access_key = "bench"
+s3_access_key_id = "testing"
+s3_secret_access_key = "testing"
 
 [[collections]]
 id = "LOCAL"

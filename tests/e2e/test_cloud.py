@@ -18,9 +18,9 @@ from test_cube_processes import SYNTH, SYNTH_DATES
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pytest_support import free_port, terminate, wait_ready  # noqa: E402
 from range_server import RangeServer  # noqa: E402
+from s3_server import start_s3  # noqa: E402
 
 BUCKET = "openeo-local-test"
-KEYS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
 PATTERN = r"_(?P<date>\d{8})_(?P<band>B\d\d)\.tif$"
 BANDS = '[{ name = "B04", nodata = 0 }, { name = "B08", nodata = 0 }]'
 # a window of 200 × 150 pixels inside the 512 × 512 synthetic grid (tiles of 256 × 256)
@@ -51,20 +51,13 @@ def stac_item(base, date):
 def cloud(tmp_path_factory):
     """A moto S3 server with the synthetic COGs, their netCDF and a Zarr store in a bucket; a range HTTP server with
     the COGs and a STAC ItemCollection; and a collections file naming all of them and the local files."""
-    import boto3
     import pandas as pd
     import xarray
-    from moto.server import ThreadedMotoServer
     from pyproj import CRS
     from test_cube_processes import raster
 
     tmp = tmp_path_factory.mktemp("cloud")
-    port = free_port()
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    moto.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    s3 = boto3.client("s3", endpoint_url=endpoint, **KEYS)
-    s3.create_bucket(Bucket=BUCKET)
+    moto, endpoint, s3 = start_s3(BUCKET)
     for f in sorted(SYNTH.glob("SYNTH_*.tif")):
         s3.upload_file(str(f), BUCKET, f"cogs/{f.name}")
     s3.upload_file(str(SYNTH / "SYNTH.nc"), BUCKET, "nc/SYNTH.nc")

@@ -2,14 +2,12 @@
 127.0.0.1): each member serves the bucket's synthetic COGs under its own collection id, and a cross-backend job over
 all three gives the numbers of a single instance reading the bucket."""
 
-import logging
-from pathlib import Path
-
 import openeo
 import pytest
 
 from test_aggregator import (BIN, TESTDATA, Member, aggregator_process, download_rasters, local_run, wait_job)
-from pytest_support import assert_same_raster, free_port
+from pytest_support import assert_same_raster
+from s3_server import start_s3
 
 BUCKET = "federation"
 MEMBERS = {"b1": "BUCKET_B1", "b2": "BUCKET_B2", "b3": "BUCKET_B3"}
@@ -33,17 +31,7 @@ def bucket_toml(endpoint, ids):
 
 @pytest.fixture(scope="module")
 def bucket():
-    import boto3
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    port = free_port()
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    moto.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    s3 = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="testing", aws_secret_access_key="testing",
-                      region_name="us-east-1")
-    s3.create_bucket(Bucket=BUCKET)
+    moto, endpoint, s3 = start_s3(BUCKET)
     for f in sorted((TESTDATA / "synthetic" / "utm").glob("SYNTH_*.tif")):
         s3.upload_file(str(f), BUCKET, f"synth/{f.name}")
     yield endpoint

@@ -76,21 +76,15 @@ pub(crate) fn prefetch<'a>(
         if asset.synthetic.is_some() || !super::store::is_remote(&asset.path) {
             continue;
         }
-        let Some((ox, oy)) = target.lattice_offset(&asset.grid) else {
+        let Some(rect) = target
+            .lattice_offset(&asset.grid)
+            .and_then(|offset| asset_rect(asset, offset, window))
+        else {
             continue;
         };
-        let (aw, ah) = (asset.grid.width as i64, asset.grid.height as i64);
-        let c0 = (window.x0 as i64 - ox).max(0);
-        let c1 = (window.x0 as i64 + window.width as i64 - ox).min(aw);
-        let r0 = (window.y0 as i64 - oy).max(0);
-        let r1 = (window.y0 as i64 + window.height as i64 - oy).min(ah);
-        if c1 <= c0 || r1 <= r0 {
-            continue;
-        }
         if let Some(t) = tiled_tiff::open(&asset.path)
             .filter(|t| t.size() == (asset.grid.width, asset.grid.height) && asset.band <= t.bands())
         {
-            let rect = (c0 as usize, r0 as usize, (c1 - c0) as usize, (r1 - r0) as usize);
             ahead.push((t, asset.band, rect));
         }
     }
@@ -128,6 +122,17 @@ fn read_rect_into(asset: &Asset, rect: (usize, usize, usize, usize), buf: &mut [
     gdal::read_band_rect(asset, rect, buf)
 }
 
+/// The rectangle `(col, row, width, height)` of `asset` (on the target's lattice at pixel `offset`) that `win`
+/// covers; `None` when they do not overlap.
+fn asset_rect(asset: &Asset, (ox, oy): (i64, i64), win: &Window) -> Option<(usize, usize, usize, usize)> {
+    let (aw, ah) = (asset.grid.width as i64, asset.grid.height as i64);
+    let c0 = (win.x0 as i64 - ox).max(0);
+    let c1 = (win.x0 as i64 + win.width as i64 - ox).min(aw);
+    let r0 = (win.y0 as i64 - oy).max(0);
+    let r1 = (win.y0 as i64 + win.height as i64 - oy).min(ah);
+    (c1 > c0 && r1 > r0).then(|| (c0 as usize, r0 as usize, (c1 - c0) as usize, (r1 - r0) as usize))
+}
+
 fn put(dst: &mut f32, v: f32, fill_only_missing: bool) {
     if !fill_only_missing || dst.is_nan() {
         *dst = v;
@@ -142,23 +147,16 @@ fn read_aligned(
     fill: bool,
     reads: Reads<'_>,
 ) -> Result<()> {
-    let (aw, ah) = (asset.grid.width as i64, asset.grid.height as i64);
-    // window columns in asset pixel coordinates
-    let c0 = (win.x0 as i64 - ox).max(0);
-    let c1 = (win.x0 as i64 + win.width as i64 - ox).min(aw);
-    let r0 = (win.y0 as i64 - oy).max(0);
-    let r1 = (win.y0 as i64 + win.height as i64 - oy).min(ah);
-    if c1 <= c0 || r1 <= r0 {
+    let Some(rect @ (c0, r0, w, h)) = asset_rect(asset, (ox, oy), win) else {
         return Ok(());
-    }
-    let (w, h) = ((c1 - c0) as usize, (r1 - r0) as usize);
+    };
     if !fill && w == win.width && h == win.height {
         // the asset covers the whole window: decode straight into the output
-        return read_rect_into(asset, (c0 as usize, r0 as usize, w, h), out, reads);
+        return read_rect_into(asset, rect, out, reads);
     }
-    let buf = read_rect(asset, (c0 as usize, r0 as usize, w, h), reads)?;
-    let dx = (c0 + ox) as usize - win.x0;
-    let dy = (r0 + oy) as usize - win.y0;
+    let buf = read_rect(asset, rect, reads)?;
+    let dx = (c0 as i64 + ox) as usize - win.x0;
+    let dy = (r0 as i64 + oy) as usize - win.y0;
     for r in 0..h {
         let src = &buf[r * w..(r + 1) * w];
         let start = (dy + r) * win.width + dx;
