@@ -698,6 +698,35 @@ mod tests {
     }
 
     #[test]
+    fn a_replaced_file_is_read_afresh() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let opts = ["TILED=YES", "BLOCKXSIZE=64", "BLOCKYSIZE=32", "COMPRESS=DEFLATE"];
+        let first = write(d, "v1", 1, &opts, false, |v| v as u16);
+        let second = write(d, "v2", 1, &opts, false, |v| (v as u16).wrapping_mul(3));
+        let path = d.join("file.tif");
+        let path_str = path.to_string_lossy().to_string();
+        let read = || {
+            let tiff = open(&path_str).unwrap();
+            let rect = (10, 10, 100, 50);
+            same_as_gdal(&asset(&path_str, 1, None), rect, |out| {
+                tiff.read_rect(1, rect, None, out, Reads::uncached(&RunStats::default()))
+            })
+        };
+        std::fs::copy(&first, &path).unwrap();
+        let before = read();
+        // a new file under the same name (another inode, size and modification time)
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::remove_file(&path).unwrap();
+        std::fs::copy(&second, &path).unwrap();
+        let after = read();
+        assert_ne!(
+            before, after,
+            "the second file's values are read, directly and through GDAL"
+        );
+    }
+
+    #[test]
     fn other_layouts_are_left_to_gdal() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();

@@ -26,8 +26,24 @@ pub(crate) use srs::{crs_of, srs_of};
 
 use crate::{Error, Result};
 
-/// Open read-only datasets by path, each checked out by one thread at a time.
+/// Open read-only datasets by path and file version, each checked out by one thread at a time.
 static DATASETS: OnceLock<Mutex<HashMap<String, Vec<Dataset>>>> = OnceLock::new();
+
+/// The most datasets the pool keeps open (further ones are closed when their thread is done with them).
+const POOL_MAX: usize = 256;
+
+/// The pool key of a dataset name: the name, and for a local file (also inside `NETCDF:"file":var`) its size and
+/// modification time, so a replaced file is opened afresh.
+fn pool_key(path: &str) -> String {
+    let file = path
+        .strip_prefix("NETCDF:\"")
+        .and_then(|rest| rest.split_once('"'))
+        .map_or(path, |(file, _)| file);
+    if crate::io::store::is_remote(file) || file.starts_with("/vsi") {
+        return path.to_string();
+    }
+    format!("{path}|{}", super::codec::file_version(std::path::Path::new(file)))
+}
 
 fn pool() -> std::sync::MutexGuard<'static, HashMap<String, Vec<Dataset>>> {
     DATASETS
@@ -37,10 +53,11 @@ fn pool() -> std::sync::MutexGuard<'static, HashMap<String, Vec<Dataset>>> {
 }
 
 /// Runs `f` with an open dataset for `path`: one from the pool when a thread returned one, else a new one. The
-/// dataset is used by this thread alone and goes back to the pool afterwards, so a file is open about once per
-/// thread that reads it at the same time rather than once per thread.
+/// dataset is used by this thread alone and goes back to the pool afterwards (while it holds fewer than
+/// [`POOL_MAX`]), so a file is open about once per thread that reads it at the same time rather than once per read.
 pub(crate) fn with_dataset<T>(path: &str, f: impl FnOnce(&Dataset) -> Result<T>) -> Result<T> {
-    let pooled = pool().get_mut(path).and_then(Vec::pop);
+    let key = pool_key(path);
+    let pooled = pool().get_mut(&key).and_then(Vec::pop);
     let ds = match pooled {
         Some(ds) => ds,
         None => {
@@ -49,7 +66,11 @@ pub(crate) fn with_dataset<T>(path: &str, f: impl FnOnce(&Dataset) -> Result<T>)
         }
     };
     let out = f(&ds);
-    pool().entry(path.to_string()).or_default().push(ds);
+    let mut pool = pool();
+    pool.retain(|_, open| !open.is_empty());
+    if pool.values().map(Vec::len).sum::<usize>() < POOL_MAX {
+        pool.entry(key).or_default().push(ds);
+    }
     out
 }
 
