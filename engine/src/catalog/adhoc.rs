@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use super::scan::{collection_grid, headers};
 use super::{Asset, Collection, Item};
 use crate::io::gdal::{crs_from_user, transform_bbox};
-use crate::{BandInfo, Error, Result};
+use crate::{BandInfo, Error, Grid, Result};
 
 /// One band of one file, found in a STAC item or asset.
 #[derive(Clone, Debug)]
@@ -20,11 +20,17 @@ pub struct AssetRef {
     pub path: String,
     /// 1-based band index in the file.
     pub file_band: usize,
+    /// The file's grid when the STAC metadata gives it (`proj:*`): its header is then not read.
+    pub grid: Option<Grid>,
+    /// The band's nodata value from the STAC metadata (`raster:bands`); with `grid` set, the file's own tag is
+    /// not consulted.
+    pub nodata: Option<f64>,
 }
 
 impl Collection {
-    /// Builds a collection from assets: headers are read (in parallel, over HTTP range requests for remote files),
-    /// the grid is the first asset's, and items without time make a collection without temporal dimension.
+    /// Builds a collection from assets: headers are read where the references give no grid (in parallel, over range
+    /// requests for remote files), the grid is the first asset's, and items without time make a collection without
+    /// temporal dimension.
     ///
     /// # Errors
     /// [`Error::NoDataAvailable`] without assets; GDAL errors reading the headers.
@@ -35,25 +41,33 @@ impl Collection {
             });
         }
         let timeless = refs.iter().all(|r| r.time.is_none());
-        let mut paths: Vec<String> = refs.iter().map(|r| r.path.clone()).collect();
+        let mut paths: Vec<String> = refs
+            .iter()
+            .filter(|r| r.grid.is_none())
+            .map(|r| r.path.clone())
+            .collect();
         paths.sort();
         paths.dedup();
         let infos = headers(&paths)?;
         let mut items: Vec<(String, Item)> = Vec::new();
         for r in refs {
-            let info = paths
-                .iter()
-                .position(|p| *p == r.path)
-                .and_then(|i| infos.get(i))
-                .ok_or_else(|| Error::internal("header missing"))?;
-            let nodata = bands
-                .get(r.band)
-                .and_then(|b| b.nodata)
-                .or_else(|| info.nodata.get(r.file_band - 1).copied().flatten());
+            let (grid, file_nodata) = match &r.grid {
+                Some(g) => (g.clone(), r.nodata),
+                None => {
+                    let info = paths
+                        .iter()
+                        .position(|p| *p == r.path)
+                        .and_then(|i| infos.get(i))
+                        .ok_or_else(|| Error::internal("header missing"))?;
+                    let tagged = info.nodata.get(r.file_band - 1).copied().flatten();
+                    (info.grid.clone(), r.nodata.or(tagged))
+                }
+            };
+            let nodata = bands.get(r.band).and_then(|b| b.nodata).or(file_nodata);
             let asset = Asset {
                 path: r.path.clone(),
                 band: r.file_band,
-                grid: info.grid.clone(),
+                grid,
                 nodata,
                 synthetic: None,
             };

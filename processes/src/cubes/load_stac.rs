@@ -12,7 +12,7 @@ use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use openeo_engine::{AssetRef, BandInfo, Collection, Cube, OutboundPolicy, resolve_href as resolve};
+use openeo_engine::{AssetRef, BandInfo, Collection, Cube, Grid, OutboundPolicy, resolve_href as resolve};
 use serde_json::Value as Json;
 
 use super::load::spatial_extent;
@@ -131,6 +131,7 @@ fn find_assets(doc: &Json, url: &str, search: &Search, fetch: Fetch<'_>) -> Resu
     collect(doc, url, search, &once, &mut found, 0)?;
     let mut bands: Vec<BandInfo> = Vec::new();
     let mut refs = Vec::new();
+    let mut crses: HashMap<String, Option<openeo_engine::Crs>> = HashMap::new();
     for f in found {
         let idx = match bands.iter().position(|b| b.name == f.band.name) {
             Some(i) => i,
@@ -139,15 +140,81 @@ fn find_assets(doc: &Json, url: &str, search: &Search, fetch: Fetch<'_>) -> Resu
                 bands.len() - 1
             }
         };
+        let grid = f.projection.and_then(|p| {
+            let crs = crses
+                .entry(p.crs.clone())
+                .or_insert_with(|| openeo_engine::crs_from_user(&p.crs).ok())
+                .clone()?;
+            Some(Grid {
+                crs,
+                transform: p.transform,
+                width: p.shape[1],
+                height: p.shape[0],
+            })
+        });
         refs.push(AssetRef {
             item: f.item,
             time: f.time,
             band: idx,
             path: f.href,
             file_band: f.file_band,
+            grid,
+            nodata: f.nodata,
         });
     }
     Ok((bands, refs))
+}
+
+/// An asset's grid as the STAC projection extension states it.
+#[derive(Clone, Debug, PartialEq)]
+struct Projection {
+    /// `EPSG:n` (from `proj:epsg` or `proj:code`) or WKT (`proj:wkt2`).
+    crs: String,
+    /// GDAL order, from `proj:transform`.
+    transform: [f64; 6],
+    /// Rows and columns (`proj:shape`).
+    shape: [usize; 2],
+}
+
+/// The projection of an asset: its own `proj:*` fields, else those of its item's `properties`; `None` unless the
+/// CRS, the shape and the transform are all given (a north-up grid of positive size).
+fn projection(asset: &Json, item: Option<&Json>) -> Option<Projection> {
+    let field = |k: &str| asset.get(k).or_else(|| item.and_then(|p| p.get(k)));
+    let crs = match (field("proj:code"), field("proj:epsg"), field("proj:wkt2")) {
+        (Some(Json::String(code)), _, _) => code.clone(),
+        (_, Some(Json::Number(n)), _) => format!("EPSG:{}", n.as_u64()?),
+        (_, _, Some(Json::String(wkt))) => wkt.clone(),
+        _ => return None,
+    };
+    let shape: Vec<usize> = field("proj:shape")?
+        .as_array()?
+        .iter()
+        .map(|v| v.as_u64().and_then(|n| usize::try_from(n).ok()))
+        .collect::<Option<_>>()?;
+    let t: Vec<f64> = field("proj:transform")?
+        .as_array()?
+        .iter()
+        .map(Json::as_f64)
+        .collect::<Option<_>>()?;
+    let (&[rows, cols], &[a, b, c, d, e, f, ..]) = (shape.as_slice(), t.as_slice()) else {
+        return None;
+    };
+    let sane = rows > 0 && cols > 0 && rows <= 1 << 20 && cols <= 1 << 20 && a > 0.0 && e < 0.0;
+    sane.then_some(Projection {
+        crs,
+        transform: [c, a, b, f, d, e],
+        shape: [rows, cols],
+    })
+}
+
+/// The nodata value of band `index` (0-based) of an asset: `raster:bands[index].nodata` (or `bands[index].nodata`).
+fn band_nodata(asset: &Json, index: usize) -> Option<f64> {
+    let bands = asset.get("raster:bands").or_else(|| asset.get("bands"))?.as_array()?;
+    match bands.get(index)?.get("nodata")? {
+        Json::Number(n) => n.as_f64(),
+        Json::String(s) if s == "nan" => Some(f64::NAN),
+        _ => None,
+    }
 }
 
 /// The extents of the request, as STAC API item-search parameters (`bbox` in WGS84, `datetime` interval).
@@ -207,6 +274,10 @@ struct Found {
     band: BandInfo,
     href: String,
     file_band: usize,
+    /// The file's grid, when the STAC metadata states it.
+    projection: Option<Projection>,
+    /// The band's nodata value, when the STAC metadata states it.
+    nodata: Option<f64>,
 }
 
 fn fetch_json(policy: &OutboundPolicy, url: &str) -> Result<Json> {
@@ -239,7 +310,7 @@ fn instant(v: Option<&Json>) -> Option<DateTime<Utc>> {
 fn assets(
     assets: &serde_json::Map<String, Json>,
     item: &str,
-    time: Option<DateTime<Utc>>,
+    (time, props): (Option<DateTime<Utc>>, Option<&Json>),
     base: &str,
     out: &mut Vec<Found>,
 ) -> Result<()> {
@@ -257,6 +328,7 @@ fn assets(
         };
         let href = resolve(base, href)?;
         let time = instant(a.get("datetime")).or(time);
+        let projection = projection(a, props);
         // one item per asset when assets carry their own times (openEO results with one file per date)
         let item = if a.get("datetime").is_some() {
             format!("{item}/{key}")
@@ -283,6 +355,8 @@ fn assets(
                         band,
                         href: href.clone(),
                         file_band: i + 1,
+                        projection: projection.clone(),
+                        nodata: band_nodata(a, i),
                     });
                 }
             }
@@ -292,6 +366,8 @@ fn assets(
                 band: BandInfo::named(key.as_str()),
                 href,
                 file_band: 1,
+                projection,
+                nodata: band_nodata(a, 0),
             }),
         }
     }
@@ -304,7 +380,7 @@ fn item(doc: &Json, base: &str, out: &mut Vec<Found>) -> Result<()> {
     let time =
         instant(props.and_then(|p| p.get("datetime"))).or_else(|| instant(props.and_then(|p| p.get("start_datetime"))));
     if let Some(a) = doc.get("assets").and_then(Json::as_object) {
-        assets(a, &id, time, base, out)?;
+        assets(a, &id, (time, props), base, out)?;
     }
     Ok(())
 }
@@ -353,7 +429,7 @@ fn collect(
         _ => {
             let id = doc.get("id").and_then(Json::as_str).unwrap_or(base).to_string();
             if let Some(a) = doc.get("assets").and_then(Json::as_object).filter(|a| !a.is_empty()) {
-                assets(a, &id, None, base, out)?;
+                assets(a, &id, (None, None), base, out)?;
                 return Ok(());
             }
             let mut seen = HashSet::new();
@@ -386,6 +462,42 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn projection_and_nodata_come_from_the_stac_metadata() {
+        let props = json!({"proj:epsg": 32632});
+        let asset = json!({"proj:shape": [200, 300], "proj:transform": [10, 0, 600000, 0, -10, 5200000, 0, 0, 1],
+                           "raster:bands": [{"nodata": 0}, {"nodata": "nan"}]});
+        let p = projection(&asset, Some(&props)).unwrap();
+        assert_eq!(p.crs, "EPSG:32632");
+        assert_eq!(p.transform, [600000.0, 10.0, 0.0, 5200000.0, 0.0, -10.0]);
+        assert_eq!(p.shape, [200, 300]);
+        assert_eq!(band_nodata(&asset, 0), Some(0.0));
+        assert!(band_nodata(&asset, 1).unwrap().is_nan());
+        assert_eq!(band_nodata(&asset, 2), None);
+        // proj:code (projection extension 2.0) wins over an item's proj:epsg
+        let coded = json!({"proj:code": "EPSG:3035", "proj:shape": [1, 1], "proj:transform": [1, 0, 0, 0, -1, 0]});
+        assert_eq!(projection(&coded, Some(&props)).unwrap().crs, "EPSG:3035");
+        // incomplete or not north-up: the header is read instead
+        for bad in [
+            json!({"proj:shape": [200, 300]}),
+            json!({"proj:shape": [200, 300], "proj:transform": [10, 0, 600000, 0, 10, 5200000]}),
+            json!({"proj:shape": [0, 300], "proj:transform": [10, 0, 600000, 0, -10, 5200000]}),
+            json!({"proj:shape": [200], "proj:transform": [10, 0, 600000, 0, -10, 5200000]}),
+        ] {
+            assert_eq!(projection(&bad, Some(&props)), None, "{bad}");
+        }
+        assert_eq!(projection(&asset, None), None, "no CRS");
+        // the references carry the grid, so Collection::from_assets reads no header
+        let mut with_href = asset.clone();
+        with_href["href"] = json!("b04.tif");
+        let item = json!({"type": "Feature", "id": "i", "properties": {"datetime": "2022-06-01T00:00:00Z",
+                          "proj:epsg": 32632}, "assets": {"B04": with_href}});
+        let (_, refs) = stac_assets(&item, "/x/item.json", &|_: &str| Ok(Json::Null)).unwrap();
+        let grid = refs[0].grid.as_ref().unwrap();
+        assert_eq!((grid.width, grid.height, grid.crs.epsg()), (300, 200, Some(32632)));
+        assert_eq!(refs[0].nodata, Some(0.0));
+    }
 
     #[test]
     fn linked_documents_are_fetched_once() {
