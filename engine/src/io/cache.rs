@@ -1,9 +1,9 @@
 //! A bounded cache of decoded source blocks, shared by the worker threads of one run, for tilings that do not
 //! follow the blocks of the files read (files on several lattices, warped reads): a block that several tiles need
-//! is decoded once while it stays in the cache. Blocks are keyed by file identity (device and inode) and the
-//! position of the block in the file, and leave in the order they came once the cache holds more than its byte
-//! budget; a block several threads ask for at once is decoded by one of them while the others wait.
-//! Keys come from [`file_key`] (local files read by the netCDF reader) or [`identity_key`] (objects of the store).
+//! is decoded once while it stays in the cache. Blocks are keyed by the identity of their file in the store
+//! ([`identity_key`] of location, size and version) and the position of the block in it, and leave in the order
+//! they came once the cache holds more than its byte budget; a block several threads ask for at once is decoded by
+//! one of them while the others wait.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -36,13 +36,6 @@ pub(crate) struct Decoded {
 
 /// The identity of the file or object, and the offset of the block in it.
 type Key = (u64, u64);
-
-/// The cache key of an open local file: its device and inode, folded.
-pub(crate) fn file_key(file: &std::fs::File) -> Option<u64> {
-    use std::os::unix::fs::MetadataExt;
-    let meta = file.metadata().ok()?;
-    Some(meta.dev().rotate_left(32) ^ meta.ino())
-}
 
 /// The cache key of an object identity (location, size and version): its FNV-1a hash.
 pub(crate) fn identity_key(identity: &str) -> u64 {

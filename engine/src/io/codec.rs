@@ -101,8 +101,6 @@ impl SampleType {
 
 /// Per-thread buffers: compressed bytes, decoded bytes, and the inflater.
 pub(crate) struct Scratch {
-    /// Stored (compressed) bytes of a tile or chunk.
-    pub(crate) raw: Vec<u8>,
     /// Its decoded bytes.
     pub(crate) decoded: Vec<u8>,
     /// The DEFLATE decoder.
@@ -111,7 +109,6 @@ pub(crate) struct Scratch {
 
 thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch {
-        raw: Vec::new(),
         decoded: Vec::new(),
         inflater: libdeflater::Decompressor::new(),
     });
@@ -137,24 +134,6 @@ pub(crate) fn check_stored(name: &dyn std::fmt::Display, count: u64, decoded: us
         )));
     }
     Ok(())
-}
-
-/// Reads `count` stored bytes at `offset` of `file` (named `path`) into `raw`. A count far beyond what a DEFLATE
-/// stream of a `decoded`-byte block can take marks a corrupt index and is refused before anything is allocated.
-pub(crate) fn read_stored(
-    path: &std::path::Path,
-    file: &std::fs::File,
-    (offset, count): (u64, u64),
-    decoded: usize,
-    raw: &mut Vec<u8>,
-) -> crate::Result<()> {
-    use std::os::unix::fs::FileExt;
-    check_stored(&path.display(), count, decoded)?;
-    raw.resize(count as usize, 0);
-    file.read_exact_at(raw, offset).map_err(|source| crate::Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })
 }
 
 /// Inflates zlib-wrapped `raw` into `decoded`, which must come out exactly `size` bytes long.
@@ -267,30 +246,6 @@ pub(crate) fn check_read(
     Ok(width > 0 && height > 0)
 }
 
-/// Starts a read from the local file `path` as [`check_read`] checks it: opens the file, or gives `None` for an
-/// empty rectangle. Files are opened per read rather than kept open, so a catalog of any size never runs out of file
-/// handles.
-///
-/// # Errors
-/// A request outside the file, or the file not opening.
-pub(crate) fn begin_read(
-    path: &std::path::Path,
-    band: usize,
-    rect: (usize, usize, usize, usize),
-    out_len: usize,
-    bands: usize,
-    size: (usize, usize),
-) -> crate::Result<Option<std::fs::File>> {
-    if !check_read(&path.display(), band, rect, out_len, bands, size)? {
-        return Ok(None);
-    }
-    let file = std::fs::File::open(path).map_err(|source| crate::Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    Ok(Some(file))
-}
-
 /// Reads `rect` of `asset` with `direct` and through GDAL, requires the same values (NaN equals NaN) and returns
 /// them, for testing the direct readers.
 #[cfg(test)]
@@ -318,19 +273,13 @@ mod tests {
 
     #[test]
     fn corrupt_block_sizes_are_refused_before_allocating() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("f.bin");
-        std::fs::write(&path, [1u8, 2, 3, 4]).unwrap();
-        let file = std::fs::File::open(&path).unwrap();
-        let mut raw = Vec::new();
-        let err = read_stored(&path, &file, (0, u64::MAX), 1 << 20, &mut raw).unwrap_err();
-        assert!(err.to_string().contains("corrupt index"), "{err}");
-        assert!(raw.capacity() < 1 << 20);
-        // a block beyond the end of the file is an I/O error naming the file
-        let err = read_stored(&path, &file, (2, 100), 1 << 20, &mut raw).unwrap_err();
-        assert!(err.to_string().contains("f.bin"), "{err}");
-        read_stored(&path, &file, (1, 2), 16, &mut raw).unwrap();
-        assert_eq!(raw, [2, 3]);
+        let err = check_stored(&"f.bin", u64::MAX, 1 << 20).unwrap_err();
+        assert!(
+            err.to_string().contains("corrupt index") && err.to_string().contains("f.bin"),
+            "{err}"
+        );
+        assert!(check_stored(&"f.bin", 5000, 16).is_err());
+        check_stored(&"f.bin", 2, 16).unwrap();
     }
 
     #[test]

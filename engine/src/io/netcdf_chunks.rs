@@ -10,17 +10,19 @@
 //! both).
 #![allow(unsafe_code)]
 
-use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::collections::HashMap;
+use std::path::Path;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use hdf5::types::{FloatSize, IntSize, TypeDescriptor};
 
-use super::cache::{Decoded, Reads, file_key};
+use super::cache::{Decoded, Reads, identity_key};
 use super::codec::{
-    MAX_BLOCK_BYTES, Parsed, SampleType, Scratch, begin_read, file_version, inflate, read_stored, row_to_f32,
+    MAX_BLOCK_BYTES, Parsed, SampleType, Scratch, check_read, check_stored, file_version, inflate, row_to_f32,
     shuffled_to_f32, swap_bytes, with_scratch,
 };
+use super::store::{self, Object};
 use crate::{Error, Grid, Result, RunStats};
 
 /// Largest chunk index read directly.
@@ -38,7 +40,8 @@ struct StoredChunk {
 /// The chunk index and encoding of one variable.
 #[derive(Debug)]
 pub(crate) struct ChunkedVariable {
-    path: PathBuf,
+    /// The file, read through the byte-range store.
+    object: Arc<Object>,
     /// Bands (the first dimension of a 3-D variable, 1 otherwise), rows, columns.
     shape: [usize; 3],
     chunk: [usize; 3],
@@ -80,6 +83,7 @@ fn split_name(name: &str) -> Option<(&str, &str)> {
 
 impl ChunkedVariable {
     fn parse(path: &Path, var: &str, grid: &Grid) -> Option<ChunkedVariable> {
+        let object = store::object(path.to_str()?).ok()?;
         let h5 = hdf5::File::open(path).ok()?;
         let ds = h5.dataset(var).ok()?;
         let (shape, chunk) = match (ds.shape().as_slice(), ds.chunk()?.as_slice()) {
@@ -116,7 +120,7 @@ impl ChunkedVariable {
         let bottom_up = rows_bottom_up(&h5, grid)?;
         let chunks = chunk_index(&ds, shape, chunk)?;
         Some(ChunkedVariable {
-            path: path.to_path_buf(),
+            object,
             shape,
             chunk,
             chunks,
@@ -157,17 +161,17 @@ impl ChunkedVariable {
         reads: Reads<'_>,
     ) -> Result<()> {
         let [bands, rows, cols] = self.shape;
-        let Some(file) = begin_read(
-            &self.path,
+        let location = self.object.location();
+        if !check_read(
+            &location,
             band,
             (col, row, width, height),
             out.len(),
             bands,
             (cols, rows),
-        )?
-        else {
+        )? {
             return Ok(());
-        };
+        }
         let nodata = nodata.map(|v| v as f32);
         let [cb, cr, cc] = self.chunk;
         let (b, size) = (band - 1, self.sample.size());
@@ -178,42 +182,70 @@ impl ChunkedVariable {
         } else {
             (row, row + height)
         };
+        let key = identity_key(self.object.identity());
+        let touched: Vec<(usize, usize, usize)> = (s0 / cr..=(s1 - 1) / cr)
+            .flat_map(|cy| (col / cc..=(col + width - 1) / cc).map(move |cx| (cy, cx)))
+            .map(|(cy, cx)| (cy, cx, ((b / cb) * rows.div_ceil(cr) + cy) * cols.div_ceil(cc) + cx))
+            .collect();
+        // the stored bytes of every touched chunk the cache does not hold, read at once
+        let wanted: Vec<StoredChunk> = touched
+            .iter()
+            .filter_map(|&(_, _, index)| self.chunks.get(index).copied().flatten())
+            .filter(|c| !reads.cache.is_some_and(|cache| cache.contains(key, c.address)))
+            .collect();
+        let chunk_bytes = elements * size;
+        let mut ranges = Vec::with_capacity(wanted.len());
+        for c in &wanted {
+            check_stored(&location, c.size, chunk_bytes)?;
+            ranges.push(c.address..c.address.saturating_add(c.size));
+        }
+        let fetched: HashMap<u64, Bytes> = wanted
+            .iter()
+            .map(|c| c.address)
+            .zip(self.object.read_ranges(&ranges)?)
+            .collect();
+        // pushed out of the cache since it was checked: read alone
+        let raw = |c: &StoredChunk| match fetched.get(&c.address) {
+            Some(b) => Ok(b.clone()),
+            None => self.object.read_range(c.address..c.address.saturating_add(c.size)),
+        };
         with_scratch(|scratch| {
-            for cy in s0 / cr..=(s1 - 1) / cr {
-                for cx in col / cc..=(col + width - 1) / cc {
-                    let index = ((b / cb) * rows.div_ceil(cr) + cy) * cols.div_ceil(cc) + cx;
-                    let cached;
-                    let (stored, decoded): (Stored, &[u8]) =
-                        match (reads.cache, self.chunks.get(index), file_key(&file)) {
-                            (Some(cache), Some(Some(c)), Some(key)) => {
-                                cached = cache.get(key, c.address, reads.stats, || {
-                                    let stored = self.load_chunk(&file, index, scratch, reads.stats)?;
-                                    Ok(Decoded {
-                                        bytes: std::mem::take(&mut scratch.decoded),
-                                        kind: stored as u8,
-                                    })
-                                })?;
-                                (Stored::from_kind(cached.kind), &cached.bytes)
-                            }
-                            _ => (self.load_chunk(&file, index, scratch, reads.stats)?, &scratch.decoded),
-                        };
-                    let (c0, c1) = (col.max(cx * cc), (col + width).min((cx + 1) * cc));
-                    for s in s0.max(cy * cr)..s1.min((cy + 1) * cr) {
-                        let out_row = if self.bottom_up { rows - 1 - s - row } else { s - row };
-                        let dst = &mut out[out_row * width + c0 - col..out_row * width + c1 - col];
-                        // element offset of (band, stored row, first column) inside the chunk
-                        let at = ((b % cb) * cr + s - cy * cr) * cc + c0 - cx * cc;
-                        match stored {
-                            Stored::Plain => {
-                                row_to_f32(self.sample, &decoded[at * size..(at + c1 - c0) * size], dst, nodata);
-                            }
-                            Stored::Shuffled => {
-                                let place = (elements, at);
-                                shuffled_to_f32(self.sample, decoded, place, self.big_endian, dst, nodata);
-                            }
-                            Stored::Missing => {
-                                dst.fill(if Some(self.fill) == nodata { f32::NAN } else { self.fill });
-                            }
+            for &(cy, cx, index) in &touched {
+                let cached;
+                let (stored, decoded): (Stored, &[u8]) = match (reads.cache, self.chunks.get(index).copied().flatten())
+                {
+                    (Some(cache), Some(c)) => {
+                        cached = cache.get(key, c.address, reads.stats, || {
+                            let stored = self.load_chunk(index, &raw(&c)?, scratch, reads.stats)?;
+                            Ok(Decoded {
+                                bytes: std::mem::take(&mut scratch.decoded),
+                                kind: stored as u8,
+                            })
+                        })?;
+                        (Stored::from_kind(cached.kind), &cached.bytes)
+                    }
+                    (None, Some(c)) => (
+                        self.load_chunk(index, &raw(&c)?, scratch, reads.stats)?,
+                        &scratch.decoded,
+                    ),
+                    (_, None) => (Stored::Missing, &scratch.decoded),
+                };
+                let (c0, c1) = (col.max(cx * cc), (col + width).min((cx + 1) * cc));
+                for s in s0.max(cy * cr)..s1.min((cy + 1) * cr) {
+                    let out_row = if self.bottom_up { rows - 1 - s - row } else { s - row };
+                    let dst = &mut out[out_row * width + c0 - col..out_row * width + c1 - col];
+                    // element offset of (band, stored row, first column) inside the chunk
+                    let at = ((b % cb) * cr + s - cy * cr) * cc + c0 - cx * cc;
+                    match stored {
+                        Stored::Plain => {
+                            row_to_f32(self.sample, &decoded[at * size..(at + c1 - c0) * size], dst, nodata);
+                        }
+                        Stored::Shuffled => {
+                            let place = (elements, at);
+                            shuffled_to_f32(self.sample, decoded, place, self.big_endian, dst, nodata);
+                        }
+                        Stored::Missing => {
+                            dst.fill(if Some(self.fill) == nodata { f32::NAN } else { self.fill });
                         }
                     }
                 }
@@ -222,24 +254,24 @@ impl ChunkedVariable {
         })
     }
 
-    /// Reads and decodes chunk `index` into `scratch.decoded`: little-endian samples, or still shuffled (in the
-    /// stored byte order) when the shuffle filter applies.
-    fn load_chunk(&self, file: &File, index: usize, scratch: &mut Scratch, stats: &RunStats) -> Result<Stored> {
+    /// Decodes the stored bytes `raw` of (stored) chunk `index` into `scratch.decoded`: little-endian samples, or
+    /// still shuffled (in the stored byte order) when the shuffle filter applies.
+    fn load_chunk(&self, index: usize, raw: &[u8], scratch: &mut Scratch, stats: &RunStats) -> Result<Stored> {
         let Some(c) = self.chunks.get(index).copied().flatten() else {
             return Ok(Stored::Missing);
         };
         let elements = self.chunk.iter().product::<usize>();
         let bytes = elements * self.sample.size();
         let applied = |position: Option<usize>| position.is_some_and(|p| c.filter_mask & (1 << p) == 0);
-        let broken = |e: String| Error::internal(format!("chunk {index} of {} {e}", self.path.display()));
-        read_stored(&self.path, file, (c.address, c.size), bytes, &mut scratch.raw)?;
+        let broken = |e: String| Error::internal(format!("chunk {index} of {} {e}", self.object.location()));
         stats.block_decoded(c.size);
         if applied(self.deflate) {
-            inflate(&mut scratch.inflater, &scratch.raw, &mut scratch.decoded, bytes).map_err(broken)?;
-        } else if scratch.raw.len() == bytes {
-            std::mem::swap(&mut scratch.raw, &mut scratch.decoded);
+            inflate(&mut scratch.inflater, raw, &mut scratch.decoded, bytes).map_err(broken)?;
+        } else if raw.len() == bytes {
+            scratch.decoded.clear();
+            scratch.decoded.extend_from_slice(raw);
         } else {
-            return Err(broken(format!("holds {} bytes instead of {bytes}", scratch.raw.len())));
+            return Err(broken(format!("holds {} bytes instead of {bytes}", raw.len())));
         }
         // a shuffled chunk stays shuffled: `read_rect` unshuffles only the samples it needs
         if self.big_endian && !applied(self.shuffle) {
@@ -349,6 +381,7 @@ fn chunk_index(ds: &hdf5::Dataset, shape: [usize; 3], chunk: [usize; 3]) -> Opti
 #[cfg(test)]
 mod tests {
     use std::fmt::Write;
+    use std::path::PathBuf;
 
     use super::*;
     use crate::Asset;
