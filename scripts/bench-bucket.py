@@ -1,5 +1,5 @@
-"""Reading from a bucket: the seed graph (B04 and B08, mean over all dates, the whole 4096² image, to GeoTIFF) on the
-COGs of `openeo-local bench`'s data (4096² × 4 bands × 6 dates) from local files, from an S3 bucket (a moto server
+"""Reading from a bucket: the mean over all dates of all four bands (B02, B03, B04, B08; the whole 4096² image, to
+GeoTIFF) of `openeo-local bench`'s COGs (4096² × 4 bands × 6 dates) from local files, from an S3 bucket (a moto server
 on 127.0.0.1) and over HTTP range requests, printing wall time, MB/s received, requests per output tile and the CPU
 time the servers (in this Python process) spent, which shows when they are the bottleneck. Each run loads the whole
 collections file (all three collections), which costs LOCAL a little too.
@@ -27,7 +27,8 @@ from range_server import RangeServer  # noqa: E402
 from s3_server import start_s3  # noqa: E402
 
 PATTERN = r"_(?P<date>\d{8})_(?P<band>B\d\d)\.tif$"
-BANDS = '[{ name = "B04", nodata = 0 }, { name = "B08", nodata = 0 }]'
+NAMES = ["B02", "B03", "B04", "B08"]
+BANDS = "[" + ", ".join(f'{{ name = "{b}", nodata = 0 }}' for b in NAMES) + "]"
 
 
 def main():
@@ -39,7 +40,7 @@ def main():
     if not list(a.data.glob("BENCH_*_B04.tif")):
         subprocess.run([str(binary), "bench", "--size", "4096", "--dates", "6", "--repeat", "1",
                         "--dir", str(a.data.parent)], check=True)
-    cogs = sorted(a.data.glob("BENCH_*_B0[48].tif"))
+    cogs = sorted(a.data.glob("BENCH_*_B0[2348].tif"))
     moto, endpoint, s3 = start_s3("bench")
     for f in cogs:
         s3.upload_file(str(f), "bench", f"cogs/{f.name}")
@@ -48,7 +49,7 @@ def main():
     items = {"type": "FeatureCollection", "links": [], "features": [
         {"type": "Feature", "stac_version": "1.0.0", "id": d, "geometry": None, "links": [],
          "properties": {"datetime": f"{d[:4]}-{d[4:6]}-{d[6:]}T00:00:00Z"},
-         "assets": {b: {"href": f"{http.url}/BENCH_{d}_{b}.tif", "roles": ["data"]} for b in ["B04", "B08"]}}
+         "assets": {b: {"href": f"{http.url}/BENCH_{d}_{b}.tif", "roles": ["data"]} for b in NAMES}}
         for d in dates]}
     work = Path(tempfile.mkdtemp(prefix="bench-bucket-"))
     (work / "items.json").write_text(json.dumps(items))
@@ -74,13 +75,13 @@ source = {{ kind = "stac", url = "{work}/items.json" }}
 bands = {BANDS}
 """)
     stored = sum(f.stat().st_size for f in cogs)
-    print(f"data: {len(cogs)} COGs (B04, B08 × {len(dates)} dates), {stored / 1e6:.0f} MB stored", flush=True)
+    print(f"data: {len(cogs)} COGs ({len(NAMES)} bands × {len(dates)} dates), {stored / 1e6:.0f} MB stored", flush=True)
     print(f"{'source':<8} {'wall s':>7} {'MB/s':>7} {'requests':>9} {'tiles':>6} {'req/tile':>9} {'MB recv':>8} "
           f"{'server CPU s':>13}")
     try:
         for collection in ["LOCAL", "BUCKET", "HTTP"]:
             graph = {"process_graph": {
-                "load": {"process_id": "load_collection", "arguments": {"id": collection, "bands": ["B04", "B08"]}},
+                "load": {"process_id": "load_collection", "arguments": {"id": collection, "bands": NAMES}},
                 "mean": {"process_id": "reduce_dimension", "arguments": {
                     "data": {"from_node": "load"}, "dimension": "t", "reducer": {"process_graph": {"m": {
                         "process_id": "mean", "arguments": {"data": {"from_parameter": "data"}}, "result": True}}}}},
