@@ -69,6 +69,23 @@ pub struct Grid {
 const LATTICE_TOLERANCE: f64 = 1e-6;
 
 impl Grid {
+    /// The north-up grid whose pixel centres are `xs` (ascending) by `ys` (descending), evenly spaced to within
+    /// 1e-6 of the step. An axis with a single centre takes the other axis's step; when neither has two, `step` (or
+    /// `None`). `None` as well for centres that are not evenly spaced in those directions.
+    pub fn from_centres(xs: &[f64], ys: &[f64], crs: Crs, step: Option<f64>) -> Option<Grid> {
+        let first_step = |c: &[f64]| (c.len() > 1).then(|| c[1] - c[0]);
+        let dx = first_step(xs).or_else(|| first_step(ys).map(f64::abs)).or(step)?;
+        let dy = first_step(ys).unwrap_or(-dx.abs());
+        let even = |c: &[f64], d: f64| c.windows(2).all(|w| ((w[1] - w[0]) - d).abs() <= 1e-6 * d.abs());
+        let (&x0, &y0) = (xs.first()?, ys.first()?);
+        (dx > 0.0 && dy < 0.0 && even(xs, dx) && even(ys, dy)).then(|| Grid {
+            crs,
+            transform: [x0 - dx / 2.0, dx, 0.0, y0 - dy / 2.0, 0.0, dy],
+            width: xs.len(),
+            height: ys.len(),
+        })
+    }
+
     /// True when the grid has no pixel (the grid of a cube without spatial dimensions).
     pub fn is_empty(&self) -> bool {
         self.width == 0 || self.height == 0

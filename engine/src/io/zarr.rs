@@ -22,7 +22,7 @@ use zarrs::storage::storage_adapter::async_to_sync::{AsyncToSyncBlockOn, AsyncTo
 use zarrs_object_store::AsyncObjectStore;
 
 use super::codec::Parsed;
-use crate::{Crs, Error, Grid, Result};
+use crate::{Error, Grid, Result};
 
 /// An opened band array and what its header says.
 pub(crate) struct ZarrBand {
@@ -128,20 +128,6 @@ fn coordinate(store: &str, name: &str) -> Result<(Vec<f64>, serde_json::Map<Stri
     Ok((values, array.attributes().clone()))
 }
 
-/// The grid whose pixel centres are `xs` × `ys` (evenly spaced, `y` descending).
-fn grid_of(xs: &[f64], ys: &[f64], crs: Crs) -> Option<Grid> {
-    let step = |c: &[f64]| (c.len() > 1).then(|| c[1] - c[0]);
-    let dx = step(xs).or_else(|| step(ys).map(f64::abs))?;
-    let dy = step(ys).or(Some(-dx))?;
-    let even = |c: &[f64], d: f64| c.windows(2).all(|w| ((w[1] - w[0]) - d).abs() <= 1e-6 * d.abs());
-    (dx > 0.0 && dy < 0.0 && even(xs, dx) && even(ys, dy)).then(|| Grid {
-        crs,
-        transform: [xs[0] - dx / 2.0, dx, 0.0, ys[0] - dy / 2.0, 0.0, dy],
-        width: xs.len(),
-        height: ys.len(),
-    })
-}
-
 /// The header of array `name` of the store at `store`; `crs` is used when the array names no grid mapping.
 ///
 /// # Errors
@@ -174,7 +160,8 @@ pub(crate) fn header(store: &str, name: &str, crs: Option<&str>) -> Result<ZarrH
     };
     let (xs, _) = coordinate(store, x)?;
     let (ys, _) = coordinate(store, y)?;
-    let grid = grid_of(&xs, &ys, crs).ok_or_else(|| bad(format!("coordinates {x}/{y} are not an even grid")))?;
+    let grid = Grid::from_centres(&xs, &ys, crs, None)
+        .ok_or_else(|| bad(format!("coordinates {x}/{y} are not an even grid")))?;
     let times = match time {
         None => None,
         Some(t) => {

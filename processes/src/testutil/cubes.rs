@@ -138,20 +138,9 @@ impl<'a> Literal<'a> {
             return Ok(Cube::empty().meta().grid().clone());
         }
         let (xs, ys) = (self.coordinates("x")?, self.coordinates("y")?);
-        let step = |c: &[f64]| (c.len() > 1).then(|| c[1] - c[0]);
-        let dx = step(&xs).or(step(&ys).map(f64::abs)).unwrap_or(1.0);
-        let dy = step(&ys).or(step(&xs).map(|d| -d.abs())).unwrap_or(-1.0);
-        let even = |c: &[f64], d: f64| c.windows(2).all(|w| ((w[1] - w[0]) - d).abs() <= 1e-9 * d.abs());
-        if !(dx > 0.0 && dy < 0.0 && even(&xs, dx) && even(&ys, dy)) {
-            return Err("the x coordinates must ascend and the y coordinates descend, evenly spaced".into());
-        }
         let crs = crs_from_user(self.crs.as_deref().unwrap_or("EPSG:4326")).map_err(|e| e.to_string())?;
-        Ok(Grid {
-            crs,
-            transform: [xs[0] - dx / 2.0, dx, 0.0, ys[0] - dy / 2.0, 0.0, dy],
-            width: xs.len(),
-            height: ys.len(),
-        })
+        Grid::from_centres(&xs, &ys, crs, Some(1.0))
+            .ok_or_else(|| "the x coordinates must ascend and the y coordinates descend, evenly spaced".into())
     }
 
     /// The values laid out in the dimension order `target` (a permutation of `order`), NaN for no-data.
