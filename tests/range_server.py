@@ -1,11 +1,12 @@
 """A static HTTP server with byte-range support for the tests: serves a directory, answers `Range: bytes=a-b` with
 206 and `Content-Range`, sends `ETag` and `Last-Modified`, logs every request, and can be told to misbehave per
 path: `("status", code)`, `("truncate",)` (send half of the promised bytes), `("stall", seconds)` (send nothing for a
-while), each for every request or, with a last element `"data"`, only for ranges that do not start at byte 0 (the
+while), `("close",)` (drop the connection without an answer, as a server going down), each for every request or, with a last element `"data"`, only for ranges that do not start at byte 0 (the
 tile reads after a file's header)."""
 
 import email.utils
 import os
+import socket
 import sys
 import threading
 import time
@@ -48,6 +49,10 @@ class RangeServer:
                         return self.plain(fault[1])
                     if fault and fault[0] == "stall":
                         time.sleep(fault[1])
+                    if fault and fault[0] == "close":
+                        self.close_connection = True
+                        self.connection.shutdown(socket.SHUT_RDWR)
+                        return
                     file = (server.root / path.lstrip("/")).resolve()
                     if server.root.resolve() not in file.parents or not file.is_file():
                         return self.plain(404)

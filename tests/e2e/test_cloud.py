@@ -197,13 +197,14 @@ def test_only_the_needed_tiles_are_fetched_by_range(cloud):
 def test_bad_remote_input_fails_clearly_and_quickly(cloud):
     http, s3 = cloud["http"], cloud["s3"]
     name = f"SYNTH_{SYNTH_DATES[1]}_B04.tif"
-    # 404 and 403 fail the header read (the catalog); the truncated and the stalled answers to tile reads fail the
-    # direct reader (3 s timeout and one retry configured)
+    # 404 and 403 fail the header read (the catalog); a truncated answer, a stalled one and a dropped connection (a
+    # server going down) to tile reads fail the direct reader (3 s timeout and one retry configured)
     cases = [
         (("status", 404), "404"),
         (("status", 403), "403"),
         (("truncate", "data"), "truncated"),
         (("stall", 30, "data"), "timed out"),
+        (("close", "data"), "cannot be reached"),
     ]
     for fault, words in cases:
         http.faults[f"/assets/{name}"] = fault

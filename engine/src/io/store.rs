@@ -174,10 +174,12 @@ fn store_error(location: &str) -> impl Fn(object_store::Error) -> Error + '_ {
 /// A short description of a store error (object_store's own messages repeat the whole request).
 fn describe(e: &object_store::Error) -> String {
     let mut chain = e.to_string();
+    let mut innermost = chain.clone();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
+        innermost = s.to_string();
         chain.push_str(": ");
-        chain.push_str(&s.to_string());
+        chain.push_str(&innermost);
         source = s.source();
     }
     let status = chain
@@ -201,9 +203,10 @@ fn describe(e: &object_store::Error) -> String {
         _ if chain.contains("body error") || chain.contains("decoding response body") => {
             "the answer ended before all promised bytes arrived (a truncated object or a dropped connection)".into()
         }
-        _ if chain.contains("error sending request") || chain.contains("onnect") => {
-            format!("the server cannot be reached ({chain})")
-        }
+        _ if chain.contains("error sending request") || chain.contains("onnect") => format!(
+            "the server cannot be reached or dropped the connection ({innermost}; {} retries)",
+            config().retries
+        ),
         other => other.to_string(),
     }
 }
