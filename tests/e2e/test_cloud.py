@@ -264,6 +264,37 @@ def test_a_failing_remote_read_fails_the_batch_job_with_a_log_entry(cloud, tmp_p
         ok = cube.create_job(out_format="GTiff")
         ok.start_and_wait()
         assert ok.status() == "finished"
+        # an object replaced in the bucket while the server runs is read afresh, never with the old tile index
+        s3 = cloud["s3"]
+        key, other = (f"cogs/SYNTH_{SYNTH_DATES[0]}_{b}.tif" for b in ("B04", "B08"))
+        seed = conn.datacube_from_json(json.dumps(seed_graph("BUCKET_COG")))
+        before = json.loads(seed.download())
+        original = s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+        s3.copy_object(Bucket=BUCKET, Key=key, CopySource={"Bucket": BUCKET, "Key": other})
+        try:
+            try:
+                after = json.loads(seed.download())
+            except openeo.rest.OpenEoApiError as e:
+                # the read that finds the change fails and says so; the next one opens the object afresh
+                assert "changed" in e.message, e.message
+                after = json.loads(seed.download())
+        finally:
+            s3.put_object(Bucket=BUCKET, Key=key, Body=original)
+        swapped = tmp_path / "swapped"
+        shutil.copytree(SYNTH, swapped, ignore=shutil.ignore_patterns("*.nc"))
+        shutil.copy(SYNTH / f"SYNTH_{SYNTH_DATES[0]}_B08.tif", swapped / f"SYNTH_{SYNTH_DATES[0]}_B04.tif")
+        config = tmp_path / "swapped.toml"
+        config.write_text(f"""[[collections]]
+id = "SWAPPED"
+source = {{ kind = "files", glob = "{swapped}/SYNTH_*.tif", pattern = '{PATTERN}' }}
+bands = {BANDS}
+""")
+        (tmp_path / "g.json").write_text(json.dumps(seed_graph("SWAPPED")))
+        subprocess.run([str(BIN), "run", "g.json", "--config", str(config), "-o", "want.json"], cwd=tmp_path,
+                       check=True, capture_output=True)
+        want = json.loads((tmp_path / "want.json").read_text())
+        assert np.array(after["data"], dtype=float).tolist() != np.array(before["data"], dtype=float).tolist()
+        np.testing.assert_array_equal(np.array(after["data"], dtype=float), np.array(want["data"], dtype=float))
     finally:
         terminate(proc)
 

@@ -258,7 +258,12 @@ fn store_for(
         return Ok(s.clone());
     }
     let store = build().map_err(store_error(key))?;
-    stores().insert(key.to_string(), store.clone());
+    let mut all = stores();
+    // one store per bucket or HTTP origin; many origins named by users start the map afresh
+    if all.len() >= 256 {
+        all.clear();
+    }
+    all.insert(key.to_string(), store.clone());
     Ok(store)
 }
 
@@ -302,6 +307,8 @@ pub(crate) struct Object {
     etag: Option<String>,
     /// Location, size and ETag or modification time: what caches of parsed headers are keyed by.
     identity: String,
+    /// When the metadata was asked for.
+    opened: std::time::Instant,
 }
 
 /// Remote objects by location: their metadata is asked for once; a read that finds the object changed drops it.
@@ -340,14 +347,20 @@ impl Memo {
     }
 }
 
+/// How long the metadata of a remote object is trusted before it is asked for again (reads also check it).
+const REMOTE_METADATA_TTL: Duration = Duration::from_secs(30);
+
 /// Opens the object at `location` (a local path, `s3://bucket/key` or an http(s) URL): a local file is looked at
-/// every time (a metadata call), a remote object once until a read finds it changed.
+/// every time (a metadata call), a remote object at most every 30 s, and afresh once a read finds it changed.
 ///
 /// # Errors
 /// A location that names no readable object (missing, access denied, server not reachable).
 pub(crate) fn object(location: &str) -> Result<Arc<Object>> {
     let remote = is_remote(location);
-    if remote && let Some(o) = objects().map.get(location) {
+    if remote
+        && let Some(o) = objects().map.get(location)
+        && o.opened.elapsed() < REMOTE_METADATA_TTL
+    {
         return Ok(o.clone());
     }
     let (store, path) = resolve(location)?;
@@ -367,6 +380,7 @@ pub(crate) fn object(location: &str) -> Result<Arc<Object>> {
         remote,
         size: meta.size,
         etag: meta.e_tag.filter(|_| remote),
+        opened: std::time::Instant::now(),
     });
     if remote {
         objects().insert(object.clone());
@@ -429,8 +443,19 @@ impl Object {
                     ..Default::default()
                 };
                 let (store, path, remote) = (self.store.clone(), self.path.clone(), self.remote);
+                let (size, etag) = (self.size, self.etag.clone());
                 async move {
-                    let bytes = store.get_opts(&path, options).await?.bytes().await?;
+                    let answer = store.get_opts(&path, options).await?;
+                    // servers that ignore If-Match still tell the object's size and ETag
+                    let changed = answer.meta.size != size
+                        || (etag.is_some() && answer.meta.e_tag.is_some() && answer.meta.e_tag != etag);
+                    if changed {
+                        return Err(object_store::Error::Precondition {
+                            path: path.to_string(),
+                            source: "the object's size or ETag changed".into(),
+                        });
+                    }
+                    let bytes = answer.bytes().await?;
                     if remote {
                         REQUESTS.fetch_add(1, Ordering::Relaxed);
                         BYTES.fetch_add(bytes.len() as u64, Ordering::Relaxed);
