@@ -27,7 +27,8 @@ pub use generate::{SyntheticSpec, generate, synthetic_value};
 pub use io::gdal::{GdalInfo, crs_from_user, init as init_gdal, read_info, transform_bbox, transform_points};
 pub use io::{
     Compression, DEFAULT_MAX_BYTES, DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT, Location, OutboundPolicy, OutputFormat,
-    StorageConfig, TileSink, configure_storage, create_sink, measure_inflate, remote_reads, resolve_href,
+    StorageConfig, TileSink, configure_storage, create_sink, delete_prefix, measure_inflate, remote_reads,
+    resolve_href, stream_object, upload_file,
 };
 pub use plan::{Accumulator, Border, CellFn, Cube, CubeFn, MergeResolver, Polygon, Resampling, resample_grid};
 pub use vector::{Geometry, VectorCube, VectorValues};

@@ -314,3 +314,60 @@ def test_load_stac_reads_objects_only_in_allowed_buckets(cloud):
                        cwd=cloud["tmp"], capture_output=True, text=True, timeout=60)
     assert p.returncode != 0 and "outbound allow list" in p.stderr and f"s3://{BUCKET}/stac/items.json" in p.stderr, \
         p.stderr
+
+
+def test_batch_job_results_kept_in_a_bucket_are_served_through_the_signed_links(cloud, tmp_path):
+    import openeo
+    import requests
+
+    s3 = cloud["s3"]
+    port = free_port()
+    log_path = tmp_path / "server.log"
+    alice = (REPO / "testdata" / "server.toml").read_text().split("[[users]]")[1]
+    (tmp_path / "server.toml").write_text(
+        f'collections_file = "{cloud["config"]}"\nresults_location = "s3://{BUCKET}/results"\n'
+        f'[outbound]\nallow = ["s3://{BUCKET}"]\n\n[[users]]{alice}')
+    data = tmp_path / "data"
+
+    def start():
+        with open(log_path, "ab") as log:
+            p = subprocess.Popen([str(BIN), "serve", "--config", str(tmp_path / "server.toml"), "--listen",
+                                  f"127.0.0.1:{port}", "--data-dir", str(data)], cwd=REPO, stdout=log,
+                                 stderr=subprocess.STDOUT)
+        wait_ready(p, f"http://127.0.0.1:{port}/.well-known/openeo", log_path, "server", seconds=30)
+        return p
+
+    proc = start()
+    try:
+        conn = openeo.connect(f"http://127.0.0.1:{port}/openeo/1.2").authenticate_basic("alice", "secret")
+        cube = conn.load_collection("BUCKET_COG", spatial_extent=BOX, bands=["B04", "B08"]).reduce_dimension(
+            dimension="t", reducer="mean")
+        job = cube.create_job(out_format="netCDF")
+        job.start_and_wait()
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=f"results/{job.job_id}/")["Contents"]]
+        assert keys == [f"results/{job.job_id}/openEO.nc"], keys
+        assert not list(data.rglob("openEO.nc")), "the results are not kept in the data directory"
+        stored = s3.get_object(Bucket=BUCKET, Key=keys[0])["Body"].read()
+        # after a restart the signed link still serves the object, whole and by ranges
+        terminate(proc)
+        proc = start()
+        href = job.get_results().get_metadata()["assets"]["openEO.nc"]["href"]
+        whole = requests.get(href, timeout=30)
+        assert whole.status_code == 200 and whole.content == stored
+        part = requests.get(href, headers={"Range": "bytes=100-199"}, timeout=30)
+        assert part.status_code == 206 and part.content == stored[100:200]
+        assert part.headers["Content-Range"] == f"bytes 100-199/{len(stored)}"
+        tail = requests.get(href, headers={"Range": "bytes=-10"}, timeout=30)
+        assert tail.status_code == 206 and tail.content == stored[-10:]
+        # the same numbers as a synchronous download
+        (tmp_path / "job.nc").write_bytes(stored)
+        cube.download(tmp_path / "sync.nc", format="netCDF")
+        import xarray
+        with xarray.open_dataset(tmp_path / "job.nc") as a, xarray.open_dataset(tmp_path / "sync.nc") as b:
+            for band in ["B04", "B08"]:
+                np.testing.assert_array_equal(a[band].values, b[band].values)
+        # deleting the job deletes its objects
+        job.delete()
+        assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET, Prefix=f"results/{job.job_id}/")
+    finally:
+        terminate(proc)

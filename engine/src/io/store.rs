@@ -656,6 +656,88 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
+/// Copies the local file `file` to the remote object at `location` (in parts, as a multipart upload for large
+/// files); the object appears only once the upload is complete.
+///
+/// # Errors
+/// A file that cannot be read or an upload that fails (after the retries).
+pub fn upload_file(file: &std::path::Path, location: &str) -> Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let (store, path) = resolve(location)?;
+    let source = file.to_path_buf();
+    block_on(true, async move {
+        let mut src = tokio::fs::File::open(&source).await?;
+        let mut dst = object_store::buffered::BufWriter::new(store, path);
+        tokio::io::copy(&mut src, &mut dst).await?;
+        dst.shutdown().await
+    })
+    .map_err(|source| Error::Io {
+        path: PathBuf::from(location),
+        source,
+    })
+}
+
+/// Deletes every object under the remote prefix `location` (`s3://bucket/prefix`).
+///
+/// # Errors
+/// A failing listing or deletion.
+pub fn delete_prefix(location: &str) -> Result<()> {
+    let (store, prefix) = resolve(location)?;
+    block_on(true, async move {
+        let listed: Vec<ObjectMeta> = store.list(Some(&prefix)).try_collect().await?;
+        for meta in listed {
+            store.delete(&meta.location).await?;
+        }
+        Ok(())
+    })
+    .map_err(store_error(location))
+}
+
+/// A remote object's bytes as they arrive: its size, the range served and a stream of its bytes; `range` picks the
+/// bytes from the object's size (all of them when it gives `None`; clamped to the object). The transfer runs on
+/// the I/O runtime, so the stream can be polled from any runtime or thread.
+///
+/// # Errors
+/// A missing object or a failing request; a range that starts past the end.
+pub fn stream_object(
+    location: &str,
+    range: impl FnOnce(u64) -> Option<Range<u64>>,
+) -> Result<(u64, Range<u64>, futures::stream::BoxStream<'static, Result<Bytes>>)> {
+    let object = object(location)?;
+    let range = range(object.size).unwrap_or(0..object.size);
+    let range = range.start..range.end.min(object.size);
+    if range.start >= range.end && object.size > 0 {
+        return Err(object.error(format!(
+            "no bytes {}..{} in {} bytes",
+            range.start, range.end, object.size
+        )));
+    }
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes>>(4);
+    let (store, path, served) = (object.store.clone(), object.path.clone(), range.clone());
+    let name = object.location.clone();
+    runtime().spawn(async move {
+        let options = GetOptions {
+            range: Some(GetRange::Bounded(served)),
+            ..Default::default()
+        };
+        let mut chunks = match store.get_opts(&path, options).await {
+            Ok(answer) => answer.into_stream(),
+            Err(e) => {
+                let _ = tx.send(Err(store_error(&name)(e))).await;
+                return;
+            }
+        };
+        while let Some(chunk) = chunks.next().await {
+            let failed = chunk.is_err();
+            if tx.send(chunk.map_err(store_error(&name))).await.is_err() || failed {
+                return;
+            }
+        }
+    });
+    let stream = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|c| (c, rx)) });
+    Ok((object.size, range, Box::pin(stream)))
+}
+
 /// The objects under the remote prefix `location` (a Zarr store), as a store whose keys are relative to it.
 ///
 /// # Errors

@@ -337,20 +337,55 @@ fn execute(
     let eval = crate::plan_graph(&graph, state.ctx_with(user, catalog))?;
     let extent = crate::result_extent(&eval);
     let out = crate::write_results(eval, &tmp.join("openEO.tif"), &opts)?;
-    let assets: Vec<Value> = out
+    let mut assets: Vec<Value> = out
         .files
         .iter()
         .map(|(p, media)| with_extent(asset_info(p, media), &extent))
         .collect();
-    sync_dir(&tmp, true).map_err(|e| storage("cannot flush the results", &e))?;
-    let results = dir.join("results");
-    let _ = std::fs::remove_dir_all(&results);
-    std::fs::rename(&tmp, &results).map_err(|e| storage("cannot publish the results", &e))?;
-    sync_dir(&dir, false).map_err(|e| storage("cannot flush the results", &e))?;
+    if let Some(bucket) = &state.cfg.results_location {
+        // kept in the bucket only: uploaded before the job is recorded as finished
+        let prefix = format!("{bucket}/{id}");
+        upload_dir(&tmp, &prefix).map_err(|e| storage("cannot store the results in the bucket", &e))?;
+        for a in &mut assets {
+            let name = a.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
+            a["stored"] = json!(format!("{prefix}/{name}"));
+        }
+        let _ = std::fs::remove_dir_all(&tmp);
+    } else {
+        sync_dir(&tmp, true).map_err(|e| storage("cannot flush the results", &e))?;
+        let results = dir.join("results");
+        let _ = std::fs::remove_dir_all(&results);
+        std::fs::rename(&tmp, &results).map_err(|e| storage("cannot publish the results", &e))?;
+        sync_dir(&dir, false).map_err(|e| storage("cannot flush the results", &e))?;
+    }
     state
         .store
         .set_results(id, &Value::Array(assets), t0.elapsed().as_secs_f64())
         .map_err(|e| storage("cannot record the results", &e))?;
+    Ok(())
+}
+
+/// Uploads every file under `dir` (directories such as Zarr stores included) to `prefix/{relative path}`.
+fn upload_dir(dir: &Path, prefix: &str) -> openeo_engine::Result<()> {
+    let io = |source| openeo_engine::Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        for entry in std::fs::read_dir(&d).map_err(io)? {
+            let path = entry.map_err(io)?.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if let Ok(rel) = path.strip_prefix(dir) {
+                let rel: Vec<String> = rel
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().to_string())
+                    .collect();
+                openeo_engine::upload_file(&path, &format!("{prefix}/{}", rel.join("/")))?;
+            }
+        }
+    }
     Ok(())
 }
 

@@ -168,6 +168,17 @@ async fn delete(State(s): State<AppState>, AuthUser(user): AuthUser, Path(id): P
     s.store.delete_job(&id).map_err(ApiError::internal)?;
     let dir = s.jobs_dir.join(&id);
     let _ = tokio::fs::remove_dir_all(dir).await;
+    if let Some(bucket) = &s.cfg.results_location {
+        let prefix = format!("{bucket}/{id}");
+        let failure = match tokio::task::spawn_blocking(move || openeo_engine::delete_prefix(&prefix)).await {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(e.to_string()),
+            Err(e) => Some(e.to_string()),
+        };
+        if let Some(e) = failure {
+            tracing::warn!("the results of deleted job {id} stay in the bucket: {e}");
+        }
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -307,6 +318,20 @@ async fn signed_asset(
             format!("job '{id}' has no result file '{file}'"),
         ));
     }
+    if let Some(stored) = listed.and_then(|x| x.get("stored")).and_then(Value::as_str) {
+        let location = std::iter::once(stored)
+            .chain(inner.iter().copied())
+            .collect::<Vec<_>>()
+            .join("/");
+        let range = req
+            .headers()
+            .get(axum::http::header::RANGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("bytes="))
+            .filter(|v| !v.contains(','))
+            .map(str::to_string);
+        return stored_asset(&s, location, range).await;
+    }
     let path = results_dir(&s.jobs_dir, &id).join(&file);
     if !path.is_file() {
         return Err(ApiError::new(
@@ -327,6 +352,46 @@ async fn signed_asset(
     let serve = tower_http::services::ServeFile::new_with_mime(&path, &media.parse().map_err(ApiError::internal)?);
     let resp = serve.oneshot(req).await.map_err(ApiError::internal)?;
     Ok(resp.map(Body::new))
+}
+
+/// Answers a request for a result kept in the bucket: the object streamed, or the byte range `range` of the
+/// request's `Range: bytes=…` (`a-b`, `a-` or `-n`; one range).
+async fn stored_asset(s: &AppState, location: String, range: Option<String>) -> ApiResult<Response> {
+    let catalog = s.catalog.clone();
+    let asked = range.is_some();
+    let streamed = tokio::task::spawn_blocking(move || {
+        // the storage settings come with the collections
+        let _ = catalog.wait();
+        openeo_engine::stream_object(&location, |size| {
+            let (a, b) = range.as_deref()?.split_once('-')?;
+            match (a.parse::<u64>().ok(), b.parse::<u64>().ok()) {
+                (Some(a), Some(b)) => Some(a..b.saturating_add(1)),
+                (Some(a), None) => Some(a..size),
+                (None, Some(n)) => Some(size.saturating_sub(n)..size),
+                (None, None) => None,
+            }
+        })
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    let (size, served, body) = streamed.map_err(|e| {
+        ApiError::new(
+            "FileNotFound",
+            format!("the result file cannot be read from the bucket: {e}"),
+        )
+    })?;
+    let mut resp = Response::builder()
+        .header(axum::http::header::ACCEPT_RANGES, "bytes")
+        .header(axum::http::header::CONTENT_LENGTH, served.end - served.start);
+    resp = if asked {
+        resp.status(StatusCode::PARTIAL_CONTENT).header(
+            axum::http::header::CONTENT_RANGE,
+            format!("bytes {}-{}/{size}", served.start, served.end.saturating_sub(1)),
+        )
+    } else {
+        resp.status(StatusCode::OK)
+    };
+    resp.body(Body::from_stream(body)).map_err(ApiError::internal)
 }
 
 async fn logs(

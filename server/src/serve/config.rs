@@ -88,6 +88,11 @@ pub struct ServerConfig {
     /// Fixture mode (`serve --fixture`): what is advertised, fixed tokens, job ids.
     #[serde(default)]
     pub fixture: Option<crate::fixture::FixtureConfig>,
+    /// Where batch job results are kept instead of the data directory: `s3://bucket/prefix` (each job's files
+    /// under `prefix/{job id}/`, reached with the `[storage]` settings of the collections configuration or the
+    /// AWS environment); still served through the signed result links.
+    #[serde(default)]
+    pub results_location: Option<String>,
     /// Seconds between refreshes of the remotes' collection and process listings.
     #[serde(default = "default_refresh")]
     pub remote_refresh_seconds: f64,
@@ -146,6 +151,18 @@ impl ServerConfig {
             cfg.data_dir = cfg.base_dir.join(&cfg.data_dir);
         }
         cfg.raw = raw;
+        if let Some(loc) = &cfg.results_location {
+            let valid = loc
+                .strip_prefix("s3://")
+                .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/') && !rest.contains(['?', '#']));
+            if !valid {
+                return Err(format!(
+                    "{}: results_location must be an s3://bucket[/prefix] location, not '{loc}'",
+                    path.display()
+                ));
+            }
+            cfg.results_location = Some(loc.trim_end_matches('/').to_string());
+        }
         Ok(cfg)
     }
 
