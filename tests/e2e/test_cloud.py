@@ -81,6 +81,7 @@ def cloud(tmp_path_factory):
     (www / "assets").mkdir(parents=True)
     for f in SYNTH.glob("SYNTH_*.tif"):
         shutil.copy(f, www / "assets" / f.name)
+    shutil.copy(SYNTH / "SYNTH.nc", www / "SYNTH.nc")
     http = RangeServer(www)
     items = {"type": "FeatureCollection", "features": [stac_item(http.url, d) for d in SYNTH_DATES], "links": []}
     (www / "items.json").write_text(json.dumps(items))
@@ -125,6 +126,11 @@ source = {{ kind = "netcdf", glob = "s3://{BUCKET}/nc/*.nc" }}
 bands = {BANDS}
 
 [[collections]]
+id = "HTTP_NC"
+source = {{ kind = "netcdf", glob = "{http.url}/SYNTH.nc" }}
+bands = {BANDS}
+
+[[collections]]
 id = "BUCKET_ZARR"
 source = {{ kind = "zarr", path = "s3://{BUCKET}/zarr/synth.zarr" }}
 bands = {BANDS}
@@ -163,7 +169,8 @@ def run(cloud, graph, name, check=True):
     return json.loads(out.read_text())
 
 
-@pytest.mark.parametrize("collection", ["BUCKET_COG", "BUCKET_NC", "BUCKET_ZARR", "HTTP_STAC", "BUCKET_STAC"])
+@pytest.mark.parametrize("collection", ["BUCKET_COG", "BUCKET_NC", "HTTP_NC", "BUCKET_ZARR", "HTTP_STAC",
+                                        "BUCKET_STAC"])
 def test_remote_collections_give_the_numbers_of_the_local_files(cloud, collection):
     local = run(cloud, seed_graph("LOCAL"), "local")
     remote = run(cloud, seed_graph(collection), collection)

@@ -75,9 +75,22 @@ fn located(base: &Path, location: &str) -> String {
     }
 }
 
-/// The files matching `pattern`: a glob below `base`, or an `s3://bucket/…` glob listed in the bucket (`rel` is
-/// then the key).
+/// The files matching `pattern`: a glob below `base`, an `s3://bucket/…` glob listed in the bucket (`rel` is then
+/// the key), or one http(s) URL (HTTP servers cannot be listed; `rel` is its path).
 fn find(base: &Path, pattern: &str) -> Result<Vec<Found>> {
+    if pattern.starts_with("http://") || pattern.starts_with("https://") {
+        if pattern.contains(['*', '?', '[']) {
+            return Err(Error::Config {
+                message: format!("{pattern}: HTTP servers cannot be listed, so a URL names one file, not a glob"),
+            });
+        }
+        let after = pattern.find("://").map_or(0, |i| i + 3);
+        let rel = pattern[after..].split_once('/').map_or("", |(_, p)| p).to_string();
+        return Ok(vec![Found {
+            path: pattern.to_string(),
+            rel,
+        }]);
+    }
     if let Some(rest) = pattern.strip_prefix("s3://") {
         let bucket = rest.split('/').next().unwrap_or_default();
         let prefix = format!("s3://{bucket}/");
