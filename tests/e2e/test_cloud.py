@@ -361,6 +361,7 @@ def test_batch_job_results_kept_in_a_bucket_are_served_through_the_signed_links(
         href = job.get_results().get_metadata()["assets"]["openEO.nc"]["href"]
         whole = requests.get(href, timeout=30)
         assert whole.status_code == 200 and whole.content == stored
+        assert whole.headers["Content-Type"] == "application/x-netcdf"
         part = requests.get(href, headers={"Range": "bytes=100-199"}, timeout=30)
         assert part.status_code == 206 and part.content == stored[100:200]
         assert part.headers["Content-Range"] == f"bytes 100-199/{len(stored)}"

@@ -66,9 +66,9 @@ pub(crate) fn build(cfg: CollectionConfig, base: &Path, stac: StacReader<'_>) ->
     })
 }
 
-/// `location` as it is read: a remote one (`s3://…`, http(s)) as it is, a relative path below `base`.
+/// `location` as it is read: a URL (`s3://…`, http(s), `file://…`) as it is, a relative path below `base`.
 fn located(base: &Path, location: &str) -> String {
-    if crate::io::store::is_remote(location) {
+    if location.contains("://") {
         location.to_string()
     } else {
         base.join(location).to_string_lossy().to_string()
@@ -78,7 +78,7 @@ fn located(base: &Path, location: &str) -> String {
 /// The files matching `pattern`: a glob below `base`, an `s3://bucket/…` glob listed in the bucket (`rel` is then
 /// the key), or one http(s) URL (HTTP servers cannot be listed; `rel` is its path).
 fn find(base: &Path, pattern: &str) -> Result<Vec<Found>> {
-    if pattern.starts_with("http://") || pattern.starts_with("https://") {
+    if crate::io::store::is_http(pattern) {
         if pattern.contains(['*', '?', '[']) {
             return Err(Error::Config {
                 message: format!("{pattern}: HTTP servers cannot be listed, so a URL names one file, not a glob"),
@@ -284,11 +284,7 @@ fn netcdf_items(cfg: &CollectionConfig, found: &[Found]) -> Result<Vec<Item>> {
 /// configuration's metadata: its title and the like, and for bands it names, their common name, wavelength, nodata
 /// and unit; with configured bands, only those are kept, in their order.
 fn stac_collection(cfg: &CollectionConfig, url: &str, base: &Path, stac: StacReader<'_>) -> Result<Collection> {
-    let location = if url.contains("://") {
-        url.to_string()
-    } else {
-        base.join(url).to_string_lossy().to_string()
-    };
+    let location = located(base, url);
     let mut col = stac(&cfg.id, &location)?;
     if !cfg.bands.is_empty() {
         let mut bands = Vec::with_capacity(cfg.bands.len());

@@ -75,7 +75,7 @@ pub(crate) fn clear() {
 }
 
 /// File and variable of `NETCDF:"file":var`.
-fn split_name(name: &str) -> Option<(&str, &str)> {
+pub(crate) fn split_name(name: &str) -> Option<(&str, &str)> {
     let rest = name.strip_prefix("NETCDF:\"")?;
     let (file, var) = rest.rsplit_once("\":")?;
     (!var.is_empty() && !var.contains('/')).then_some((file, var))

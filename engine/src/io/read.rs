@@ -54,9 +54,13 @@ pub(crate) fn block_lattice(asset: &Asset) -> Option<((usize, usize), (usize, us
         let (size, row) = v.block_lattice();
         return Some((size, (0, row)));
     }
+    direct_tiff(asset).map(|t| (t.block_size(), (0, 0)))
+}
+
+/// The tiled GeoTIFF of `asset` when the direct reader covers it: its layout, the asset's size and band.
+fn direct_tiff(asset: &Asset) -> Option<std::sync::Arc<tiled_tiff::TiledTiff>> {
     tiled_tiff::open(&asset.path)
         .filter(|t| t.size() == (asset.grid.width, asset.grid.height) && asset.band <= t.bands())
-        .map(|t| (t.block_size(), (0, 0)))
 }
 
 /// Fetches ahead, all at once, the stored tiles that reading `window` of `target` from `assets` will need where they
@@ -82,9 +86,7 @@ pub(crate) fn prefetch<'a>(
         else {
             continue;
         };
-        if let Some(t) = tiled_tiff::open(&asset.path)
-            .filter(|t| t.size() == (asset.grid.width, asset.grid.height) && asset.band <= t.bands())
-        {
+        if let Some(t) = direct_tiff(asset) {
             ahead.push((t, asset.band, rect));
         }
     }
@@ -114,9 +116,7 @@ fn read_rect_into(asset: &Asset, rect: (usize, usize, usize, usize), buf: &mut [
         if let Some(v) = netcdf_chunks::open(&asset.path, &asset.grid).filter(|v| asset.band <= v.bands()) {
             return v.read_rect(asset.band, rect, asset.nodata, buf, reads);
         }
-    } else if let Some(t) = tiled_tiff::open(&asset.path)
-        .filter(|t| t.size() == (asset.grid.width, asset.grid.height) && asset.band <= t.bands())
-    {
+    } else if let Some(t) = direct_tiff(asset) {
         return t.read_rect(asset.band, rect, asset.nodata, buf, reads);
     }
     gdal::read_band_rect(asset, rect, buf)

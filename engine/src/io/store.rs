@@ -50,6 +50,15 @@ pub struct StorageConfig {
     pub max_cache_bytes: u64,
 }
 
+impl StorageConfig {
+    /// The S3 endpoint: the configured one, else `AWS_ENDPOINT_URL`; `None` for AWS itself.
+    pub(crate) fn endpoint(&self) -> Option<String> {
+        self.s3_endpoint
+            .clone()
+            .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
+    }
+}
+
 impl Default for StorageConfig {
     fn default() -> StorageConfig {
         StorageConfig {
@@ -103,9 +112,14 @@ pub fn remote_reads() -> (u64, u64) {
     (REQUESTS.load(Ordering::Relaxed), BYTES.load(Ordering::Relaxed))
 }
 
+/// True for `http://…` and `https://…` locations.
+pub(crate) fn is_http(location: &str) -> bool {
+    location.starts_with("http://") || location.starts_with("https://")
+}
+
 /// True for locations read from a remote store (`s3://…`, `http://…`, `https://…`).
 pub(crate) fn is_remote(location: &str) -> bool {
-    ["s3://", "http://", "https://"].iter().any(|p| location.starts_with(p))
+    location.starts_with("s3://") || is_http(location)
 }
 
 /// The I/O runtime remote requests run on (two threads; the readers wait for it from their own threads).
@@ -222,7 +236,7 @@ fn resolve(location: &str) -> Result<Resolved> {
         let store = store_for(&format!("s3://{bucket}"), || s3_store(bucket))?;
         return Ok((store, ObjectPath::parse(key).map_err(|e| refuse(e.to_string()))?));
     }
-    if location.starts_with("http://") || location.starts_with("https://") {
+    if is_http(location) {
         if location.contains(['?', '#']) {
             return Err(refuse("URLs with a query are not read through the object store".into()));
         }
@@ -273,10 +287,7 @@ fn s3_store(bucket: &str) -> object_store::Result<Arc<dyn ObjectStore>> {
         .with_bucket_name(bucket)
         .with_client_options(client_options(&cfg))
         .with_retry(retry(&cfg));
-    let endpoint = cfg
-        .s3_endpoint
-        .clone()
-        .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok());
+    let endpoint = cfg.endpoint();
     if let Some(e) = endpoint {
         b = b.with_endpoint(e).with_virtual_hosted_style_request(false);
     }
@@ -602,7 +613,7 @@ pub(crate) fn local_copy(location: &str) -> Result<PathBuf> {
             object.size, cfg.max_object_bytes
         )));
     }
-    let name = format!("{:016x}", fnv1a(object.identity.as_bytes()));
+    let name = format!("{:016x}", super::cache::identity_key(&object.identity));
     let ext = location
         .rsplit_once('.')
         .map(|(_, e)| e)
@@ -647,13 +658,6 @@ fn trim_cache(cfg: &StorageConfig, keep: &std::path::Path) {
             total -= len;
         }
     }
-}
-
-/// FNV-1a, for cache file names.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 /// Copies the local file `file` to the remote object at `location` (in parts, as a multipart upload for large

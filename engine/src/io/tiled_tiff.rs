@@ -72,9 +72,9 @@ pub fn measure_inflate(paths: &[PathBuf]) -> Result<(u64, f64)> {
         let Some(tiff) = open(&path.to_string_lossy()).filter(|t| t.deflate) else {
             continue;
         };
-        let size = tiff.tile_width * tiff.tile_height * tiff.sample.size();
+        let size = tiff.tile_bytes();
         let stored_tiles: Vec<usize> = (0..tiff.offsets.len()).filter(|&i| tiff.is_stored(i)).collect();
-        let tiles = tiff.fetch(&stored_tiles, size)?;
+        let tiles = tiff.fetch(&stored_tiles)?;
         stored += tiles.iter().map(|t| t.len() as u64).sum::<u64>();
         let t0 = std::time::Instant::now();
         for raw in &tiles {
@@ -116,19 +116,13 @@ pub(crate) fn prefetch(reads_ahead: &[ReadAhead], reads: Reads<'_>) -> Result<()
             continue;
         }
         let key = identity_key(tiff.object.identity());
-        let tile_bytes = tiff.tile_width * tiff.tile_height * tiff.sample.size();
         let wanted = tiff.wanted(*band, *rect, key, reads);
         total += wanted.iter().map(|&i| tiff.byte_counts[i]).sum::<u64>();
         if total > PREFETCH_BYTES {
             break;
         }
-        let mut ranges = Vec::with_capacity(wanted.len());
-        for &i in &wanted {
-            check_stored(&tiff.object.location(), tiff.byte_counts[i], tile_bytes)?;
-            ranges.push(tiff.offsets[i]..tiff.offsets[i] + tiff.byte_counts[i]);
-        }
         keys.push(wanted.iter().map(|&i| (key, tiff.offsets[i])).collect::<Vec<_>>());
-        jobs.push((tiff.object.clone(), ranges));
+        jobs.push((tiff.object.clone(), tiff.ranges(&wanted)?));
     }
     if jobs.is_empty() {
         return Ok(());
@@ -314,7 +308,6 @@ impl TiledTiff {
         let nodata = nodata.map(|v| v as f32);
         let (tw, th) = (self.tile_width, self.tile_height);
         let row_bytes = tw * self.sample.size();
-        let tile_bytes = row_bytes * th;
         let key = identity_key(self.object.identity());
         let plane = (band - 1) * self.tiles_across() * self.tiles_down();
         let touched = self.touched((col, row, width, height));
@@ -332,12 +325,12 @@ impl TiledTiff {
                 });
             });
         }
-        fetched.extend(wanted.iter().copied().zip(self.fetch(&wanted, tile_bytes)?));
+        fetched.extend(wanted.iter().copied().zip(self.fetch(&wanted)?));
         let stored = |index: usize| -> Result<Bytes> {
             match fetched.get(&index) {
                 Some(b) => Ok(b.clone()),
                 // pushed out of the cache since: fetched alone
-                None => Ok(self.fetch(&[index], tile_bytes)?.remove(0)),
+                None => Ok(self.fetch(&[index])?.remove(0)),
             }
         };
         with_scratch(|scratch| {
@@ -408,21 +401,31 @@ impl TiledTiff {
         self.offsets[index] != 0 && self.byte_counts[index] != 0
     }
 
+    /// Bytes of one decoded tile.
+    fn tile_bytes(&self) -> usize {
+        self.tile_width * self.tile_height * self.sample.size()
+    }
+
+    /// The byte ranges of the (stored) tiles `indices`, each checked against the size of a decoded tile.
+    fn ranges(&self, indices: &[usize]) -> Result<Vec<std::ops::Range<u64>>> {
+        indices
+            .iter()
+            .map(|&i| {
+                check_stored(&self.object.location(), self.byte_counts[i], self.tile_bytes())?;
+                Ok(self.offsets[i]..self.offsets[i].saturating_add(self.byte_counts[i]))
+            })
+            .collect()
+    }
+
     /// The stored bytes of the (stored) tiles `indices`, in one read of the object.
-    fn fetch(&self, indices: &[usize], tile_bytes: usize) -> Result<Vec<Bytes>> {
-        let mut ranges = Vec::with_capacity(indices.len());
-        for &i in indices {
-            check_stored(&self.object.location(), self.byte_counts[i], tile_bytes)?;
-            let (offset, count) = (self.offsets[i], self.byte_counts[i]);
-            ranges.push(offset..offset.saturating_add(count));
-        }
-        self.object.read_ranges(&ranges)
+    fn fetch(&self, indices: &[usize]) -> Result<Vec<Bytes>> {
+        self.object.read_ranges(&self.ranges(indices)?)
     }
 
     /// Decodes the stored bytes `raw` of tile `index` into `scratch.decoded` as little-endian samples without
     /// predictor.
     fn decode_tile(&self, index: usize, raw: &[u8], scratch: &mut Scratch, stats: &RunStats) -> Result<()> {
-        let size = self.tile_width * self.tile_height * self.sample.size();
+        let size = self.tile_bytes();
         stats.block_decoded(raw.len() as u64);
         let decoded = &mut scratch.decoded;
         if self.deflate {

@@ -392,8 +392,8 @@ fn upload_dir(dir: &Path, prefix: &str) -> openeo_engine::Result<()> {
 /// The name of the directory a job writes its results to before they are published (removed at start-up).
 pub(crate) const PARTIAL_RESULTS: &str = ".results.part";
 
-/// Flushes a directory entry list, and with `files` every file directly in it, to disk.
-/// With `files`, directories in it (Zarr stores) are flushed the same way, with everything in them.
+/// Flushes a directory entry list to disk, and with `files` every file in it, also those inside its directories
+/// (Zarr stores).
 fn sync_dir(dir: &Path, files: bool) -> std::io::Result<()> {
     if files {
         for entry in std::fs::read_dir(dir)? {

@@ -318,6 +318,16 @@ async fn signed_asset(
             format!("job '{id}' has no result file '{file}'"),
         ));
     }
+    let media = if inner.is_empty() {
+        listed
+            .and_then(|x| x.get("type").and_then(Value::as_str))
+            .unwrap_or("application/octet-stream")
+    } else if inner.last().is_some_and(|f| f.ends_with(".json")) {
+        "application/json"
+    } else {
+        "application/octet-stream"
+    }
+    .to_string();
     if let Some(stored) = listed.and_then(|x| x.get("stored")).and_then(Value::as_str) {
         let location = std::iter::once(stored)
             .chain(inner.iter().copied())
@@ -330,7 +340,7 @@ async fn signed_asset(
             .and_then(|v| v.strip_prefix("bytes="))
             .filter(|v| !v.contains(','))
             .map(str::to_string);
-        return stored_asset(&s, location, range).await;
+        return stored_asset(&s, location, range, &media).await;
     }
     let path = results_dir(&s.jobs_dir, &id).join(&file);
     if !path.is_file() {
@@ -339,51 +349,45 @@ async fn signed_asset(
             format!("job '{id}' has no result file '{file}'"),
         ));
     }
-    let media = if inner.is_empty() {
-        listed
-            .and_then(|x| x.get("type").and_then(Value::as_str))
-            .unwrap_or("application/octet-stream")
-    } else if inner.last().is_some_and(|f| f.ends_with(".json")) {
-        "application/json"
-    } else {
-        "application/octet-stream"
-    }
-    .to_string();
     let serve = tower_http::services::ServeFile::new_with_mime(&path, &media.parse().map_err(ApiError::internal)?);
     let resp = serve.oneshot(req).await.map_err(ApiError::internal)?;
     Ok(resp.map(Body::new))
 }
 
-/// Answers a request for a result kept in the bucket: the object streamed, or the byte range `range` of the
-/// request's `Range: bytes=…` (`a-b`, `a-` or `-n`; one range).
-async fn stored_asset(s: &AppState, location: String, range: Option<String>) -> ApiResult<Response> {
+/// Answers a request for a result kept in the bucket, of type `media`: the object streamed, or the byte range
+/// `range` of the request's `Range: bytes=…` (`a-b`, `a-` or `-n`; one range).
+async fn stored_asset(s: &AppState, location: String, range: Option<String>, media: &str) -> ApiResult<Response> {
     let catalog = s.catalog.clone();
-    let asked = range.is_some();
     let streamed = tokio::task::spawn_blocking(move || {
         // the storage settings come with the collections
         let _ = catalog.wait();
-        openeo_engine::stream_object(&location, |size| {
+        let mut partial = false;
+        let streamed = openeo_engine::stream_object(&location, |size| {
             let (a, b) = range.as_deref()?.split_once('-')?;
-            match (a.parse::<u64>().ok(), b.parse::<u64>().ok()) {
-                (Some(a), Some(b)) => Some(a..b.saturating_add(1)),
-                (Some(a), None) => Some(a..size),
-                (None, Some(n)) => Some(size.saturating_sub(n)..size),
-                (None, None) => None,
-            }
-        })
+            let wanted = match (a.parse::<u64>().ok(), b.parse::<u64>().ok()) {
+                (Some(a), Some(b)) => a..b.saturating_add(1),
+                (Some(a), None) => a..size,
+                (None, Some(n)) => size.saturating_sub(n)..size,
+                (None, None) => return None,
+            };
+            partial = true;
+            Some(wanted)
+        });
+        streamed.map(|s| (s, partial))
     })
     .await
     .map_err(ApiError::internal)?;
-    let (size, served, body) = streamed.map_err(|e| {
+    let ((size, served, body), partial) = streamed.map_err(|e| {
         ApiError::new(
             "FileNotFound",
             format!("the result file cannot be read from the bucket: {e}"),
         )
     })?;
     let mut resp = Response::builder()
+        .header(axum::http::header::CONTENT_TYPE, media)
         .header(axum::http::header::ACCEPT_RANGES, "bytes")
         .header(axum::http::header::CONTENT_LENGTH, served.end - served.start);
-    resp = if asked {
+    resp = if partial {
         resp.status(StatusCode::PARTIAL_CONTENT).header(
             axum::http::header::CONTENT_RANGE,
             format!("bytes {}-{}/{size}", served.start, served.end.saturating_sub(1)),

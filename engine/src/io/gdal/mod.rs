@@ -35,10 +35,7 @@ const POOL_MAX: usize = 256;
 /// The pool key of a dataset name: the name, and for a local file (also inside `NETCDF:"file":var`) its size and
 /// modification time, so a replaced file is opened afresh.
 fn pool_key(path: &str) -> String {
-    let file = path
-        .strip_prefix("NETCDF:\"")
-        .and_then(|rest| rest.split_once('"'))
-        .map_or(path, |(file, _)| file);
+    let file = crate::io::netcdf_chunks::split_name(path).map_or(path, |(file, _)| file);
     if crate::io::store::is_remote(file) || file.starts_with("/vsi") {
         return path.to_string();
     }
@@ -108,7 +105,7 @@ pub(crate) fn dataset_name(location: &str) -> String {
     if let Some(rest) = location.strip_prefix("s3://") {
         return format!("/vsis3/{rest}");
     }
-    if location.starts_with("http://") || location.starts_with("https://") {
+    if crate::io::store::is_http(location) {
         let stall = crate::io::store::timeout().as_secs().max(1);
         return format!(
             "/vsicurl?max_retry=0&empty_dir=yes&low_speed_time={stall}&low_speed_limit=1&url={}",
@@ -125,10 +122,7 @@ pub(crate) fn dataset_name(location: &str) -> String {
 /// GDAL refusing a configuration option.
 pub(crate) fn configure_s3(cfg: &crate::StorageConfig) -> Result<()> {
     let set = |k: &str, v: &str| gdal::config::set_config_option(k, v).map_err(Error::gdal(format!("setting {k}")));
-    let endpoint = cfg
-        .s3_endpoint
-        .clone()
-        .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok());
+    let endpoint = cfg.endpoint();
     if let Some(e) = endpoint {
         let host = e.split_once("://").map_or(e.as_str(), |(_, h)| h).trim_end_matches('/');
         set("AWS_S3_ENDPOINT", host)?;
