@@ -16,6 +16,12 @@ pub(crate) struct GtiffSink {
     layout: Vec<(usize, usize)>,
     cog: bool,
     compress: Compression,
+    /// Side of the files' square blocks.
+    block: usize,
+    /// Width and height of the files.
+    size: (usize, usize),
+    /// The buffer each band of a tile is handed to GDAL in, reused.
+    scratch: Vec<f32>,
 }
 
 struct OpenFile {
@@ -41,11 +47,7 @@ impl GtiffSink {
         let times = time_axis.and_then(|a| dims[a].labels().instants());
         let driver = DriverManager::get_driver_by_name("GTiff").map_err(Error::gdal("loading the GTiff driver"))?;
         let grid = meta.grid();
-        let block = if grid.width.max(grid.height) > 256 {
-            "512"
-        } else {
-            "256"
-        };
+        let block = if grid.width.max(grid.height) > 256 { 512 } else { 256 };
         let options = RasterCreationOptions::from_iter([
             "TILED=YES".to_string(),
             format!("BLOCKXSIZE={block}"),
@@ -90,6 +92,9 @@ impl GtiffSink {
             layout,
             cog,
             compress,
+            block,
+            size: (grid.width, grid.height),
+            scratch: Vec::new(),
         })
     }
 }
@@ -178,23 +183,63 @@ fn file_names(meta: &CubeMeta, time_axis: Option<usize>, path: &Path) -> Vec<Pat
         .collect()
 }
 
+impl GtiffSink {
+    /// The block `window` is, when it is exactly one block of the files (clipped at their edges) and the files are
+    /// uncompressed: such a tile goes to the file directly, past GDAL's block cache.
+    fn whole_block(&self, window: &Window) -> Option<(usize, usize)> {
+        let b = self.block;
+        let fits = |start: usize, len: usize, size: usize| {
+            start.is_multiple_of(b) && (len == b || (len < b && start + len == size))
+        };
+        (self.compress == Compression::None
+            && fits(window.x0, window.width, self.size.0)
+            && fits(window.y0, window.height, self.size.1))
+        .then_some((window.x0 / b, window.y0 / b))
+    }
+}
+
 impl TileSink for GtiffSink {
     fn write_tile(&mut self, window: &Window, block: &Block) -> Result<()> {
         let cells = window.cells();
         let data = block.values();
+        let direct = self.whole_block(window);
+        let side = self.block;
         for (flat, &(file, band)) in self.layout.iter().enumerate() {
             let slice = data
                 .get(flat * cells..(flat + 1) * cells)
                 .ok_or_else(|| Error::internal("block smaller than its layout"))?;
-            let ds = &mut self.files[file].dataset;
-            let mut rb = ds.rasterband(band).map_err(Error::gdal("opening an output band"))?;
-            let mut buf = Buffer::new((window.width, window.height), slice.to_vec());
-            rb.write(
-                (window.x0 as isize, window.y0 as isize),
-                (window.width, window.height),
-                &mut buf,
-            )
-            .map_err(Error::gdal("writing a tile"))?;
+            let mut scratch = std::mem::take(&mut self.scratch);
+            scratch.clear();
+            let rb = self.files[file].dataset.rasterband(band);
+            let mut rb = rb.map_err(Error::gdal("opening an output band"))?;
+            let scratch = match direct {
+                Some(index) => {
+                    if slice.len() == side * side {
+                        scratch.extend_from_slice(slice);
+                    } else {
+                        // a block at the files' edge is padded to its full size
+                        scratch.resize(side * side, f32::NAN);
+                        for (row, src) in slice.chunks(window.width.max(1)).enumerate() {
+                            scratch[row * side..row * side + src.len()].copy_from_slice(src);
+                        }
+                    }
+                    let mut buf = Buffer::new((side, side), scratch);
+                    rb.write_block(index, &mut buf).map_err(Error::gdal("writing a tile"))?;
+                    buf.into_shape_and_vec().1
+                }
+                None => {
+                    scratch.extend_from_slice(slice);
+                    let mut buf = Buffer::new((window.width, window.height), scratch);
+                    rb.write(
+                        (window.x0 as isize, window.y0 as isize),
+                        (window.width, window.height),
+                        &mut buf,
+                    )
+                    .map_err(Error::gdal("writing a tile"))?;
+                    buf.into_shape_and_vec().1
+                }
+            };
+            self.scratch = scratch;
         }
         Ok(())
     }
