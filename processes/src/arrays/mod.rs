@@ -2,19 +2,23 @@
 //! pick, count or search work cell by cell; processes that give an array give one field per element.
 //!
 //! - picking and counting: array_element, first, last, count (this module);
-//! - building: array_create, array_append, array_concat ([`build`]);
-//! - labels: array_labels ([`labels`]);
+//! - building: array_create, array_append, array_concat ([`build`]); array_modify ([`modify`]);
+//! - labels: array_labels ([`labels`]); array_create_labeled, array_find_label ([`labeled`]);
 //! - searching: array_contains, array_find ([`search`]);
 //! - callbacks on each element: array_apply, array_filter ([`apply_filter`]);
 //! - filling gaps: array_interpolate_linear ([`interpolate`]);
 //! - sorting: sort, order, rearrange ([`sorting`]);
-//! - statistics that give arrays: extrema, quantiles ([`statistics`]).
+//! - statistics that give arrays: extrema, quantiles ([`statistics`]);
+//! - running values: cumsum, cumproduct, cummax, cummin ([`cumulative`]).
 
 mod apply_filter;
 mod build;
 mod cells;
+mod cumulative;
 mod interpolate;
+mod labeled;
 mod labels;
+mod modify;
 mod search;
 mod sorting;
 mod statistics;
@@ -39,7 +43,13 @@ pub(crate) fn processes() -> Vec<ProcessDef> {
         ProcessDef::new(include_str!("specs/array_create.json"), build::array_create),
         ProcessDef::new(include_str!("specs/array_append.json"), build::array_append),
         ProcessDef::new(include_str!("specs/array_concat.json"), build::array_concat),
+        ProcessDef::new(include_str!("specs/array_modify.json"), modify::array_modify),
         ProcessDef::new(include_str!("specs/array_labels.json"), labels::array_labels),
+        ProcessDef::new(
+            include_str!("specs/array_create_labeled.json"),
+            labeled::array_create_labeled,
+        ),
+        ProcessDef::new(include_str!("specs/array_find_label.json"), labeled::array_find_label),
         ProcessDef::new(include_str!("specs/array_contains.json"), search::array_contains),
         ProcessDef::new(include_str!("specs/array_find.json"), search::array_find),
         ProcessDef::new(include_str!("specs/array_apply.json"), apply_filter::array_apply),
@@ -53,6 +63,10 @@ pub(crate) fn processes() -> Vec<ProcessDef> {
         ProcessDef::new(include_str!("specs/rearrange.json"), sorting::rearrange),
         ProcessDef::new(include_str!("specs/extrema.json"), statistics::extrema),
         ProcessDef::new(include_str!("specs/quantiles.json"), statistics::quantiles),
+        ProcessDef::new(include_str!("specs/cumsum.json"), cumulative::cumsum),
+        ProcessDef::new(include_str!("specs/cumproduct.json"), cumulative::cumproduct),
+        ProcessDef::new(include_str!("specs/cummax.json"), cumulative::cummax),
+        ProcessDef::new(include_str!("specs/cummin.json"), cumulative::cummin),
     ]
 }
 

@@ -24,10 +24,12 @@ fn point(args: &Args, name: &str, v: &Value) -> Result<Point> {
         ));
     };
     match parse(s) {
-        Some(Temporal::DateTime { at, .. }) => Ok(Point::Instant(at.to_utc())),
-        Some(Temporal::Date(d)) => Ok(Point::Instant(d.and_time(chrono::NaiveTime::MIN).and_utc())),
         Some(Temporal::Time(t)) => Ok(Point::TimeOfDay(t)),
-        None => Err(args.invalid(name, format!("'{s}' is not a date, a date-time or a time"))),
+        other => other
+            .as_ref()
+            .and_then(Temporal::instant)
+            .map(Point::Instant)
+            .ok_or_else(|| args.invalid(name, format!("'{s}' is not a date, a date-time or a time"))),
     }
 }
 

@@ -1,8 +1,9 @@
-//! Date and time processes: date_between ([`between`]) and date_shift ([`shift`]), on temporal strings
-//! ([`temporal`]). They work on plain values: the cells of a data cube are numbers, so inside callbacks they apply
-//! to texts such as temporal labels only.
+//! Date and time processes: date_between ([`between`]), date_difference ([`difference`]) and date_shift
+//! ([`shift`]), on temporal strings ([`temporal`]). They work on plain values: the cells of a data cube are numbers,
+//! so inside callbacks they apply to texts such as temporal labels only.
 
 mod between;
+mod difference;
 mod shift;
 mod temporal;
 
@@ -12,6 +13,7 @@ use crate::registry::ProcessDef;
 pub(crate) fn processes() -> Vec<ProcessDef> {
     vec![
         ProcessDef::new(include_str!("specs/date_between.json"), between::date_between),
+        ProcessDef::new(include_str!("specs/date_difference.json"), difference::date_difference),
         ProcessDef::new(include_str!("specs/date_shift.json"), shift::date_shift),
     ]
 }

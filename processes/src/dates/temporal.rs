@@ -1,7 +1,7 @@
 //! Temporal strings as the date processes take them: RFC 3339 date-times (with their time zone offset), dates
 //! (`YYYY-MM-DD`, midnight UTC) and times of day (`HH:MM:SS`, UTC). Years have four digits, as RFC 3339 has it.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, Timelike};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, Timelike, Utc};
 
 /// A parsed temporal string.
 #[derive(Clone, Copy, Debug)]
@@ -17,6 +17,17 @@ pub(super) enum Temporal {
     Date(NaiveDate),
     /// A time of day without date.
     Time(NaiveTime),
+}
+
+impl Temporal {
+    /// The instant of a date-time, or of a date (its midnight UTC); `None` for a time of day.
+    pub(super) fn instant(&self) -> Option<DateTime<Utc>> {
+        match self {
+            Temporal::DateTime { at, .. } => Some(at.to_utc()),
+            Temporal::Date(d) => Some(d.and_time(NaiveTime::MIN).and_utc()),
+            Temporal::Time(_) => None,
+        }
+    }
 }
 
 /// Parses a date-time, a date or a time of day.

@@ -1,4 +1,4 @@
-//! clip, constant, exp, ln, log, sgn, mod, pi, e. See <https://processes.openeo.org>.
+//! clip, constant, exp, ln, log, sgn, mod, pi, e, nan. See <https://processes.openeo.org>.
 //!
 //! Departures: `mod` by an infinite divisor returns `x` unchanged, as the openEO test cases expect.
 //! `ln(0)` and `log(0, b)` are −∞ and `mod(x, 0)` is ±∞ or NaN (IEEE 754), never an error.
@@ -21,6 +21,7 @@ pub(super) fn processes() -> Vec<ProcessDef> {
         ProcessDef::new(include_str!("specs/mod.json"), mod_),
         ProcessDef::new(include_str!("specs/pi.json"), pi),
         ProcessDef::new(include_str!("specs/e.json"), e),
+        ProcessDef::new(include_str!("specs/nan.json"), nan),
     ]
 }
 
@@ -111,6 +112,11 @@ fn pi(_: &mut Args, _: &Ctx) -> Result<Value> {
 
 fn e(_: &mut Args, _: &Ctx) -> Result<Value> {
     Ok(Value::Number(std::f64::consts::E))
+}
+
+/// nan: the number NaN.
+fn nan(_: &mut Args, _: &Ctx) -> Result<Value> {
+    Ok(Value::Number(f64::NAN))
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
-//! is_nan, is_nodata, is_valid. See <https://processes.openeo.org>.
+//! is_nan, is_infinite, is_nodata, is_valid. See <https://processes.openeo.org>.
 //!
 //! At the top level `null` is no-data and NaN is a number, as specified. Inside callbacks NaN is the cells' no-data
-//! marker, so there `is_nan` and `is_nodata` are both true for a no-data cell, and `is_valid` is true for finite
-//! cells only.
+//! marker, so there `is_nan` and `is_nodata` are both true for a no-data cell, `is_infinite` is false for it, and
+//! `is_valid` is true for finite cells only.
 
 use super::cellwise::{Accepts, Output, cellwise, from_truth};
 use crate::graph::Args;
@@ -12,6 +12,7 @@ use crate::{Ctx, Result, Value};
 pub(super) fn processes() -> Vec<ProcessDef> {
     vec![
         ProcessDef::new(include_str!("specs/is_nan.json"), is_nan),
+        ProcessDef::new(include_str!("specs/is_infinite.json"), is_infinite),
         ProcessDef::new(include_str!("specs/is_nodata.json"), is_nodata),
         ProcessDef::new(include_str!("specs/is_valid.json"), is_valid),
     ]
@@ -30,6 +31,15 @@ fn check(args: &Args, test: fn(f64) -> bool, scalar: fn(&Value) -> bool) -> Resu
 
 fn is_nan(args: &mut Args, _: &Ctx) -> Result<Value> {
     check(args, f64::is_nan, |v| matches!(v, Value::Number(n) if n.is_nan()))
+}
+
+/// is_infinite: whether `x` is +∞ or −∞ (per cell on a field, a no-data cell being no infinity).
+fn is_infinite(args: &mut Args, _: &Ctx) -> Result<Value> {
+    check(
+        args,
+        f64::is_infinite,
+        |v| matches!(v, Value::Number(n) if n.is_infinite()),
+    )
 }
 
 fn is_nodata(args: &mut Args, _: &Ctx) -> Result<Value> {
@@ -54,6 +64,10 @@ mod tests {
         let x = field(&[1.0, f32::NAN, f32::INFINITY]);
         assert_cells(&call("is_nan", &[("x", x.clone())], &ctx).unwrap(), &[0.0, 1.0, 0.0]);
         assert_cells(&call("is_nodata", &[("x", x.clone())], &ctx).unwrap(), &[0.0, 1.0, 0.0]);
+        assert_cells(
+            &call("is_infinite", &[("x", x.clone())], &ctx).unwrap(),
+            &[0.0, 0.0, 1.0],
+        );
         assert_cells(&call("is_valid", &[("x", x)], &ctx).unwrap(), &[1.0, 0.0, 0.0]);
     }
 }

@@ -9,7 +9,7 @@
 //! values: no-data (the case's `nodata` values, `null`, NaN) where no-data is expected, and numbers within the
 //! case's `delta` or, as cubes hold 32-bit floats, within 1e-6 of the largest expected magnitude; booleans are 1
 //! and 0. Labels match as text or, when both are dates or date-times, as instants; the dimension's `type` must be
-//! the one declared.
+//! the one declared. A literal without values (`data: null`) may leave out `order`.
 
 use std::collections::BTreeMap;
 
@@ -40,12 +40,15 @@ fn text(v: &Value) -> String {
 
 impl<'a> Literal<'a> {
     fn read(o: &'a BTreeMap<String, Value>) -> Result<Literal<'a>, String> {
-        let order: Vec<String> = match o.get("order") {
-            Some(Value::Array(names, _)) => names.iter().map(text).collect(),
-            _ => return Err("a data cube without 'order'".into()),
-        };
         let Some(Value::Object(dimensions)) = o.get("dimensions") else {
             return Err("a data cube without 'dimensions'".into());
+        };
+        let data = o.get("data").unwrap_or(&Value::Null);
+        let order: Vec<String> = match o.get("order") {
+            Some(Value::Array(names, _)) => names.iter().map(text).collect(),
+            // without values there is no nesting for `order` to describe
+            None if matches!(data, Value::Null) => dimensions.keys().cloned().collect(),
+            _ => return Err("a data cube without 'order'".into()),
         };
         let mut dims = BTreeMap::new();
         let mut crs = None;
@@ -79,7 +82,6 @@ impl<'a> Literal<'a> {
                 .collect(),
             _ => Vec::new(),
         };
-        let data = o.get("data").unwrap_or(&Value::Null);
         Ok(Literal {
             order,
             dims,

@@ -1,4 +1,4 @@
-//! Text processes: text_begins, text_contains, text_ends (searching a text for a pattern, [`search`]) and
+//! Text processes: text_begins, text_contains, text_ends, text_find (searching a text for a pattern, [`search`]) and
 //! text_concat (joining values as text, [`concat`]). They work on plain values: the cells of a data cube are
 //! numbers, so inside callbacks they apply to texts such as labels only.
 
@@ -13,6 +13,7 @@ pub(crate) fn processes() -> Vec<ProcessDef> {
         ProcessDef::new(include_str!("specs/text_begins.json"), search::text_begins),
         ProcessDef::new(include_str!("specs/text_contains.json"), search::text_contains),
         ProcessDef::new(include_str!("specs/text_ends.json"), search::text_ends),
+        ProcessDef::new(include_str!("specs/text_find.json"), search::text_find),
         ProcessDef::new(include_str!("specs/text_concat.json"), concat::text_concat),
     ]
 }
@@ -52,6 +53,34 @@ mod tests {
         let no_pattern = [("data", text("abc")), ("pattern", Value::Null)];
         assert_eq!(
             call("text_contains", &no_pattern, &ctx).unwrap_err().code(),
+            "ProcessParameterInvalid"
+        );
+    }
+
+    #[test]
+    fn find_counts_characters_of_the_text_given() {
+        let ctx = ctx();
+        let find = |data: &str, pattern: &str, case_sensitive: bool| {
+            let args = [
+                ("data", text(data)),
+                ("pattern", text(pattern)),
+                ("case_sensitive", Value::Bool(case_sensitive)),
+            ];
+            match call("text_find", &args, &ctx) {
+                Ok(Value::Number(n)) => Some(n),
+                Ok(Value::Null) => None,
+                other => panic!("{data} {pattern}: {other:?}"),
+            }
+        };
+        assert_eq!(find("abc", "", true), Some(0.0));
+        assert_eq!(find("abcabc", "c", true), Some(2.0));
+        assert_eq!(find("ÄÖÜ", "Ü", true), Some(2.0), "characters, not bytes");
+        // İ is two characters in lower case; the position counts it once
+        assert_eq!(find("İİab", "AB", false), Some(2.0));
+        assert_eq!(find("İİab", "AB", true), None);
+        let cells = [("data", field(&[1.0])), ("pattern", text("1"))];
+        assert_eq!(
+            call("text_find", &cells, &ctx).unwrap_err().code(),
             "ProcessParameterInvalid"
         );
     }
