@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages openeo-local needs (Debian/Ubuntu) when they are missing.
 set -euo pipefail
-packages=(libgdal-dev libhdf5-dev gdal-bin pkg-config netcdf-bin libsqlite3-dev python3-venv python3-gdal)
+packages=(libgdal-dev libhdf5-dev gdal-bin pkg-config netcdf-bin libsqlite3-dev python3-venv python3-gdal ca-certificates)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

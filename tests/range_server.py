@@ -7,6 +7,7 @@ tile reads after a file's header)."""
 import email.utils
 import os
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -16,9 +17,10 @@ from pathlib import Path
 
 class RangeServer:
     """`RangeServer(root)` serves `root` on a free loopback port; `url`, `requests` (method, path, range header, bytes
-    sent), `faults` (path -> fault, see above) and `stop()`."""
+    sent), `faults` (path -> fault, see above) and `stop()`. With `tls=(certificate file, key file)` it speaks
+    https."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, tls=None):
         self.root = Path(root)
         self.requests = []
         self.faults = {}
@@ -103,13 +105,22 @@ class RangeServer:
             daemon_threads = True
 
             def handle_error(self, request, client_address):
-                # clients closing connections early (timeouts, dropped transfers) are part of the tests
-                if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+                # clients closing connections early (timeouts, dropped transfers, refused certificates) are part of
+                # the tests
+                if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError, ssl.SSLError)):
                     super().handle_error(request, client_address)
 
         self.httpd = Server(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        scheme = "http"
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            # the handshake happens in the handler's thread, so a client that fails it holds up nobody
+            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True,
+                                                    do_handshake_on_connect=False)
+            scheme = "https"
+        self.url = f"{scheme}://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 

@@ -379,3 +379,87 @@ def test_batch_job_results_kept_in_a_bucket_are_served_through_the_signed_links(
         assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET, Prefix=f"results/{job.job_id}/")
     finally:
         terminate(proc)
+
+
+def certificates(tmp):
+    """A certificate authority and a certificate for 127.0.0.1 signed by it: (CA file, certificate file, key file)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+
+    def cert(subject, key, issuer, issuer_key, ca):
+        b = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(key.public_key())
+             .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
+             .not_valid_after(now + datetime.timedelta(days=1))
+             .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+        if ca:
+            b = b.add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                              content_commitment=False, key_encipherment=False,
+                                              data_encipherment=False, key_agreement=False, encipher_only=False,
+                                              decipher_only=False), critical=True)
+        else:
+            b = b.add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                                critical=False)
+            b = b.add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        return b.sign(issuer_key, hashes.SHA256())
+
+    name = lambda cn: x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])  # noqa: E731
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = cert(name("openeo-local test CA"), ca_key, name("openeo-local test CA"), ca_key, True)
+    leaf = cert(name("127.0.0.1"), key, ca.subject, ca_key, False)
+    files = tmp / "ca.pem", tmp / "server.pem", tmp / "server.key"
+    files[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    files[1].write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    files[2].write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return files
+
+
+def test_load_stac_over_https_with_the_systems_trust_store(cloud, tmp_path):
+    """STAC documents and their COGs over https: trusted through SSL_CERT_FILE, the numbers of the local files;
+    without the certificate authority, a clear refusal."""
+    ca, cert, key = certificates(tmp_path)
+    https = RangeServer(cloud["http"].root, tls=(cert, key))
+    try:
+        # the items state their grids, so the tiles are read by the object store and no header by GDAL
+        items = json.loads((cloud["http"].root / "items.json").read_text())
+        for item in items["features"]:
+            item["properties"]["proj:epsg"] = 32632
+            for asset in item["assets"].values():
+                asset["href"] = asset["href"].replace(cloud["http"].url, https.url)
+                asset.update({"proj:shape": [300, 400], "proj:transform": [10, 0, 676000, 0, -10, 5153000],
+                              "raster:bands": [{"nodata": 0}]})
+        (cloud["http"].root / "items-https.json").write_text(json.dumps(items))
+        graph = seed_graph("LOCAL")
+        graph["process_graph"]["load"] = {"process_id": "load_stac", "arguments": {
+            "url": f"{https.url}/items-https.json", "spatial_extent": BOX, "bands": ["B04", "B08"]}}
+        tmp = cloud["tmp"]
+        (tmp / "https.json").write_text(json.dumps(graph))
+
+        def run_https(env):
+            out = tmp / "https.out.json"
+            out.unlink(missing_ok=True)
+            p = subprocess.run([str(BIN), "run", "https.json", "--config", str(cloud["config"]), "-o", str(out),
+                                "--allow", f"s3://{BUCKET}"],
+                               cwd=tmp, capture_output=True, text=True, timeout=120, env=env)
+            return p, out
+
+        import os
+        p, out = run_https({**os.environ, "SSL_CERT_FILE": str(ca)})
+        assert p.returncode == 0, p.stderr
+        local = run(cloud, seed_graph("LOCAL"), "local")
+        got = json.loads(out.read_text())
+        np.testing.assert_array_equal(np.array(got["data"], dtype=float), np.array(local["data"], dtype=float))
+        assert https.gets("/items-https.json") and https.gets(".tif"), "nothing was read over https"
+        # the system's store does not know the test authority
+        env = {k: v for k, v in os.environ.items() if k not in ("SSL_CERT_FILE", "SSL_CERT_DIR")}
+        p, _ = run_https(env)
+        assert p.returncode != 0 and "items-https.json" in p.stderr and "certificate" in p.stderr.lower(), p.stderr
+    finally:
+        https.stop()

@@ -344,6 +344,19 @@ def test_filter_labels_on_time_and_bands(conn):
     same(data[:, 0], np.stack([read["20220612"], read["20220617"]]))
 
 
+def test_cumulative_sums_and_maxima_over_time_per_pixel(conn):
+    cube = conn.load_collection("SYNTH_S2_UTM", spatial_extent=SYNTH_BOX, bands=["B04"])
+    _, coords, sums = result(cube.apply_dimension(dimension="t", process="cumsum"))
+    assert coords["t"] == [f"{d[:4]}-{d[4:6]}-{d[6:]}T00:00:00Z" for d in SYNTH_DATES]
+    values = np.stack(list(synth_b04(coords).values()))
+    # no-data stays no-data at its own date and is skipped by the sums after it (ignore_nodata's default)
+    assert np.isnan(values).any(), "the window has no cloud"
+    want = np.where(np.isnan(values), np.nan, np.nancumsum(values, axis=0))
+    same(sums[:, 0], want)
+    _, _, maxima = result(cube.apply_dimension(dimension="t", process="cummax"))
+    same(maxima[:, 0], np.where(np.isnan(values), np.nan, np.fmax.accumulate(values, axis=0)))
+
+
 def test_resample_cube_temporal_takes_the_nearest_date(conn):
     cube = conn.load_collection("SYNTH_S2_UTM", spatial_extent=SYNTH_BOX, bands=["B04"])
     # dekads start on June 1, 11 and 21: the nearest dates are June 2, 12 and 22

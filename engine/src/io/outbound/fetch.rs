@@ -1,5 +1,6 @@
 //! Requests under the outbound policy: ureq with no proxy, no automatic redirects and a name resolver that refuses
-//! addresses the policy does not allow; redirects followed hop by hop, each target checked; size and time caps.
+//! addresses the policy does not allow; redirects followed hop by hop, each target checked; size and time caps;
+//! `https` with rustls and the system's trust store.
 
 use std::fs::File;
 use std::io::Read;
@@ -8,6 +9,7 @@ use std::time::Instant;
 
 use ureq::config::Config;
 use ureq::http::{Response, Uri};
+use ureq::tls::{RootCerts, TlsConfig};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 use ureq::{Agent, Body};
@@ -80,6 +82,8 @@ fn agent(policy: &OutboundPolicy, remaining: std::time::Duration) -> Agent {
         .http_status_as_error(false)
         .proxy(None)
         .user_agent("openeo-local")
+        // the system's trust store (`SSL_CERT_FILE` / `SSL_CERT_DIR` when set), as for rasters read over https
+        .tls_config(TlsConfig::builder().root_certs(RootCerts::PlatformVerifier).build())
         .build();
     Agent::with_parts(config, DefaultConnector::default(), PolicyResolver(policy.clone()))
 }
