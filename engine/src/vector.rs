@@ -218,7 +218,7 @@ impl Partial {
             *v += usize::from(!x.is_nan());
         }
         match &mut self.accumulator {
-            Some(a) => a.add(pixel),
+            Some(a) => a.add(&[pixel]),
             None => self.values.extend_from_slice(pixel),
         }
     }

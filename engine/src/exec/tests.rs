@@ -22,11 +22,13 @@ struct Mean;
 struct MeanAcc(Vec<f64>, Vec<u32>);
 
 impl Accumulator for MeanAcc {
-    fn add(&mut self, lane: &[f32]) {
-        for ((s, n), &v) in self.0.iter_mut().zip(self.1.iter_mut()).zip(lane) {
-            if !v.is_nan() {
-                *s += f64::from(v);
-                *n += 1;
+    fn add(&mut self, lanes: &[&[f32]]) {
+        for lane in lanes {
+            for ((s, n), &v) in self.0.iter_mut().zip(self.1.iter_mut()).zip(*lane) {
+                if !v.is_nan() {
+                    *s += f64::from(v);
+                    *n += 1;
+                }
             }
         }
     }
@@ -41,9 +43,7 @@ impl Accumulator for MeanAcc {
 impl CellFn for Mean {
     fn call(&self, inputs: &[&[f32]], len: usize) -> Result<Vec<f32>> {
         let mut acc = Box::new(MeanAcc(vec![0.0; len], vec![0; len]));
-        for lane in inputs {
-            acc.add(lane);
-        }
+        acc.add(inputs);
         Ok(acc.finish())
     }
 

@@ -97,7 +97,7 @@ impl Cube {
             Node::Load(_) | Node::Values(_) => own + 1,
             Node::Select { input, .. } | Node::Apply { input, .. } => input.peak_values_per_pixel() + own,
             // a streamed time reduction holds one date, the accumulators (f64 + count) and the result per band
-            Node::Reduce { input, axis, f } if input.streams_time(*axis, f.as_ref()) => 4 * own + 1,
+            Node::Reduce { input, axis, f } if input.streams_time(*axis, f.as_ref()) => 4 * own + LANES_AT_ONCE,
             Node::Reduce { input, .. } => input.peak_values_per_pixel() + input.meta.values_per_pixel() + own,
             Node::Merge(m) => {
                 m.a.peak_values_per_pixel()
@@ -167,8 +167,11 @@ fn fetch_ahead(l: &Load, grid: &Grid, window: &Window, ctx: &EvalCtx<'_>) -> Res
     Ok(FetchedAhead)
 }
 
-/// Reads a load date by date and feeds each band's accumulator: the time reduction of a load without ever
-/// holding more than one date.
+/// Dates a streamed time reduction reads before handing them to the accumulator together.
+pub(crate) const LANES_AT_ONCE: usize = 4;
+
+/// Reads a load a few dates at a time ([`LANES_AT_ONCE`]) and feeds each band's accumulator: the time reduction
+/// of a load without ever holding more than those dates.
 fn eval_load_reduced(
     l: &Load,
     grid: &Grid,
@@ -180,21 +183,24 @@ fn eval_load_reduced(
     let cells = window.cells();
     let nb = l.bands.len();
     let mut out = Vec::with_capacity(nb * cells);
-    let mut slice = vec![f32::NAN; cells];
+    let mut slices = vec![vec![f32::NAN; cells]; LANES_AT_ONCE.min(l.groups.len()).max(1)];
     for &band in &l.bands {
         let mut acc = f
             .accumulator(cells)
             .ok_or_else(|| Error::internal("reducer lost its accumulator"))?;
-        for group in &l.groups {
-            ctx.check()?;
-            // a single asset covering the window overwrites every cell
-            let whole =
-                matches!(group.as_slice(), [one] if l.asset(*one, band).is_some_and(|a| covers(a, grid, window)));
-            if !whole {
-                slice.fill(f32::NAN);
+        for groups in l.groups.chunks(slices.len()) {
+            for (group, slice) in groups.iter().zip(slices.iter_mut()) {
+                ctx.check()?;
+                // a single asset covering the window overwrites every cell
+                let whole =
+                    matches!(group.as_slice(), [one] if l.asset(*one, band).is_some_and(|a| covers(a, grid, window)));
+                if !whole {
+                    slice.fill(f32::NAN);
+                }
+                read_group(l, group, band, grid, window, slice, ctx)?;
             }
-            read_group(l, group, band, grid, window, &mut slice, ctx)?;
-            acc.add(&slice);
+            let lanes: Vec<&[f32]> = slices[..groups.len()].iter().map(Vec::as_slice).collect();
+            acc.add(&lanes);
         }
         out.extend(acc.finish());
     }

@@ -57,8 +57,9 @@ pub trait CellFn: Send + Sync + Debug {
 
 /// Consumes the inputs of a reduction one label at a time; see [`CellFn::accumulator`].
 pub trait Accumulator: Send {
-    /// Adds one input (one value per cell, NaN = no-data).
-    fn add(&mut self, lane: &[f32]);
+    /// Adds inputs, in their order (each one value per cell, NaN = no-data); several at once where the caller
+    /// has them, which saves passes over the per-cell state.
+    fn add(&mut self, lanes: &[&[f32]]);
     /// The reduced values.
     fn finish(self: Box<Self>) -> Vec<f32>;
 }

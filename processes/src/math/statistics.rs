@@ -148,9 +148,7 @@ fn sd(args: &mut Args, _: &Ctx) -> Result<Value> {
 /// process implementations above, computed lane by lane without building values. `None` for other processes.
 pub(crate) fn reduce_lanes(process: &str, lanes: &[&[f32]], len: usize, ignore_nodata: bool) -> Option<Vec<f32>> {
     if let Some(mut s) = Streaming::new(process, len, ignore_nodata) {
-        for lane in lanes {
-            s.push(lane);
-        }
+        s.push(lanes);
         return Some(s.result());
     }
     Some(match process {
@@ -159,6 +157,12 @@ pub(crate) fn reduce_lanes(process: &str, lanes: &[&[f32]], len: usize, ignore_n
         "sd" => per_cell(lanes, len, ignore_nodata, |v| sample_variance(v).sqrt()),
         _ => return None,
     })
+}
+
+thread_local! {
+    /// The buffers of this thread's last finished [`Streaming`], for its next one: tiles reduce one after another on
+    /// a worker, and fresh buffers of a few MiB each cost page faults and zeroing every time.
+    static SPARE: std::cell::Cell<Option<(Vec<f64>, Vec<u32>)>> = const { std::cell::Cell::new(None) };
 }
 
 /// The reductions that need one accumulator per cell only.
@@ -198,33 +202,58 @@ impl Streaming {
             Streamable::Max => f64::NEG_INFINITY,
             Streamable::Mean | Streamable::Sum => 0.0,
         };
+        let (mut acc, mut count) = SPARE.with(|s| s.take()).unwrap_or_default();
+        acc.clear();
+        acc.resize(len, init);
+        count.clear();
+        count.resize(len, 0);
         Some(Streaming {
             kind,
             ignore_nodata,
-            acc: vec![init; len],
-            count: vec![0; len],
+            acc,
+            count,
             lanes: 0,
         })
     }
 
-    fn fold(&mut self, lane: &[f32], step: impl Fn(f64, f64) -> f64) {
-        let n = self.acc.len().min(lane.len());
-        for ((a, c), &v) in self.acc[..n].iter_mut().zip(self.count[..n].iter_mut()).zip(&lane[..n]) {
-            let valid = !v.is_nan();
-            let stepped = step(*a, f64::from(if valid { v } else { 0.0 }));
-            *a = if valid { stepped } else { *a };
-            *c += u32::from(valid);
+    /// Folds the lanes of `lanes` into the cells, in their order, `K` at a time: each cell's accumulator is read
+    /// and written once per `K` lanes, which is what bounds this loop (the accumulators do not fit the caches).
+    fn fold<const K: usize>(&mut self, lanes: [&[f32]; K], step: impl Fn(f64, f64) -> f64) {
+        let n = lanes.iter().fold(self.acc.len(), |n, l| n.min(l.len()));
+        let lanes = lanes.map(|l| &l[..n]);
+        for (i, (a, c)) in self.acc[..n].iter_mut().zip(self.count[..n].iter_mut()).enumerate() {
+            let (mut acc, mut count) = (*a, *c);
+            for lane in &lanes {
+                let v = lane[i];
+                let valid = !v.is_nan();
+                let stepped = step(acc, f64::from(if valid { v } else { 0.0 }));
+                acc = if valid { stepped } else { acc };
+                count += u32::from(valid);
+            }
+            (*a, *c) = (acc, count);
         }
     }
 
-    /// Adds one lane.
-    pub(crate) fn push(&mut self, lane: &[f32]) {
-        self.lanes += 1;
+    fn fold_all<const K: usize>(&mut self, lanes: [&[f32]; K]) {
         match self.kind {
-            Streamable::Mean | Streamable::Sum => self.fold(lane, |a, v| a + v),
-            Streamable::Product => self.fold(lane, |a, v| a * v),
-            Streamable::Min => self.fold(lane, f64::min),
-            Streamable::Max => self.fold(lane, f64::max),
+            Streamable::Mean | Streamable::Sum => self.fold(lanes, |a, v| a + v),
+            Streamable::Product => self.fold(lanes, |a, v| a * v),
+            Streamable::Min => self.fold(lanes, f64::min),
+            Streamable::Max => self.fold(lanes, f64::max),
+        }
+    }
+
+    /// Adds `lanes`, in their order.
+    pub(crate) fn push(&mut self, lanes: &[&[f32]]) {
+        self.lanes += lanes.len() as u32;
+        for group in lanes.chunks(4) {
+            match *group {
+                [a, b, c, d] => self.fold_all([a, b, c, d]),
+                [a, b, c] => self.fold_all([a, b, c]),
+                [a, b] => self.fold_all([a, b]),
+                [a] => self.fold_all([a]),
+                _ => {}
+            }
         }
     }
 
@@ -239,20 +268,23 @@ impl Streaming {
         } = self;
         let mean = matches!(kind, Streamable::Mean);
         // branch-free per cell, so the loop vectorises
-        acc.iter()
+        let out = acc
+            .iter()
             .zip(&count)
             .map(|(&a, &c)| {
                 let missing = c == 0 || (c < lanes && !ignore_nodata);
                 let v = if mean { a / f64::from(c.max(1)) } else { a };
                 if missing { f32::NAN } else { v as f32 }
             })
-            .collect()
+            .collect();
+        SPARE.with(|s| s.set(Some((acc, count))));
+        out
     }
 }
 
 impl openeo_engine::Accumulator for Streaming {
-    fn add(&mut self, lane: &[f32]) {
-        self.push(lane);
+    fn add(&mut self, lanes: &[&[f32]]) {
+        self.push(lanes);
     }
 
     fn finish(self: Box<Self>) -> Vec<f32> {
