@@ -14,6 +14,7 @@ mod exec;
 mod generate;
 mod io;
 mod plan;
+pub mod simd;
 mod trim;
 mod vector;
 

@@ -165,6 +165,39 @@ pub(crate) fn swap_bytes(sample: SampleType, bytes: &mut [u8]) {
 
 /// Converts little-endian samples `bytes` (exactly `dst.len()` of them) to f32 in `dst`, `nodata` becoming NaN.
 pub(crate) fn row_to_f32(sample: SampleType, bytes: &[u8], dst: &mut [f32], nodata: Option<f32>) {
+    crate::simd::run(ToF32 {
+        sample,
+        bytes,
+        dst,
+        nodata,
+    });
+}
+
+/// The loop of [`row_to_f32`].
+struct ToF32<'a> {
+    sample: SampleType,
+    bytes: &'a [u8],
+    dst: &'a mut [f32],
+    nodata: Option<f32>,
+}
+
+impl crate::simd::Kernel for ToF32<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run(self) {
+        let ToF32 {
+            sample,
+            bytes,
+            dst,
+            nodata,
+        } = self;
+        convert(sample, bytes, dst, nodata);
+    }
+}
+
+#[inline(always)]
+fn convert(sample: SampleType, bytes: &[u8], dst: &mut [f32], nodata: Option<f32>) {
     let nd = nodata.unwrap_or(f32::NAN);
     // a branch-free select, so the loops vectorise
     let put = |d: &mut f32, v: f32| *d = if v == nd { f32::NAN } else { v };

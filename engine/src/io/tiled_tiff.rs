@@ -42,6 +42,18 @@ pub(crate) struct TiledTiff {
     big_endian: bool,
     /// The value of tiles that are not stored: the file's nodata tag, else 0 (as GDAL reads them).
     missing: f32,
+    /// The file's GeoTIFF keys, if it has any.
+    geokeys: Option<GeoKeys>,
+}
+
+/// The GeoTIFF keys of a file: the key directory and the double and ASCII parameters it points into. Files with the
+/// same keys have the same CRS.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct GeoKeys {
+    directory: Vec<u16>,
+    /// The bits of the double parameters.
+    doubles: Vec<u64>,
+    ascii: String,
 }
 
 /// Parsed files by object identity.
@@ -238,6 +250,25 @@ impl TiledTiff {
             Some(tiff::decoder::ifd::Value::Ascii(s)) => s.trim().parse::<f64>().ok()? as f32,
             _ => 0.0,
         };
+        let geokeys = dec
+            .find_tag_unsigned_vec::<u16>(Tag::GeoKeyDirectoryTag)
+            .ok()
+            .flatten()
+            .map(|directory| {
+                let doubles = match dec.find_tag(Tag::GeoDoubleParamsTag) {
+                    Ok(Some(v)) => v.into_f64_vec().unwrap_or_default(),
+                    _ => Vec::new(),
+                };
+                let ascii = match dec.find_tag(Tag::GeoAsciiParamsTag) {
+                    Ok(Some(v)) => v.into_string().unwrap_or_default(),
+                    _ => String::new(),
+                };
+                GeoKeys {
+                    directory,
+                    doubles: doubles.into_iter().map(f64::to_bits).collect(),
+                    ascii,
+                }
+            });
         let tiff = TiledTiff {
             object,
             width,
@@ -252,9 +283,15 @@ impl TiledTiff {
             predictor,
             big_endian,
             missing,
+            geokeys,
         };
         let expected = tiff.tiles_across() * tiff.tiles_down() * tiff.planes;
         (tiff.offsets.len() == expected && tiff.byte_counts.len() == expected).then_some(tiff)
+    }
+
+    /// The file's GeoTIFF keys, if it has any.
+    pub(crate) fn geokeys(&self) -> Option<&GeoKeys> {
+        self.geokeys.as_ref()
     }
 
     fn tiles_across(&self) -> usize {

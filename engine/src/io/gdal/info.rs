@@ -3,7 +3,11 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, Utc};
 use gdal::{Dataset, Metadata};
 
+use std::collections::BTreeMap;
+use std::sync::{Mutex, PoisonError};
+
 use super::crs_of;
+use crate::io::tiled_tiff::{self, GeoKeys};
 use crate::{Crs, Error, Grid, Result};
 
 /// What a raster header says.
@@ -33,7 +37,7 @@ pub fn read_info(path: &str) -> Result<GdalInfo> {
     let subdatasets = subdatasets(&ds);
     let (width, height) = ds.raster_size();
     let transform = ds.geo_transform().unwrap_or([0.0, 1.0, 0.0, 0.0, 0.0, 1.0]);
-    let crs = match crs_of(&ds)? {
+    let crs = match crs_of_file(&ds, path)? {
         Some(c) => c,
         // a container (netCDF with several variables) has no grid of its own; its subdatasets do
         None if !subdatasets.is_empty() => Crs::new(String::new(), None),
@@ -77,6 +81,31 @@ pub fn read_info(path: &str) -> Result<GdalInfo> {
         subdatasets,
         datetime,
     })
+}
+
+/// Distinct GeoTIFF keys seen and the CRS GDAL made of them (bounded: forgotten all at once when full).
+static CRS_OF_KEYS: Mutex<BTreeMap<GeoKeys, Option<Crs>>> = Mutex::new(BTreeMap::new());
+
+/// The CRS of `ds`, opened from `path`. For a local GeoTIFF it is made once per distinct set of GeoTIFF keys:
+/// making it queries PROJ's database (about a third of a millisecond per file), and a collection is often hundreds
+/// of files on one CRS.
+fn crs_of_file(ds: &Dataset, path: &str) -> Result<Option<Crs>> {
+    let tiff = (!crate::io::store::is_remote(path))
+        .then(|| tiled_tiff::open(path))
+        .flatten();
+    let Some(keys) = tiff.as_ref().and_then(|t| t.geokeys()) else {
+        return crs_of(ds);
+    };
+    if let Some(known) = CRS_OF_KEYS.lock().unwrap_or_else(PoisonError::into_inner).get(keys) {
+        return Ok(known.clone());
+    }
+    let crs = crs_of(ds)?;
+    let mut known = CRS_OF_KEYS.lock().unwrap_or_else(PoisonError::into_inner);
+    if known.len() >= 256 {
+        known.clear();
+    }
+    known.insert(keys.clone(), crs.clone());
+    Ok(crs)
 }
 
 fn subdatasets(ds: &Dataset) -> Vec<(String, String)> {
