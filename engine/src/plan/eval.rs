@@ -182,7 +182,7 @@ fn eval_load_reduced(
     let _ahead = fetch_ahead(l, grid, window, ctx)?;
     let cells = window.cells();
     let nb = l.bands.len();
-    let mut out = Vec::with_capacity(nb * cells);
+    let mut out = Vec::new();
     let mut slices = vec![vec![f32::NAN; cells]; LANES_AT_ONCE.min(l.groups.len()).max(1)];
     for &band in &l.bands {
         let mut acc = f
@@ -202,7 +202,12 @@ fn eval_load_reduced(
             let lanes: Vec<&[f32]> = slices[..groups.len()].iter().map(Vec::as_slice).collect();
             acc.add(&lanes);
         }
-        out.extend(acc.finish());
+        let values = acc.finish();
+        if out.is_empty() {
+            out = values;
+        } else {
+            out.extend(values);
+        }
     }
     if let Some(clip) = &l.clip {
         clip_outside(clip, grid, window, &mut out)?;

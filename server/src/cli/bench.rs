@@ -1,6 +1,6 @@
 //! `openeo-local bench`: generate size² × 4 bands × N dates, then time the seed graph (two branches
 //! load → filter_temporal → filter_bbox → mean over t, merged, saved) as a separate `run` process, from COG and
-//! from netCDF input, reporting wall time, decoded MPix/s and the run's peak RSS (median of `--repeat` runs), and
+//! from netCDF input, reporting wall time, decoded MPix/s and peak RSS (each the median of `--repeat` runs), and
 //! the decode floor of the COG runs (their tiles inflated on one thread, divided by the cores).
 
 use std::path::{Path, PathBuf};
@@ -27,7 +27,7 @@ pub(crate) struct BenchArgs {
     /// Memory budget for the runs, in MiB.
     #[arg(long, default_value_t = 256)]
     memory_budget: usize,
-    /// Runs per configuration; the run with the median wall time is reported.
+    /// Runs per configuration; the medians of their wall times and of their peak RSS are reported.
     #[arg(long, default_value_t = 3)]
     repeat: usize,
 }
@@ -157,8 +157,14 @@ pub(crate) fn bench(a: &BenchArgs) -> Result<(), RunError> {
                         )
                     })
                     .collect::<Result<Vec<_>, _>>()?;
-                runs.sort_by(|x, y| x.0.total_cmp(&y.0));
-                let (wall, rss) = runs[runs.len() / 2];
+                // medians of the runs' wall times and, separately, of their peak RSS (which varies by a few
+                // tiles waiting for the writer from run to run)
+                let median = |mut v: Vec<f64>| {
+                    v.sort_by(f64::total_cmp);
+                    v[v.len() / 2]
+                };
+                let wall = median(runs.iter().map(|r| r.0).collect());
+                let rss = median(runs.iter().map(|r| r.1).collect());
                 let mpix = 2.0 * n as f64 * (a.size * a.size) as f64 / 1e6 / wall;
                 println!(
                     "| {input} | {n} | {format} | {wall:.2} | {mpix:.0} | {:.0} |",
