@@ -146,7 +146,7 @@ pub(crate) fn bench(a: &BenchArgs) -> Result<(), RunError> {
                 let gpath = data.join(format!("graph-{collection}-{format}.json"));
                 std::fs::write(&gpath, graph.to_string()).map_err(|e| fail(e.to_string()))?;
                 let out = data.join(format!("out-{collection}.{ext}"));
-                let mut runs = (0..a.repeat.max(1))
+                let runs = (0..a.repeat.max(1))
                     .map(|_| {
                         timed_run(
                             &exe,
