@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use openeo_engine::{
-    Block, Compression, CubeMeta, DimensionKind, ExecOptions, OutputFormat, create_sink, execute, execute_to_memory,
+    Block, Compression, Cube, CubeMeta, DimensionKind, ExecOptions, OutputFormat, create_sink, execute,
+    execute_to_memory,
 };
 use serde_json::{Value as Json, json};
 
@@ -26,13 +27,17 @@ pub fn format_file_info(format: &str) -> Result<(&'static str, &'static str)> {
     })
 }
 
-/// How many files a cube with `meta` makes in `format`: GTiff writes one per label of the temporal dimension,
-/// the others one.
+/// How many files `cube` makes in `format`: GTiff writes one per label of the temporal dimension, the others one.
 ///
 /// # Errors
-/// [`Error::FormatUnsupported`].
-pub fn file_count(meta: &CubeMeta, format: &str) -> Result<usize> {
-    Ok(match output_format(format)? {
+/// [`Error::FormatUnsupported`]; [`Error::NoDataAvailable`] for a cube without values in a format other than JSON.
+pub fn file_count(cube: &Cube, format: &str) -> Result<usize> {
+    let meta = cube.meta();
+    let format = output_format(format)?;
+    if format != "JSON" {
+        cube.require_values()?;
+    }
+    Ok(match format {
         "GTiff" => meta
             .axes_of_kind(DimensionKind::Temporal)
             .iter()
@@ -57,7 +62,10 @@ pub fn write_save(save: &SaveRequest, path: &Path, opts: &ExecOptions) -> Result
         }
         SaveData::Raster(cube) => cube,
     };
-    if cube.meta().grid().is_empty() && format != "JSON" {
+    if format != "JSON" {
+        cube.require_values()?;
+    }
+    if !cube.meta().has_spatial_dims() && format != "JSON" {
         return Err(Error::FormatUnsupported {
             format: format!("{format} (a cube without spatial dimensions is written as JSON only)"),
         });
@@ -207,7 +215,8 @@ pub fn cube_json(meta: &CubeMeta, block: &Block) -> Json {
         );
     }
     // a cube without spatial dimensions has no values
-    if !g.is_empty() {
+    let spatial = meta.has_spatial_dims();
+    if spatial {
         let ys: Vec<f64> = (0..g.height).map(|j| g.y_center(j)).collect();
         let xs: Vec<f64> = (0..g.width).map(|i| g.x_center(i)).collect();
         for (axis, values) in [("y", ys), ("x", xs)] {
@@ -236,7 +245,7 @@ pub fn cube_json(meta: &CubeMeta, block: &Block) -> Json {
         "type": "datacube",
         "order": order,
         "dimensions": dimensions,
-        "data": if g.is_empty() { json!([]) } else { nest(block.shape(), block.values()) },
+        "data": if spatial { nest(block.shape(), block.values()) } else { json!([]) },
     })
 }
 

@@ -63,7 +63,7 @@ fn implicit_save(result: &Value, ext: &str) -> Option<SaveRequest> {
             SaveData::Raster((**c).clone()),
             // a cube without spatial dimensions is written as JSON only
             match ext {
-                _ if c.meta().grid().is_empty() => "JSON",
+                _ if !c.meta().has_spatial_dims() => "JSON",
                 "tif" | "tiff" => "GTiff",
                 "nc" => "netCDF",
                 "zarr" => "Zarr",
@@ -156,7 +156,7 @@ pub fn result_file_count(eval: &Evaluation) -> Result<usize, RunError> {
     let mut n = 0;
     for s in &saves {
         n += match &s.data {
-            SaveData::Raster(c) => openeo_processes::file_count(c.meta(), &s.format)?,
+            SaveData::Raster(c) => openeo_processes::file_count(c, &s.format)?,
             SaveData::Vector(_) => 1,
         };
     }

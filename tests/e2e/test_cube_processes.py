@@ -281,6 +281,27 @@ def test_filter_bands_by_wavelength_and_an_empty_cube_from_the_client(conn):
         "2022-06-01T00:00:00Z"]}}, "data": []}
 
 
+def test_a_filter_that_selects_nothing_gives_an_empty_cube(conn):
+    cube = conn.load_collection("SYNTH_S2_UTM", spatial_extent=SYNTH_BOX, bands=["B04"])
+    nothing = cube.filter_temporal("2023-01-01", "2023-02-01")
+    doc = nothing.download(format="JSON")
+    doc = json.loads(doc) if isinstance(doc, (bytes, str)) else doc
+    assert doc["dimensions"]["t"]["values"] == [] and doc["order"] == ["t", "bands", "y", "x"]
+    assert len(doc["dimensions"]["x"]["values"]) == 6 and doc["data"] == []
+    far = cube.filter_bbox(west=600000, east=600100, south=5000000, north=5000100, crs=32632)
+    doc = far.download(format="JSON")
+    doc = json.loads(doc) if isinstance(doc, (bytes, str)) else doc
+    assert doc["dimensions"]["x"]["values"] == [] and doc["dimensions"]["y"]["values"] == []
+    # no file format holds it, and no process takes it
+    import openeo
+
+    for graph, words in [(nothing, "dimension 't' has no labels"),
+                         (nothing.reduce_dimension(dimension="t", reducer="mean"), "parameter 'data'")]:
+        with pytest.raises(openeo.rest.OpenEoApiError) as e:
+            graph.download(format="GTiff")
+        assert e.value.code == "NoDataAvailable" and words in e.value.message, e.value.message
+
+
 # ---------------------------------------------------------------- zonal statistics
 
 

@@ -8,12 +8,41 @@ use crate::{Error, Result};
 pub struct CubeMeta {
     dims: Vec<Dimension>,
     grid: Grid,
+    /// Whether the cube has the spatial dimensions `y` and `x`: those of an empty grid are a spatial filter that
+    /// selected nothing, no spatial dimensions at all otherwise.
+    spatial: bool,
 }
 
 impl CubeMeta {
-    /// Creates cube metadata from its non-spatial dimensions and its grid.
+    /// Creates cube metadata from its non-spatial dimensions and its grid (an empty grid: no spatial dimensions).
     pub fn new(dims: Vec<Dimension>, grid: Grid) -> CubeMeta {
-        CubeMeta { dims, grid }
+        let spatial = !grid.is_empty();
+        CubeMeta { dims, grid, spatial }
+    }
+
+    /// The same metadata with spatial dimensions that have no labels (a spatial filter that selected nothing).
+    pub fn without_pixels(&self) -> CubeMeta {
+        CubeMeta {
+            dims: self.dims.clone(),
+            grid: Grid {
+                width: 0,
+                height: 0,
+                ..self.grid.clone()
+            },
+            spatial: true,
+        }
+    }
+
+    /// Whether the cube has the spatial dimensions `y` and `x` (with pixels or, after a filter that selected
+    /// nothing, without).
+    pub fn has_spatial_dims(&self) -> bool {
+        self.spatial
+    }
+
+    /// Whether a dimension has no labels, so that the cube has no values (a filter selected nothing). Such a cube
+    /// can be described and written as JSON; the processes refuse it as input.
+    pub fn is_empty(&self) -> bool {
+        self.dims.iter().any(Dimension::is_empty) || (self.spatial && self.grid.is_empty())
     }
 
     /// The non-spatial dimensions, in array order.
@@ -30,6 +59,7 @@ impl CubeMeta {
     pub fn with_grid(&self, grid: Grid) -> CubeMeta {
         CubeMeta {
             dims: self.dims.clone(),
+            spatial: self.spatial || !grid.is_empty(),
             grid,
         }
     }
@@ -39,6 +69,7 @@ impl CubeMeta {
         CubeMeta {
             dims,
             grid: self.grid.clone(),
+            spatial: self.spatial,
         }
     }
 
@@ -75,11 +106,11 @@ impl CubeMeta {
         (0..self.dims.len()).filter(|&i| self.dims[i].kind() == kind).collect()
     }
 
-    /// All dimension names, spatial ones included (`x`, `y`) unless the grid is empty (a cube without spatial
-    /// dimensions, see [`crate::Cube::empty`]).
+    /// All dimension names, spatial ones included (`x`, `y`) when the cube has them (see
+    /// [`CubeMeta::has_spatial_dims`]).
     pub fn dimension_names(&self) -> Vec<String> {
         let mut v: Vec<String> = self.dims.iter().map(|d| d.name().to_string()).collect();
-        if !self.grid.is_empty() {
+        if self.spatial {
             v.push("x".into());
             v.push("y".into());
         }

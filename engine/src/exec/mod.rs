@@ -107,8 +107,10 @@ fn threads() -> usize {
 /// Computes `cube` tile by tile and writes it to `sink`; returns the files written.
 ///
 /// # Errors
-/// The first error of any tile or of the writer; [`Error::Canceled`] when canceled.
+/// The first error of any tile or of the writer; [`Error::Canceled`] when canceled; [`Error::NoDataAvailable`]
+/// for a cube without values (see [`crate::CubeMeta::is_empty`]).
 pub fn execute(cube: &Cube, sink: Box<dyn TileSink>, opts: &ExecOptions) -> Result<Vec<PathBuf>> {
+    cube.require_values()?;
     let pool = pool()?;
     let n = threads();
     let budget = opts.memory_budget.unwrap_or(DEFAULT_BUDGET);
@@ -216,6 +218,11 @@ fn in_order(
 /// # Errors
 /// [`Error::Unsupported`] when the result would exceed the memory budget; any evaluation error.
 pub fn execute_to_memory(cube: &Cube, opts: &ExecOptions) -> Result<crate::Block> {
+    let meta = cube.meta();
+    if meta.is_empty() {
+        let g = meta.grid();
+        return crate::Block::new(meta.block_shape(g.height, g.width), Vec::new());
+    }
     let budget = opts.memory_budget.unwrap_or(DEFAULT_BUDGET);
     let g = cube.meta().grid();
     let bytes = cube.meta().values_per_pixel() * g.width * g.height * 4;

@@ -61,6 +61,54 @@ impl Cube {
     }
 }
 
+impl Cube {
+    /// What is left of this cube when a filter selects nothing: its metadata with no labels along the non-spatial
+    /// dimension `axis`, or (for `None`) without pixels, and no values (see [`CubeMeta::is_empty`]).
+    ///
+    /// # Errors
+    /// [`Error::Internal`] when there is no dimension `axis`.
+    pub fn nothing_selected(&self, axis: Option<usize>) -> Result<Cube> {
+        let meta = match axis {
+            Some(a) => {
+                let mut dims = self.meta.dims().to_vec();
+                let dim = dims
+                    .get(a)
+                    .ok_or_else(|| Error::internal("nothing selected on a missing axis"))?;
+                dims[a] = dim.with_labels(dim.labels().select(&[]));
+                self.meta.with_dims(dims)
+            }
+            None => self.meta.without_pixels(),
+        };
+        let values = Values {
+            grid: meta.grid().clone(),
+            data: Arc::from(Vec::new()),
+        };
+        Ok(Cube {
+            meta,
+            node: Arc::new(Node::Values(values)),
+        })
+    }
+}
+
+impl Cube {
+    /// `Ok` unless the cube has no values (see [`CubeMeta::is_empty`]), which no file format holds.
+    ///
+    /// # Errors
+    /// [`Error::NoDataAvailable`] naming the dimension without labels.
+    pub fn require_values(&self) -> Result<()> {
+        if !self.meta.is_empty() {
+            return Ok(());
+        }
+        let empty = (self.meta.dims().iter().find(|d| d.is_empty()))
+            .map_or("the spatial dimensions have".to_string(), |d| {
+                format!("dimension '{}' has", d.name())
+            });
+        Err(Error::NoDataAvailable {
+            reason: format!("the data cube has no values: {empty} no labels (a filter selected nothing)"),
+        })
+    }
+}
+
 impl Values {
     /// The same values, for a cube moved onto `grid`.
     ///

@@ -1,6 +1,8 @@
-//! filter_temporal, filter_bbox, filter_bands: pushed down into the loads by the engine.
+//! filter_temporal, filter_bbox, filter_bands, filter_labels: pushed down into the loads by the engine. A filter
+//! that selects nothing gives a cube without values along that dimension (see `CubeMeta::is_empty`), as the
+//! definitions describe; the processes refuse such a cube as input. filter_bands refuses names that match no band.
 
-use openeo_engine::DimensionKind;
+use openeo_engine::{Bbox, Crs, Cube, DimensionKind};
 
 use super::coded;
 use super::load::spatial_extent;
@@ -12,18 +14,37 @@ pub(super) fn filter_temporal(args: &mut Args, _: &Ctx) -> Result<Value> {
     let cube = args.cube("data")?;
     let (start, end) = args.interval("extent")?;
     let dim = args.opt_string("dimension")?;
-    Ok(Value::Cube(Box::new(cube.filter_temporal(
-        start,
-        end,
-        dim.as_deref(),
-    )?)))
+    let filtered = match cube.filter_temporal(start, end, dim.as_deref()) {
+        Err(openeo_engine::Error::NoDataAvailable { .. }) => {
+            let axis = match &dim {
+                Some(name) => cube.meta().axis(name)?,
+                None => cube
+                    .meta()
+                    .axes_of_kind(DimensionKind::Temporal)
+                    .first()
+                    .copied()
+                    .unwrap_or(0),
+            };
+            cube.nothing_selected(Some(axis))?
+        }
+        other => other?,
+    };
+    Ok(Value::Cube(Box::new(filtered)))
+}
+
+/// `cube` limited to the pixels whose centres lie in `bbox` (in `crs`), without pixels when none does.
+pub(super) fn pixels_in(cube: &Cube, bbox: &Bbox, crs: &Crs) -> Result<Cube> {
+    Ok(match cube.filter_bbox(bbox, crs) {
+        Err(openeo_engine::Error::NoDataAvailable { .. }) => cube.nothing_selected(None)?,
+        other => other?,
+    })
 }
 
 pub(super) fn filter_bbox(args: &mut Args, _: &Ctx) -> Result<Value> {
     let cube = args.cube("data")?;
     let (bbox, crs) =
         spatial_extent(args, "extent")?.ok_or_else(|| args.invalid("extent", "a bounding box is required"))?;
-    Ok(Value::Cube(Box::new(cube.filter_bbox(&bbox, &crs)?)))
+    Ok(Value::Cube(Box::new(pixels_in(&cube, &bbox, &crs)?)))
 }
 
 /// filter_bands: the bands named (by name, or every band of a common name, in the cube's order) and then the bands
@@ -77,7 +98,12 @@ pub(super) fn filter_bands(args: &mut Args, _: &Ctx) -> Result<Value> {
             .filter(|&i| bands[i].wavelength.is_some_and(|w| w >= lo && w <= hi))
             .for_each(&mut add);
     }
-    Ok(Value::Cube(Box::new(cube.select(axis, &keep)?)))
+    let kept = if keep.is_empty() {
+        cube.nothing_selected(Some(axis))?
+    } else {
+        cube.select(axis, &keep)?
+    };
+    Ok(Value::Cube(Box::new(kept)))
 }
 
 /// The `wavelengths` of filter_bands: `[min, max]` pairs in micrometres (the spec's default `[]`, which the

@@ -55,6 +55,9 @@ pub(super) fn filter_spatial(args: &mut Args, _: &Ctx) -> Result<Value> {
             east: 0.0,
             north: 0.0,
         });
-    let cut = data.filter_bbox(&bbox, &wgs84)?;
+    let cut = super::filter::pixels_in(&data, &bbox, &wgs84)?;
+    if cut.meta().is_empty() {
+        return Ok(Value::Cube(Box::new(cut)));
+    }
     Ok(Value::Cube(Box::new(cut.mask_polygons(polys, wgs84, false, f32::NAN))))
 }

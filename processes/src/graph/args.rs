@@ -89,7 +89,14 @@ impl Args {
 
     pub(crate) fn cube(&self, name: &str) -> Result<Cube> {
         match self.get(name)? {
-            Value::Cube(c) => Ok(*c),
+            Value::Cube(c) => match c.require_values() {
+                Ok(()) => Ok(*c),
+                Err(openeo_engine::Error::NoDataAvailable { reason }) => Err(openeo_engine::Error::NoDataAvailable {
+                    reason: format!("parameter '{name}': {reason}"),
+                }
+                .into()),
+                Err(e) => Err(e.into()),
+            },
             other => Err(self.invalid(name, format!("expected a data cube, got {}", other.type_name()))),
         }
     }

@@ -226,7 +226,7 @@ pub(super) fn compare(expected: &Value, got: &Cube, delta: f64) -> Result<(), St
     let lit = Literal::read(o)?;
     let meta = got.meta();
     let mut names: Vec<String> = meta.dims().iter().map(|d| d.name().to_string()).collect();
-    let spatial = !meta.grid().is_empty();
+    let spatial = meta.has_spatial_dims();
     if spatial {
         names.extend(["y".to_string(), "x".to_string()]);
     }
@@ -253,7 +253,12 @@ pub(super) fn compare(expected: &Value, got: &Cube, delta: f64) -> Result<(), St
             return Err(format!("dimension '{name}' has the labels {have:?}, expected {want:?}"));
         }
     }
-    if spatial {
+    if spatial && (lit.dims["x"].1.is_empty() || lit.dims["y"].1.is_empty()) {
+        let g = meta.grid();
+        if (g.width, g.height) != (lit.dims["x"].1.len(), lit.dims["y"].1.len()) {
+            return Err(format!("returned the grid {g:?}, expected no pixels"));
+        }
+    } else if spatial {
         let want = lit.grid()?;
         let g = meta.grid();
         let (dx, dy) = want.pixel_size();
