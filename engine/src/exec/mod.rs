@@ -118,6 +118,7 @@ pub fn execute(cube: &Cube, sink: Box<dyn TileSink>, opts: &ExecOptions) -> Resu
     let stats = opts.stats.clone().unwrap_or_default();
     stats.begin(tiling.windows.len(), tiling.aligned);
     let cache = block_cache(&tiling, budget, cube.reads_beyond_windows());
+    let lanes = tiling::lanes_at_once(&tiling, budget, n);
     let g = cube.meta().grid();
     let mut retiler = tiling
         .retile
@@ -158,6 +159,7 @@ pub fn execute(cube: &Cube, sink: Box<dyn TileSink>, opts: &ExecOptions) -> Resu
                 stats: &stats,
                 cache: cache.as_ref(),
             },
+            lanes,
         };
         let computed = pool.install(|| in_order(&tiles, n, tx, |w| cube.eval(w, &ctx)));
         tracing::debug!("all tiles computed");
@@ -245,6 +247,7 @@ pub fn execute_to_memory(cube: &Cube, opts: &ExecOptions) -> Result<crate::Block
             stats: &stats,
             cache: cache.as_ref(),
         },
+        lanes: tiling::lanes_at_once(&tiling, budget / 2, threads()),
     };
     let blocks: Vec<(Window, crate::Block)> = pool.install(|| {
         tiling

@@ -126,6 +126,7 @@ fn assemble(cube: &Cube, windows: &[Window], stats: &RunStats) -> Vec<f32> {
     let ctx = EvalCtx {
         cancel: None,
         reads: crate::io::Reads::uncached(stats),
+        lanes: crate::plan::eval::LANES_AT_ONCE,
     };
     let blocks: Vec<(Window, Block)> = pool()
         .unwrap()

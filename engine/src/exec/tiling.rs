@@ -9,6 +9,7 @@
 //! grid's edges; when not even one block fits the budget, the squares start at a block edge.
 
 use crate::plan::blocks::SourceBlocks;
+use crate::plan::eval::LANES_AT_ONCE;
 use crate::{Cube, Grid, Window};
 
 /// The windows covering a cube's grid, and whether they follow the source blocks.
@@ -69,6 +70,19 @@ pub(super) fn tiles(cube: &Cube, budget: usize, threads: usize, sink: bool) -> T
         aligned,
         retile: sink.then_some(side),
         reserved: tile + if sink { waiting } else { 0 },
+    }
+}
+
+/// How many dates a streamed time reduction may read at once on `tiling`'s tiles: [`LANES_AT_ONCE`] when the extra
+/// dates of `threads` workers fit in the half of `budget` that neither the tiles in flight nor the block cache take
+/// (the tiles are sized for one date), else 1.
+pub(super) fn lanes_at_once(tiling: &Tiling, budget: usize, threads: usize) -> usize {
+    let cells = tiling.windows.iter().map(Window::cells).max().unwrap_or(0);
+    let extra = threads * (LANES_AT_ONCE - 1) * cells * std::mem::size_of::<f32>();
+    if extra <= budget.saturating_sub(tiling.reserved) / 2 {
+        LANES_AT_ONCE
+    } else {
+        1
     }
 }
 

@@ -11,6 +11,9 @@ use crate::{Block, Error, Grid, Result, Window};
 pub(crate) struct EvalCtx<'a> {
     pub(crate) cancel: Option<&'a std::sync::atomic::AtomicBool>,
     pub(crate) reads: crate::io::Reads<'a>,
+    /// Dates a streamed time reduction reads before feeding its accumulator: up to [`LANES_AT_ONCE`] where the
+    /// budget left beside the tiles holds the extra dates (see `exec::tiling::lanes_at_once`), else 1.
+    pub(crate) lanes: usize,
 }
 
 impl EvalCtx<'_> {
@@ -97,7 +100,7 @@ impl Cube {
             Node::Load(_) | Node::Values(_) => own + 1,
             Node::Select { input, .. } | Node::Apply { input, .. } => input.peak_values_per_pixel() + own,
             // a streamed time reduction holds one date, the accumulators (f64 + count) and the result per band
-            Node::Reduce { input, axis, f } if input.streams_time(*axis, f.as_ref()) => 4 * own + LANES_AT_ONCE,
+            Node::Reduce { input, axis, f } if input.streams_time(*axis, f.as_ref()) => 4 * own + 1,
             Node::Reduce { input, .. } => input.peak_values_per_pixel() + input.meta.values_per_pixel() + own,
             Node::Merge(m) => {
                 m.a.peak_values_per_pixel()
@@ -167,11 +170,12 @@ fn fetch_ahead(l: &Load, grid: &Grid, window: &Window, ctx: &EvalCtx<'_>) -> Res
     Ok(FetchedAhead)
 }
 
-/// Dates a streamed time reduction reads before handing them to the accumulator together.
+/// Most dates a streamed time reduction reads before handing them to the accumulator together (which then folds
+/// them in one pass over its per-cell state).
 pub(crate) const LANES_AT_ONCE: usize = 4;
 
-/// Reads a load a few dates at a time ([`LANES_AT_ONCE`]) and feeds each band's accumulator: the time reduction
-/// of a load without ever holding more than those dates.
+/// Reads a load a few dates at a time (`ctx.lanes`) and feeds each band's accumulator: the time reduction of a
+/// load without ever holding more than those dates.
 fn eval_load_reduced(
     l: &Load,
     grid: &Grid,
@@ -183,7 +187,7 @@ fn eval_load_reduced(
     let cells = window.cells();
     let nb = l.bands.len();
     let mut out = Vec::new();
-    let mut slices = vec![vec![f32::NAN; cells]; LANES_AT_ONCE.min(l.groups.len()).max(1)];
+    let mut slices = vec![vec![f32::NAN; cells]; ctx.lanes.min(l.groups.len()).max(1)];
     for &band in &l.bands {
         let mut acc = f
             .accumulator(cells)
