@@ -508,6 +508,28 @@ def argument_graphs():
     graph("args/power-base-string",
           {"r": {"process_id": "power", "arguments": {"base": "x", "p": 2}, "result": True}})
     graph("args/mean-data-number", {"r": {"process_id": "mean", "arguments": {"data": 5}, "result": True}})
+    # the array, date and text processes of the experimental definitions
+    one = lambda pid, **a: {"r": {"process_id": pid, "arguments": a, "result": True}}  # noqa: E731
+    for name, a in {"index-beyond": {"index": 5}, "index-negative": {"index": -1}, "index-fraction": {"index": 0.5},
+                    "values-string": {"values": "x", "index": 0}, "length-negative": {"index": 0, "length": -2},
+                    "data-object": {"data": {"a": 1}, "index": 0}}.items():
+        graph(f"args/array_modify-{name}", one("array_modify", **{"data": [1, 2], "values": [3], **a}))
+    graph("args/array_create_labeled-length-mismatch", one("array_create_labeled", data=[1, 2], labels=["a"]))
+    graph("args/array_create_labeled-labels-duplicate", one("array_create_labeled", data=[1, 2], labels=["a", "a"]))
+    graph("args/array_find_label-data-number", one("array_find_label", data=5, label="a"))
+    for pid in ("cumsum", "cumproduct", "cummin", "cummax"):
+        graph(f"args/{pid}-data-string", one(pid, data="abc"))
+        graph(f"args/{pid}-data-nested", one(pid, data=[[1], [2]]))
+    graph("args/date_difference-date1-garbage", one("date_difference", date1="yesterday", date2="2022-06-01"))
+    graph("args/date_difference-unit-unknown",
+          one("date_difference", date1="2022-06-01", date2="2022-06-02", unit="fortnight"))
+    graph("args/text_find-data-number", one("text_find", data=5, pattern="a"))
+    # a filter that selects nothing gives an empty cube, which no process and no file format takes
+    nothing = ("filter_temporal", {"extent": ["2030-01-01", "2030-02-01"]})
+    graph("args/filter_temporal-nothing-then-reduce", pipeline(load(), nothing, reduce_t()), job=True)
+    graph("args/filter_temporal-nothing-saved", pipeline(load(), nothing), job=True)
+    far = ("filter_bbox", {"extent": {"west": 0, "south": 0, "east": 0.001, "north": 0.001}})
+    graph("args/filter_bbox-nothing-then-reduce", pipeline(load(spatial_extent=None), far, reduce_t()))
     graph("args/sum-data-nested-objects",
           {"r": {"process_id": "sum", "arguments": {"data": [{"a": 1}, {"b": 2}]}, "result": True}})
     # cube processes

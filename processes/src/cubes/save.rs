@@ -26,7 +26,13 @@ pub(super) fn save_result(args: &mut Args, ctx: &Ctx) -> Result<Value> {
     let format = args.string("format")?;
     let normalised = output_format(&format)?;
     let data = match args.get("data")? {
-        Value::Cube(c) if ["GTiff", "netCDF", "Zarr", "JSON"].contains(&normalised) => SaveData::Raster(*c),
+        Value::Cube(c) if ["GTiff", "netCDF", "Zarr", "JSON"].contains(&normalised) => {
+            // a cube without values (a filter selected nothing) is written as JSON only
+            if normalised != "JSON" {
+                c.require_values()?;
+            }
+            SaveData::Raster(*c)
+        }
         Value::Vector(v) if ["GeoJSON", "CSV", "netCDF", "JSON"].contains(&normalised) => SaveData::Vector(v),
         Value::Cube(_) => {
             return Err(args.invalid(
