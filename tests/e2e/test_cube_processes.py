@@ -292,6 +292,9 @@ def test_a_filter_that_selects_nothing_gives_an_empty_cube(conn):
     doc = far.download(format="JSON")
     doc = json.loads(doc) if isinstance(doc, (bytes, str)) else doc
     assert doc["dimensions"]["x"]["values"] == [] and doc["dimensions"]["y"]["values"] == []
+    doc = cube.filter_labels(lambda b: b == "B99", dimension="bands").download(format="JSON")
+    doc = json.loads(doc) if isinstance(doc, (bytes, str)) else doc
+    assert doc["dimensions"]["bands"]["values"] == [] and doc["data"] == [[]] * len(doc["dimensions"]["t"]["values"])
     # no file format holds it, and no process takes it
     import openeo
 

@@ -221,13 +221,12 @@ fn in_order(
 /// [`Error::Unsupported`] when the result would exceed the memory budget; any evaluation error.
 pub fn execute_to_memory(cube: &Cube, opts: &ExecOptions) -> Result<crate::Block> {
     let meta = cube.meta();
+    let g = meta.grid();
     if meta.is_empty() {
-        let g = meta.grid();
         return crate::Block::new(meta.block_shape(g.height, g.width), Vec::new());
     }
     let budget = opts.memory_budget.unwrap_or(DEFAULT_BUDGET);
-    let g = cube.meta().grid();
-    let bytes = cube.meta().values_per_pixel() * g.width * g.height * 4;
+    let bytes = meta.values_per_pixel() * g.width * g.height * 4;
     if bytes > budget / 2 {
         return Err(Error::Unsupported {
             message: format!(

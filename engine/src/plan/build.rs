@@ -246,10 +246,24 @@ impl Cube {
         })
     }
 
-    /// Keeps the instants in `[start, end)` on every temporal axis, or only on the axis named `dimension`.
+    /// Keeps the labels at `indices` of non-spatial axis `axis` as [`Cube::select`] does; when there are none, the
+    /// cube without values a filter that selects nothing leaves ([`Cube::nothing_selected`]).
     ///
     /// # Errors
-    /// [`Error::TemporalExtentEmpty`], [`Error::DimensionNotAvailable`], [`Error::NoDataAvailable`].
+    /// Only internal errors.
+    pub fn keep_labels(&self, axis: usize, indices: &[usize]) -> Result<Cube> {
+        if indices.is_empty() {
+            self.nothing_selected(Some(axis))
+        } else {
+            self.select(axis, indices)
+        }
+    }
+
+    /// Keeps the instants in `[start, end)` on every temporal axis, or only on the axis named `dimension` (see
+    /// [`Cube::keep_labels`] for when none is left).
+    ///
+    /// # Errors
+    /// [`Error::TemporalExtentEmpty`], [`Error::DimensionNotAvailable`].
     pub fn filter_temporal(
         &self,
         start: Option<DateTime<Utc>>,
@@ -281,13 +295,8 @@ impl Cube {
             let keep: Vec<usize> = (0..times.len())
                 .filter(|&i| in_interval(&times[i], start, end))
                 .collect();
-            if keep.is_empty() {
-                return Err(Error::NoDataAvailable {
-                    reason: "no data in the temporal extent".into(),
-                });
-            }
             if keep.len() != times.len() {
-                cube = cube.select(a, &keep)?;
+                cube = cube.keep_labels(a, &keep)?;
             }
         }
         Ok(cube)

@@ -14,22 +14,11 @@ pub(super) fn filter_temporal(args: &mut Args, _: &Ctx) -> Result<Value> {
     let cube = args.cube("data")?;
     let (start, end) = args.interval("extent")?;
     let dim = args.opt_string("dimension")?;
-    let filtered = match cube.filter_temporal(start, end, dim.as_deref()) {
-        Err(openeo_engine::Error::NoDataAvailable { .. }) => {
-            let axis = match &dim {
-                Some(name) => cube.meta().axis(name)?,
-                None => cube
-                    .meta()
-                    .axes_of_kind(DimensionKind::Temporal)
-                    .first()
-                    .copied()
-                    .unwrap_or(0),
-            };
-            cube.nothing_selected(Some(axis))?
-        }
-        other => other?,
-    };
-    Ok(Value::Cube(Box::new(filtered)))
+    Ok(Value::Cube(Box::new(cube.filter_temporal(
+        start,
+        end,
+        dim.as_deref(),
+    )?)))
 }
 
 /// `cube` limited to the pixels whose centres lie in `bbox` (in `crs`), without pixels when none does.
@@ -98,12 +87,7 @@ pub(super) fn filter_bands(args: &mut Args, _: &Ctx) -> Result<Value> {
             .filter(|&i| bands[i].wavelength.is_some_and(|w| w >= lo && w <= hi))
             .for_each(&mut add);
     }
-    let kept = if keep.is_empty() {
-        cube.nothing_selected(Some(axis))?
-    } else {
-        cube.select(axis, &keep)?
-    };
-    Ok(Value::Cube(Box::new(kept)))
+    Ok(Value::Cube(Box::new(cube.keep_labels(axis, &keep)?)))
 }
 
 /// The `wavelengths` of filter_bands: `[min, max]` pairs in micrometres (the spec's default `[]`, which the
@@ -167,5 +151,5 @@ pub(super) fn filter_labels(args: &mut Args, ctx: &Ctx) -> Result<Value> {
             }
         }
     }
-    Ok(Value::Cube(Box::new(cube.select(axis, &keep)?)))
+    Ok(Value::Cube(Box::new(cube.keep_labels(axis, &keep)?)))
 }
