@@ -455,12 +455,19 @@ mod tests {
         cdl += "}\n";
         let (cdl_path, nc) = (dir.join(format!("{name}.cdl")), dir.join(format!("{name}.nc")));
         std::fs::write(&cdl_path, cdl).unwrap();
-        let status = std::process::Command::new("ncgen")
-            .args(["-k", "nc4", "-o"])
-            .arg(&nc)
-            .arg(&cdl_path)
-            .status()
-            .unwrap();
+        let mut command = std::process::Command::new("ncgen");
+        command.args(["-k", "nc4", "-o"]).arg(&nc).arg(&cdl_path);
+        // HDF5 locks the files it opens with flock(), which belongs to the open file: a child that inherits the
+        // descriptor of a netCDF file another test is writing keeps that file locked while it runs, and reading
+        // the finished file then fails. The child closes everything but its standard streams before ncgen starts.
+        // SAFETY: close_range is async-signal-safe and touches only the child's descriptor table.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut command, || {
+                libc::close_range(3, libc::c_uint::MAX, 0);
+                Ok(())
+            });
+        }
+        let status = command.status().unwrap();
         assert!(status.success(), "ncgen failed");
         nc
     }
