@@ -187,7 +187,12 @@ fn eval_load_reduced(
     let cells = window.cells();
     let nb = l.bands.len();
     let mut out = Vec::new();
-    let mut slices = vec![vec![f32::NAN; cells]; ctx.lanes.min(l.groups.len()).max(1)];
+    let mut slices = LANE_BUFFERS.take();
+    slices.resize_with(ctx.lanes.min(l.groups.len()).max(1), Vec::new);
+    for slice in &mut slices {
+        // a reused buffer's old values do not matter: below, every cell gets NaN or a value read
+        slice.resize(cells, f32::NAN);
+    }
     for &band in &l.bands {
         let mut acc = f
             .accumulator(cells)
@@ -213,10 +218,17 @@ fn eval_load_reduced(
             out.extend(values);
         }
     }
+    LANE_BUFFERS.set(slices);
     if let Some(clip) = &l.clip {
         clip_outside(clip, grid, window, &mut out)?;
     }
     Block::new(vec![nb, window.height, window.width], out)
+}
+
+thread_local! {
+    /// The lane buffers of this thread's last reduced read, for its next one: tiles are read one after another on a
+    /// worker, and fresh buffers of a few MiB each cost page faults and zeroing every time.
+    static LANE_BUFFERS: std::cell::Cell<Vec<Vec<f32>>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
 impl Load {
@@ -290,16 +302,15 @@ fn eval_merge(m: &Merge, meta: &crate::CubeMeta, window: &Window, ctx: &EvalCtx<
     let b = m.b.eval(window, ctx)?;
     let cells = window.cells();
     let (va, vb) = (a.values(), b.values());
-    let mut out = vec![f32::NAN; m.sources.len() * cells];
-    for (k, &(ia, ib)) in m.sources.iter().enumerate() {
-        let dst = &mut out[k * cells..(k + 1) * cells];
+    let mut out = Vec::with_capacity(m.sources.len() * cells);
+    for &(ia, ib) in &m.sources {
         let sa = ia.and_then(|i| va.get(i * cells..(i + 1) * cells));
         let sb = ib.and_then(|i| vb.get(i * cells..(i + 1) * cells));
         match (sa, sb, &m.resolver) {
-            (Some(x), Some(y), Some(r)) => dst.copy_from_slice(&r.call(&[x, y], cells)?),
-            (Some(x), _, _) => dst.copy_from_slice(x),
-            (None, Some(y), _) => dst.copy_from_slice(y),
-            (None, None, _) => {}
+            (Some(x), Some(y), Some(r)) => out.extend_from_slice(&r.call(&[x, y], cells)?),
+            (Some(x), _, _) => out.extend_from_slice(x),
+            (None, Some(y), _) => out.extend_from_slice(y),
+            (None, None, _) => out.resize(out.len() + cells, f32::NAN),
         }
     }
     Block::new(meta.block_shape(window.height, window.width), out)
