@@ -218,7 +218,7 @@ impl Partial {
             *v += usize::from(!x.is_nan());
         }
         match &mut self.accumulator {
-            Some(a) => a.add(&[pixel]),
+            Some(a) => a.add(0, &[pixel]),
             None => self.values.extend_from_slice(pixel),
         }
     }
@@ -229,7 +229,11 @@ impl Partial {
             return Ok(vec![f32::NAN; planes]);
         }
         match self.accumulator {
-            Some(a) => Ok(a.finish()),
+            Some(a) => {
+                let mut out = vec![0f32; planes];
+                a.values_into(0, &[], &mut out);
+                Ok(out)
+            }
             None => {
                 let inputs: Vec<&[f32]> = self.values.chunks(planes).collect();
                 reducer.call(&inputs, planes)

@@ -22,9 +22,9 @@ struct Mean;
 struct MeanAcc(Vec<f64>, Vec<u32>);
 
 impl Accumulator for MeanAcc {
-    fn add(&mut self, lanes: &[&[f32]]) {
+    fn add(&mut self, at: usize, lanes: &[&[f32]]) {
         for lane in lanes {
-            for ((s, n), &v) in self.0.iter_mut().zip(self.1.iter_mut()).zip(*lane) {
+            for ((s, n), &v) in self.0[at..].iter_mut().zip(self.1[at..].iter_mut()).zip(*lane) {
                 if !v.is_nan() {
                     *s += f64::from(v);
                     *n += 1;
@@ -33,18 +33,24 @@ impl Accumulator for MeanAcc {
         }
     }
 
-    fn finish(self: Box<Self>) -> Vec<f32> {
-        (self.0.iter().zip(&self.1))
-            .map(|(&s, &n)| if n == 0 { f32::NAN } else { (s / f64::from(n)) as f32 })
-            .collect()
+    fn values_into(&self, at: usize, last: &[&[f32]], out: &mut [f32]) {
+        for (i, o) in out.iter_mut().enumerate() {
+            let (mut s, mut n) = (self.0[at + i], self.1[at + i]);
+            for v in last.iter().filter_map(|l| l.get(i)).filter(|v| !v.is_nan()) {
+                s += f64::from(*v);
+                n += 1;
+            }
+            *o = if n == 0 { f32::NAN } else { (s / f64::from(n)) as f32 };
+        }
     }
 }
 
 impl CellFn for Mean {
     fn call(&self, inputs: &[&[f32]], len: usize) -> Result<Vec<f32>> {
-        let mut acc = Box::new(MeanAcc(vec![0.0; len], vec![0; len]));
-        acc.add(inputs);
-        Ok(acc.finish())
+        let acc = MeanAcc(vec![0.0; len], vec![0; len]);
+        let mut out = vec![0f32; len];
+        acc.values_into(0, inputs, &mut out);
+        Ok(out)
     }
 
     fn accumulator(&self, len: usize) -> Option<Box<dyn Accumulator>> {

@@ -216,6 +216,28 @@ fn convert(sample: SampleType, bytes: &[u8], dst: &mut [f32], nodata: Option<f32
     }
 }
 
+/// Where the samples of a rectangle lie in a decoded block: little-endian samples of type `sample`, `width` per
+/// row, the rows `stride` bytes apart from byte `start` on.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct BlockRect {
+    pub(crate) sample: SampleType,
+    pub(crate) stride: usize,
+    pub(crate) start: usize,
+    pub(crate) width: usize,
+}
+
+impl BlockRect {
+    /// Converts rows `rows` of the rectangle in `block` to f32 in `dst` (`width` values per row, row after row),
+    /// `nodata` becoming NaN.
+    pub(crate) fn rows_to_f32(&self, block: &[u8], rows: std::ops::Range<usize>, nodata: Option<f32>, dst: &mut [f32]) {
+        let row_bytes = self.width * self.sample.size();
+        for (r, dst) in rows.zip(dst.chunks_exact_mut(self.width)) {
+            let from = self.start + r * self.stride;
+            row_to_f32(self.sample, &block[from..from + row_bytes], dst, nodata);
+        }
+    }
+}
+
 /// Converts `dst.len()` samples from element `at` of a shuffled block (the first bytes of all its `elements`
 /// samples, then all second bytes, …, in the stored byte order) to f32 in `dst`, `nodata` becoming NaN: unshuffling
 /// and converting in one pass over just the samples needed.

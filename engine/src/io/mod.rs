@@ -19,7 +19,7 @@ mod zarr_sink;
 
 pub(crate) use cache::{BlockCache, Reads};
 pub use outbound::{DEFAULT_MAX_BYTES, DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT, Location, OutboundPolicy, resolve_href};
-pub(crate) use read::{block_lattice, covers, forget_prefetched, prefetch, read_asset};
+pub(crate) use read::{DecodedWindow, block_lattice, covers, decode_window, forget_prefetched, prefetch, read_asset};
 pub use store::{StorageConfig, configure_storage, delete_prefix, remote_reads, stream_object, upload_file};
 pub use tiled_tiff::measure_inflate;
 

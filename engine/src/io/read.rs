@@ -2,6 +2,7 @@
 //! target's pixel lattice, nearest-neighbour warping otherwise. Nodata becomes NaN.
 
 use super::cache::Reads;
+use super::codec::BlockRect;
 use super::{gdal, netcdf_chunks, synthetic, tiled_tiff, zarr};
 use crate::{Asset, Error, Grid, Result, Window, transform_points};
 
@@ -28,6 +29,57 @@ pub(crate) fn read_asset(
         Some(offset) => read_aligned(asset, offset, window, out, fill_only_missing, reads),
         None => read_warped(asset, target, window, out, fill_only_missing, reads),
     }
+}
+
+/// A window of one asset decoded but not yet converted to f32: where its samples are in the block decoded into the
+/// caller's buffer, and the asset's nodata.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct DecodedWindow {
+    rect: BlockRect,
+    nodata: Option<f32>,
+}
+
+impl DecodedWindow {
+    /// Converts rows `rows` of the window in `block` (the buffer [`decode_window`] filled) to f32 in `dst`, nodata
+    /// becoming NaN.
+    pub(crate) fn rows_to_f32(&self, block: &[u8], rows: std::ops::Range<usize>, dst: &mut [f32]) {
+        self.rect.rows_to_f32(block, rows, self.nodata, dst);
+    }
+}
+
+/// Decodes into `buf` the one stored block of `asset` that holds all of `window` of `target`, when the asset is a
+/// tiled GeoTIFF read directly on the target's lattice and the run has no block cache, so the caller converts the
+/// samples a few rows at a time; `None` otherwise (the caller reads values with [`read_asset`]).
+///
+/// # Errors
+/// A failing read, or a block that does not decode.
+pub(crate) fn decode_window(
+    asset: &Asset,
+    target: &Grid,
+    window: &Window,
+    buf: &mut Vec<u8>,
+    reads: Reads<'_>,
+) -> Result<Option<DecodedWindow>> {
+    let other_reader = asset.path.starts_with("ZARR:") || asset.path.starts_with("NETCDF:");
+    if reads.cache.is_some() || asset.synthetic.is_some() || other_reader {
+        return Ok(None);
+    }
+    let Some(rect) = target
+        .lattice_offset(&asset.grid)
+        .and_then(|offset| asset_rect(asset, offset, window))
+        .filter(|r| (r.2, r.3) == (window.width, window.height))
+    else {
+        return Ok(None);
+    };
+    let Some(tiff) = direct_tiff(asset) else {
+        return Ok(None);
+    };
+    Ok(tiff
+        .decode_within_tile(asset.band, rect, buf, reads)?
+        .map(|rect| DecodedWindow {
+            rect,
+            nodata: asset.nodata.map(|v| v as f32),
+        }))
 }
 
 /// True when reading `asset` onto `window` of `target` writes every cell (the asset lies on the target's lattice

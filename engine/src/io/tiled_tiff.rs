@@ -18,7 +18,7 @@ use tiff::tags::Tag;
 
 use super::cache::{Decoded, Reads, identity_key};
 use super::codec::{
-    MAX_BLOCK_BYTES, Parsed, SampleType, Scratch, check_read, check_stored, inflate, row_to_f32, swap_bytes,
+    BlockRect, MAX_BLOCK_BYTES, Parsed, SampleType, check_read, check_stored, inflate, row_to_f32, swap_bytes,
     with_scratch,
 };
 use super::store::{self, Object};
@@ -377,7 +377,8 @@ impl TiledTiff {
                 let decoded: Option<&[u8]> = match reads.cache {
                     Some(cache) if self.is_stored(index) => {
                         cached = cache.get(key, self.offsets[index], reads.stats, || {
-                            self.decode_tile(index, &stored(index)?, scratch, reads.stats)?;
+                            let (inflater, decoded) = (&mut scratch.inflater, &mut scratch.decoded);
+                            self.decode_tile(index, &stored(index)?, inflater, decoded, reads.stats)?;
                             Ok(Decoded {
                                 bytes: std::mem::take(&mut scratch.decoded),
                                 kind: 0,
@@ -386,7 +387,8 @@ impl TiledTiff {
                         Some(&cached.bytes)
                     }
                     _ if self.is_stored(index) => {
-                        self.decode_tile(index, &stored(index)?, scratch, reads.stats)?;
+                        let (inflater, decoded) = (&mut scratch.inflater, &mut scratch.decoded);
+                        self.decode_tile(index, &stored(index)?, inflater, decoded, reads.stats)?;
                         Some(&scratch.decoded[..])
                     }
                     _ => None,
@@ -412,6 +414,57 @@ impl TiledTiff {
             }
             Ok(())
         })
+    }
+
+    /// Decodes the stored tile that holds all of `rect` `(col, row, width, height)` of 1-based `band` into `buf`
+    /// and gives where the rectangle's samples are in it: the samples are converted later, a few rows at a time.
+    /// `None` when the rectangle is empty, spans several tiles or lies in a tile that is not stored (the caller then
+    /// reads with [`TiledTiff::read_rect`]). Does not use the run's block cache.
+    ///
+    /// # Errors
+    /// A request outside the file, a failing read or a tile that does not decode.
+    pub(crate) fn decode_within_tile(
+        &self,
+        band: usize,
+        (col, row, width, height): (usize, usize, usize, usize),
+        buf: &mut Vec<u8>,
+        reads: Reads<'_>,
+    ) -> Result<Option<BlockRect>> {
+        let location = self.object.location();
+        let rect = (col, row, width, height);
+        if !check_read(
+            &location,
+            band,
+            rect,
+            width * height,
+            self.planes,
+            (self.width, self.height),
+        )? {
+            return Ok(None);
+        }
+        let (tw, th) = (self.tile_width, self.tile_height);
+        let (tx, ty) = (col / tw, row / th);
+        if (col + width - 1) / tw != tx || (row + height - 1) / th != ty {
+            return Ok(None);
+        }
+        let index = (band - 1) * self.tiles_across() * self.tiles_down() + ty * self.tiles_across() + tx;
+        if !self.is_stored(index) {
+            return Ok(None);
+        }
+        let key = identity_key(self.object.identity());
+        let ahead = PREFETCHED.with_borrow_mut(|m| m.remove(&(key, self.offsets[index])));
+        let raw = match ahead {
+            Some(b) => b,
+            None => self.fetch(&[index])?.remove(0),
+        };
+        with_scratch(|scratch| self.decode_tile(index, &raw, &mut scratch.inflater, buf, reads.stats))?;
+        let size = self.sample.size();
+        Ok(Some(BlockRect {
+            sample: self.sample,
+            stride: tw * size,
+            start: ((row - ty * th) * tw + (col - tx * tw)) * size,
+            width,
+        }))
     }
 
     /// The tiles (column, row) a rectangle touches.
@@ -459,14 +512,19 @@ impl TiledTiff {
         self.object.read_ranges(&self.ranges(indices)?)
     }
 
-    /// Decodes the stored bytes `raw` of tile `index` into `scratch.decoded` as little-endian samples without
-    /// predictor.
-    fn decode_tile(&self, index: usize, raw: &[u8], scratch: &mut Scratch, stats: &RunStats) -> Result<()> {
+    /// Decodes the stored bytes `raw` of tile `index` into `decoded` as little-endian samples without predictor.
+    fn decode_tile(
+        &self,
+        index: usize,
+        raw: &[u8],
+        inflater: &mut libdeflater::Decompressor,
+        decoded: &mut Vec<u8>,
+        stats: &RunStats,
+    ) -> Result<()> {
         let size = self.tile_bytes();
         stats.block_decoded(raw.len() as u64);
-        let decoded = &mut scratch.decoded;
         if self.deflate {
-            inflate(&mut scratch.inflater, raw, decoded, size)
+            inflate(inflater, raw, decoded, size)
                 .map_err(|e| Error::internal(format!("tile {index} of {} {e}", self.object.location())))?;
         } else {
             // an uncompressed tile may be stored shorter than a full tile at the image's edge
@@ -617,6 +675,19 @@ mod tests {
                     direct.iter().any(|v| v.is_nan()) == nodata.is_some(),
                     "{path}: nodata handling"
                 );
+                // a rectangle inside one stored tile also decodes as samples, converted rows later: the same values
+                let mut buf = Vec::new();
+                let decoded = tiff.decode_within_tile(band, rect, &mut buf, reads).unwrap();
+                let inside = rect.0 / tw == (rect.0 + rect.2 - 1) / tw && rect.1 / th == (rect.1 + rect.3 - 1) / th;
+                assert_eq!(decoded.is_some(), inside && touched == 1, "{path}: {rect:?} decoded alone");
+                if let Some(d) = decoded {
+                    let mut values = vec![0f32; rect.2 * rect.3];
+                    let (top, bottom) = values.split_at_mut(rect.2 * (rect.3 / 2));
+                    d.rows_to_f32(&buf, 0..rect.3 / 2, nodata.map(|v| v as f32), top);
+                    d.rows_to_f32(&buf, rect.3 / 2..rect.3, nodata.map(|v| v as f32), bottom);
+                    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(bits(&values), bits(&direct), "{path}: {rect:?} converted by rows");
+                }
             }
         }
     }

@@ -4,7 +4,7 @@
 use ndarray::{ArrayD, Axis, IxDyn};
 
 use super::{Cube, Load, Merge, Node};
-use crate::io::{covers, forget_prefetched, prefetch, read_asset};
+use crate::io::{covers, decode_window, forget_prefetched, prefetch, read_asset};
 use crate::{Block, Error, Grid, Result, Window};
 
 /// Per-evaluation context: cancellation, and the run's counters and block cache.
@@ -171,11 +171,16 @@ fn fetch_ahead(l: &Load, grid: &Grid, window: &Window, ctx: &EvalCtx<'_>) -> Res
 }
 
 /// Most dates a streamed time reduction reads before handing them to the accumulator together (which then folds
-/// them in one pass over its per-cell state).
-pub(crate) const LANES_AT_ONCE: usize = 4;
+/// them in one pass over its per-cell state, or, when they are all the dates, straight into the values).
+pub(crate) const LANES_AT_ONCE: usize = 8;
 
-/// Reads a load a few dates at a time (`ctx.lanes`) and feeds each band's accumulator: the time reduction of a
-/// load without ever holding more than those dates.
+/// Cells of the strips in which a streamed time reduction hands its dates to the accumulator: small enough that
+/// the strips of all dates read at once stay in the core's caches.
+const STRIP_CELLS: usize = 8192;
+
+/// Reads a load a few dates at a time (`ctx.lanes`) and feeds each band's accumulator strip by strip: the time
+/// reduction of a load without ever holding more than those dates. Dates read from one stored block are kept
+/// decoded and converted to f32 a strip at a time.
 fn eval_load_reduced(
     l: &Load,
     grid: &Grid,
@@ -185,50 +190,107 @@ fn eval_load_reduced(
 ) -> Result<Block> {
     let _ahead = fetch_ahead(l, grid, window, ctx)?;
     let cells = window.cells();
-    let nb = l.bands.len();
-    let mut out = Vec::new();
-    let mut slices = LANE_BUFFERS.take();
-    slices.resize_with(ctx.lanes.min(l.groups.len()).max(1), Vec::new);
-    for slice in &mut slices {
-        // a reused buffer's old values do not matter: below, every cell gets NaN or a value read
-        slice.resize(cells, f32::NAN);
-    }
-    for &band in &l.bands {
+    let mut out = vec![0f32; l.bands.len() * cells];
+    let mut lanes = LANE_BUFFERS.take();
+    lanes.resize_with(ctx.lanes.min(l.groups.len()).max(1), Lane::default);
+    let strip_rows = (STRIP_CELLS / window.width.max(1)).max(1);
+    for (&band, out) in l.bands.iter().zip(out.chunks_exact_mut(cells)) {
         let mut acc = f
             .accumulator(cells)
             .ok_or_else(|| Error::internal("reducer lost its accumulator"))?;
-        for groups in l.groups.chunks(slices.len()) {
-            for (group, slice) in groups.iter().zip(slices.iter_mut()) {
-                ctx.check()?;
-                // a single asset covering the window overwrites every cell
-                let whole =
-                    matches!(group.as_slice(), [one] if l.asset(*one, band).is_some_and(|a| covers(a, grid, window)));
-                if !whole {
-                    slice.fill(f32::NAN);
-                }
-                read_group(l, group, band, grid, window, slice, ctx)?;
-            }
-            let lanes: Vec<&[f32]> = slices[..groups.len()].iter().map(Vec::as_slice).collect();
-            acc.add(&lanes);
+        let mut chunks = l.groups.chunks(lanes.len()).peekable();
+        if chunks.peek().is_none() {
+            acc.values_into(0, &[], out);
         }
-        let values = acc.finish();
-        if out.is_empty() {
-            out = values;
-        } else {
-            out.extend(values);
+        while let Some(groups) = chunks.next() {
+            let last = chunks.peek().is_none();
+            for (group, lane) in groups.iter().zip(lanes.iter_mut()) {
+                ctx.check()?;
+                lane.read(l, group, band, grid, window, ctx)?;
+            }
+            for r0 in (0..window.height).step_by(strip_rows) {
+                let rows = r0..(r0 + strip_rows).min(window.height);
+                let at = rows.start * window.width;
+                let strip: Vec<&[f32]> = lanes[..groups.len()]
+                    .iter_mut()
+                    .map(|lane| lane.rows(rows.clone(), window.width))
+                    .collect();
+                if last {
+                    // the last dates are folded in the pass that gives the values
+                    acc.values_into(at, &strip, &mut out[at..rows.end * window.width]);
+                } else {
+                    acc.add(at, &strip);
+                }
+            }
         }
     }
-    LANE_BUFFERS.set(slices);
+    LANE_BUFFERS.set(lanes);
     if let Some(clip) = &l.clip {
         clip_outside(clip, grid, window, &mut out)?;
     }
-    Block::new(vec![nb, window.height, window.width], out)
+    Block::new(vec![l.bands.len(), window.height, window.width], out)
+}
+
+/// One date of a streamed time reduction on one window: the samples of the stored block holding the window, decoded
+/// and converted a strip at a time, or else the window's values read.
+#[derive(Default)]
+struct Lane {
+    /// The decoded block, and where the window is in it, when the date was read that way.
+    decoded: Vec<u8>,
+    window: Option<crate::io::DecodedWindow>,
+    /// The window's values otherwise.
+    values: Vec<f32>,
+    /// The values of the current strip of a decoded block.
+    strip: Vec<f32>,
+}
+
+impl Lane {
+    /// Reads band `band` of the items of one time group onto `window`.
+    fn read(
+        &mut self,
+        l: &Load,
+        group: &[usize],
+        band: usize,
+        grid: &Grid,
+        window: &Window,
+        ctx: &EvalCtx<'_>,
+    ) -> Result<()> {
+        let single = match group {
+            [one] => l.asset(*one, band),
+            _ => None,
+        };
+        self.window = match single {
+            Some(asset) => decode_window(asset, grid, window, &mut self.decoded, ctx.reads)?,
+            None => None,
+        };
+        if self.window.is_some() {
+            return Ok(());
+        }
+        // a reused buffer's old values do not matter when a single asset covering the window overwrites every cell
+        self.values.resize(window.cells(), f32::NAN);
+        if !single.is_some_and(|a| covers(a, grid, window)) {
+            self.values.fill(f32::NAN);
+        }
+        read_group(l, group, band, grid, window, &mut self.values, ctx)
+    }
+
+    /// The values of rows `rows` of the window (`width` cells each).
+    fn rows(&mut self, rows: std::ops::Range<usize>, width: usize) -> &[f32] {
+        match &self.window {
+            Some(decoded) => {
+                self.strip.resize(rows.len() * width, 0.0);
+                decoded.rows_to_f32(&self.decoded, rows, &mut self.strip);
+                &self.strip
+            }
+            None => &self.values[rows.start * width..rows.end * width],
+        }
+    }
 }
 
 thread_local! {
-    /// The lane buffers of this thread's last reduced read, for its next one: tiles are read one after another on a
+    /// The lanes of this thread's last reduced read, for its next one: tiles are read one after another on a
     /// worker, and fresh buffers of a few MiB each cost page faults and zeroing every time.
-    static LANE_BUFFERS: std::cell::Cell<Vec<Vec<f32>>> = const { std::cell::Cell::new(Vec::new()) };
+    static LANE_BUFFERS: std::cell::Cell<Vec<Lane>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
 impl Load {

@@ -55,13 +55,16 @@ pub trait CellFn: Send + Sync + Debug {
     }
 }
 
-/// Consumes the inputs of a reduction one label at a time; see [`CellFn::accumulator`].
+/// Consumes the inputs of a reduction one label at a time; see [`CellFn::accumulator`]. Inputs may come for
+/// ranges of cells (strips of a tile, so that they stay in the caches), each a lane of one value per cell from a
+/// first cell on (NaN = no-data).
 pub trait Accumulator: Send {
-    /// Adds inputs, in their order (each one value per cell, NaN = no-data); several at once where the caller
-    /// has them, which saves passes over the per-cell state.
-    fn add(&mut self, lanes: &[&[f32]]);
-    /// The reduced values.
-    fn finish(self: Box<Self>) -> Vec<f32>;
+    /// Adds inputs, in their order, for the cells from `at` on; several at once where the caller has them, which
+    /// saves passes over the per-cell state.
+    fn add(&mut self, at: usize, lanes: &[&[f32]]);
+    /// Writes into `out` the reduced values of the cells from `at` on, after folding in `last`, the inputs given
+    /// last for those cells (none when all came through [`Accumulator::add`]), in the same pass.
+    fn values_into(&self, at: usize, last: &[&[f32]], out: &mut [f32]);
 }
 
 /// A merge overlap resolver: a [`CellFn`] with inputs `x` (cube 1) and `y` (cube 2).

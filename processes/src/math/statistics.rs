@@ -148,9 +148,10 @@ fn sd(args: &mut Args, _: &Ctx) -> Result<Value> {
 /// Fast path for a reducer callback that is just `<reducer>(data)` over per-cell lanes: the same results as the
 /// process implementations above, computed lane by lane without building values. `None` for other processes.
 pub(crate) fn reduce_lanes(process: &str, lanes: &[&[f32]], len: usize, ignore_nodata: bool) -> Option<Vec<f32>> {
-    if let Some(mut s) = Streaming::new(process, len, ignore_nodata) {
-        s.push(lanes);
-        return Some(s.result());
+    if let Some(s) = Streaming::new(process, len, ignore_nodata) {
+        let mut out = vec![0f32; len];
+        s.values_into(0, lanes, &mut out);
+        return Some(out);
     }
     Some(match process {
         "median" => per_cell(lanes, len, ignore_nodata, median_of),
@@ -160,8 +161,11 @@ pub(crate) fn reduce_lanes(process: &str, lanes: &[&[f32]], len: usize, ignore_n
     })
 }
 
-/// One pass of [`Streaming::push`]: folds `K` lanes, in their order, into the cells' accumulators and counts. Each
-/// cell's state is read and written once per pass, which is what bounds the loop (it does not fit the caches).
+/// The bit of a cell's count that records a missing (no-data) input; the bits below count the valid ones.
+const SAW_MISSING: u32 = 1 << 31;
+
+/// One pass of [`Streaming::add`]: folds `K` lanes, in their order, into the cells' states and counts. Each cell's
+/// state is read and written once per pass, which is what bounds the loop (it does not fit the caches).
 struct Fold<'a, const K: usize> {
     acc: &'a mut [f64],
     count: &'a mut [u32],
@@ -197,19 +201,35 @@ fn fold<const K: usize>(acc: &mut [f64], count: &mut [u32], lanes: [&[f32]; K], 
     for (i, (a, c)) in acc[..n].iter_mut().zip(count[..n].iter_mut()).enumerate() {
         let (mut state, mut valid_count) = (*a, *c);
         for lane in &lanes {
-            let v = lane[i];
-            let valid = !v.is_nan();
-            let stepped = step(state, f64::from(if valid { v } else { 0.0 }));
-            state = if valid { stepped } else { state };
-            valid_count += u32::from(valid);
+            (state, valid_count) = fold_value(state, valid_count, lane[i], &step);
         }
         (*a, *c) = (state, valid_count);
     }
 }
 
+/// Folds one value into a cell's state and count: a value that is not NaN is combined with `step` and counted, NaN
+/// (no-data) leaves the state as it is and sets [`SAW_MISSING`]. Branch-free, so the loops around it vectorise.
+#[inline(always)]
+fn fold_value(state: f64, count: u32, v: f32, step: &impl Fn(f64, f64) -> f64) -> (f64, u32) {
+    let valid = !v.is_nan();
+    let stepped = step(state, f64::from(if valid { v } else { 0.0 }));
+    let counted = if valid { count + 1 } else { count | SAW_MISSING };
+    (if valid { stepped } else { state }, counted)
+}
+
+/// A cell's reduced value from its state and count: no-data where no input was valid (or, without `ignore_nodata`,
+/// where any was not); the mean divides by the number of valid inputs.
+#[inline(always)]
+fn final_value(state: f64, count: u32, mean: bool, ignore_nodata: bool) -> f32 {
+    let valid = count & !SAW_MISSING;
+    let missing = valid == 0 || (count & SAW_MISSING != 0 && !ignore_nodata);
+    let v = if mean { state / f64::from(valid.max(1)) } else { state };
+    if missing { f32::NAN } else { v as f32 }
+}
+
 thread_local! {
-    /// The buffers of this thread's last finished [`Streaming`], for its next one: tiles reduce one after another on
-    /// a worker, and fresh buffers of a few MiB each cost page faults and zeroing every time.
+    /// The buffers of this thread's last [`Streaming`] that had state, for its next one: tiles reduce one after
+    /// another on a worker, and fresh buffers of a few MiB each cost page faults and zeroing every time.
     static SPARE: std::cell::Cell<Option<(Vec<f64>, Vec<u32>)>> = const { std::cell::Cell::new(None) };
 }
 
@@ -223,14 +243,30 @@ enum Streamable {
     Max,
 }
 
-/// A reduction fed one lane at a time (vectorisable, cache-friendly; also the engine's time-streaming
-/// accumulator, so reductions over time do not hold all dates).
+impl Streamable {
+    /// The state of a cell before any value.
+    fn init(self) -> f64 {
+        match self {
+            Streamable::Product => 1.0,
+            Streamable::Min => f64::INFINITY,
+            Streamable::Max => f64::NEG_INFINITY,
+            Streamable::Mean | Streamable::Sum => 0.0,
+        }
+    }
+}
+
+/// A reduction fed lanes of inputs (vectorisable, cache-friendly; also the engine's time-streaming accumulator, so
+/// reductions over time do not hold all dates). Lanes may come for ranges of cells; the per-cell state is only
+/// made when lanes come before the last ones: a reduction given all its lanes at once computes each cell in
+/// registers.
 pub(crate) struct Streaming {
     kind: Streamable,
     ignore_nodata: bool,
+    len: usize,
+    /// Per cell: the state, and the count of valid inputs with [`SAW_MISSING`]; empty until the first
+    /// [`Streaming::add`].
     acc: Vec<f64>,
     count: Vec<u32>,
-    lanes: u32,
 }
 
 impl Streaming {
@@ -244,30 +280,29 @@ impl Streaming {
             "max" => Streamable::Max,
             _ => return None,
         };
-        let init = match kind {
-            Streamable::Product => 1.0,
-            Streamable::Min => f64::INFINITY,
-            Streamable::Max => f64::NEG_INFINITY,
-            Streamable::Mean | Streamable::Sum => 0.0,
-        };
-        let (mut acc, mut count) = SPARE.with(|s| s.take()).unwrap_or_default();
-        acc.clear();
-        acc.resize(len, init);
-        count.clear();
-        count.resize(len, 0);
         Some(Streaming {
             kind,
             ignore_nodata,
-            acc,
-            count,
-            lanes: 0,
+            len,
+            acc: Vec::new(),
+            count: Vec::new(),
         })
     }
 
-    /// Adds `lanes`, in their order.
-    pub(crate) fn push(&mut self, lanes: &[&[f32]]) {
-        self.lanes += lanes.len() as u32;
-        let (acc, count, kind) = (&mut self.acc[..], &mut self.count[..], self.kind);
+    /// Adds `lanes`, in their order, to the cells from `at` on (as many as the shortest lane has values).
+    pub(crate) fn add(&mut self, at: usize, lanes: &[&[f32]]) {
+        if lanes.is_empty() || at >= self.len {
+            return;
+        }
+        if self.acc.is_empty() {
+            let (mut acc, mut count) = SPARE.with(|s| s.take()).unwrap_or_default();
+            acc.clear();
+            acc.resize(self.len, self.kind.init());
+            count.clear();
+            count.resize(self.len, 0);
+            (self.acc, self.count) = (acc, count);
+        }
+        let (acc, count, kind) = (&mut self.acc[at..], &mut self.count[at..], self.kind);
         for group in lanes.chunks(4) {
             match *group {
                 [a, b, c, d] => kernel::run(Fold {
@@ -299,67 +334,117 @@ impl Streaming {
         }
     }
 
-    /// The reduced values: no-data where no lane had a value (or any lane lacked one, without `ignore_nodata`).
-    pub(crate) fn result(self) -> Vec<f32> {
-        let Streaming {
-            kind,
-            ignore_nodata,
-            acc,
-            count,
-            lanes,
-        } = self;
-        let out = kernel::run(Finish {
-            acc: &acc,
-            count: &count,
-            mean: matches!(kind, Streamable::Mean),
-            lanes,
-            ignore_nodata,
-        });
-        SPARE.with(|s| s.set(Some((acc, count))));
-        out
+    /// Writes into `out` the reduced values of the cells from `at` on (`out.len()` of them), after folding in
+    /// `last`, the lanes given last for those cells, in the same pass (a cell beyond the shortest of them gets
+    /// none of them).
+    pub(crate) fn values_into(&self, at: usize, last: &[&[f32]], out: &mut [f32]) {
+        let end = (at + out.len()).min(self.len);
+        let out = &mut out[..end.saturating_sub(at)];
+        let n = last.iter().fold(out.len(), |n, l| n.min(l.len()));
+        let prior = (!self.acc.is_empty()).then(|| (&self.acc[at..end], &self.count[at..end]));
+        let (head, tail) = out.split_at_mut(n);
+        for (from, lanes, out) in [(0, last, head), (n, &[][..], tail)] {
+            if out.is_empty() {
+                continue;
+            }
+            kernel::run(Reduce {
+                prior: prior.map(|(a, c)| (&a[from..], &c[from..])),
+                kind: self.kind,
+                lanes,
+                ignore_nodata: self.ignore_nodata,
+                out,
+            });
+        }
     }
 }
 
-/// The values of a [`Streaming`] from its accumulators and counts.
-struct Finish<'a> {
-    acc: &'a [f64],
-    count: &'a [u32],
-    mean: bool,
-    lanes: u32,
-    ignore_nodata: bool,
+impl Drop for Streaming {
+    fn drop(&mut self) {
+        if !self.acc.is_empty() {
+            let buffers = (std::mem::take(&mut self.acc), std::mem::take(&mut self.count));
+            SPARE.with(|s| s.set(Some(buffers)));
+        }
+    }
 }
 
-impl kernel::Kernel for Finish<'_> {
-    type Output = Vec<f32>;
+/// The pass of [`Streaming::values_into`]: each cell's state (from `prior`, else the initial one) folded with the
+/// cell's values in `lanes` and its final value written to `out`, sixteen cells at a time in registers.
+struct Reduce<'a> {
+    prior: Option<(&'a [f64], &'a [u32])>,
+    kind: Streamable,
+    lanes: &'a [&'a [f32]],
+    ignore_nodata: bool,
+    out: &'a mut [f32],
+}
+
+impl kernel::Kernel for Reduce<'_> {
+    type Output = ();
 
     #[inline(always)]
-    fn run(self) -> Vec<f32> {
-        let Finish {
-            acc,
-            count,
-            mean,
-            lanes,
-            ignore_nodata,
-        } = self;
-        // branch-free per cell, so the loop vectorises
-        acc.iter()
-            .zip(count)
-            .map(|(&a, &c)| {
-                let missing = c == 0 || (c < lanes && !ignore_nodata);
-                let v = if mean { a / f64::from(c.max(1)) } else { a };
-                if missing { f32::NAN } else { v as f32 }
-            })
-            .collect()
+    fn run(self) {
+        match self.kind {
+            Streamable::Mean | Streamable::Sum => reduce(self, |a, v| a + v),
+            Streamable::Product => reduce(self, |a, v| a * v),
+            Streamable::Min => reduce(self, f64::min),
+            Streamable::Max => reduce(self, f64::max),
+        }
+    }
+}
+
+/// Cells reduced together by [`Reduce`].
+const CELLS_AT_ONCE: usize = 16;
+
+/// The loop of [`Reduce`] for one way of combining values.
+#[inline(always)]
+fn reduce(r: Reduce<'_>, step: impl Fn(f64, f64) -> f64) {
+    let Reduce {
+        prior,
+        kind,
+        lanes,
+        ignore_nodata,
+        out,
+    } = r;
+    let mean = matches!(kind, Streamable::Mean);
+    let whole = out.len() / CELLS_AT_ONCE * CELLS_AT_ONCE;
+    let (blocks, rest) = out.split_at_mut(whole);
+    for (b, out) in blocks.chunks_exact_mut(CELLS_AT_ONCE).enumerate() {
+        // arrays of a constant length, so the loops become vector operations on registers
+        let at = b * CELLS_AT_ONCE;
+        let mut state = [kind.init(); CELLS_AT_ONCE];
+        let mut count = [0u32; CELLS_AT_ONCE];
+        if let Some((a, c)) = prior {
+            state.copy_from_slice(&a[at..at + CELLS_AT_ONCE]);
+            count.copy_from_slice(&c[at..at + CELLS_AT_ONCE]);
+        }
+        for lane in lanes {
+            let Some(values) = lane[at..].first_chunk::<CELLS_AT_ONCE>() else {
+                continue;
+            };
+            for j in 0..CELLS_AT_ONCE {
+                (state[j], count[j]) = fold_value(state[j], count[j], values[j], &step);
+            }
+        }
+        for j in 0..CELLS_AT_ONCE {
+            out[j] = final_value(state[j], count[j], mean, ignore_nodata);
+        }
+    }
+    for (j, o) in rest.iter_mut().enumerate() {
+        let at = whole + j;
+        let (mut state, mut count) = prior.map_or((kind.init(), 0), |(a, c)| (a[at], c[at]));
+        for lane in lanes {
+            (state, count) = fold_value(state, count, lane[at], &step);
+        }
+        *o = final_value(state, count, mean, ignore_nodata);
     }
 }
 
 impl openeo_engine::Accumulator for Streaming {
-    fn add(&mut self, lanes: &[&[f32]]) {
-        self.push(lanes);
+    fn add(&mut self, at: usize, lanes: &[&[f32]]) {
+        Streaming::add(self, at, lanes);
     }
 
-    fn finish(self: Box<Self>) -> Vec<f32> {
-        self.result()
+    fn values_into(&self, at: usize, last: &[&[f32]], out: &mut [f32]) {
+        Streaming::values_into(self, at, last, out);
     }
 }
 
@@ -400,7 +485,7 @@ mod tests {
     fn every_build_of_the_fold_gives_the_same_bits() {
         use kernel::Kernel;
         let specials = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, -0.0, 0.0, 1e-30, -3.5e7];
-        let lanes: Vec<Vec<f32>> = (0..4)
+        let lanes: Vec<Vec<f32>> = (0..6)
             .map(|j| {
                 (0..1037)
                     .map(|i| {
@@ -439,16 +524,92 @@ mod tests {
             let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(&baseline.0), bits(&picked.0), "{kind:?}");
             assert_eq!(baseline.1, picked.1, "{kind:?}");
+            let rest = [&lanes[4][..], &lanes[5][..]];
             for ignore_nodata in [true, false] {
-                let finish = || Finish {
-                    acc: &baseline.0,
-                    count: &baseline.1,
-                    mean: matches!(kind, Streamable::Mean),
-                    lanes: 4,
-                    ignore_nodata,
-                };
-                let bits = |v: Vec<f32>| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-                assert_eq!(bits(finish().run()), bits(kernel::run(finish())), "{kind:?}");
+                for prior in [None, Some((&baseline.0[..], &baseline.1[..]))] {
+                    let (mut a, mut b) = (vec![0f32; 1037], vec![0f32; 1037]);
+                    Reduce {
+                        prior,
+                        kind,
+                        lanes: &rest,
+                        ignore_nodata,
+                        out: &mut a,
+                    }
+                    .run();
+                    kernel::run(Reduce {
+                        prior,
+                        kind,
+                        lanes: &rest,
+                        ignore_nodata,
+                        out: &mut b,
+                    });
+                    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(bits(&a), bits(&b), "{kind:?}");
+                }
+            }
+        }
+    }
+
+    /// However the lanes come (all at the end, some before, all before), the reduced values have the same bits.
+    #[test]
+    fn lanes_given_early_or_late_give_the_same_bits() {
+        let specials = [f32::NAN, f32::INFINITY, -0.0, 0.0, 1e-30, -3.5e7, 7.25];
+        let lanes: Vec<Vec<f32>> = (0..6)
+            .map(|j| {
+                (0..1037)
+                    .map(|i| {
+                        if (i * 3 + j) % 5 == 0 {
+                            specials[(i + j) % 7]
+                        } else {
+                            (i * 31 % 97) as f32 * 0.61 - 20.0
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let all: Vec<&[f32]> = lanes.iter().map(Vec::as_slice).collect();
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        let strip = |lanes: &[&[f32]], from: usize, to: usize| -> Vec<Vec<f32>> {
+            lanes.iter().map(|l| l[from..to].to_vec()).collect()
+        };
+        for process in ["mean", "sum", "product", "min", "max"] {
+            for ignore_nodata in [true, false] {
+                let fresh = || Streaming::new(process, 1037, ignore_nodata).unwrap();
+                let mut at_once = vec![0f32; 1037];
+                fresh().values_into(0, &all, &mut at_once);
+                let mut out = vec![0f32; 1037];
+                let mut split = fresh();
+                split.add(0, &all[..4]);
+                split.values_into(0, &all[4..], &mut out);
+                assert_eq!(bits(&out), bits(&at_once), "{process}");
+                let mut before = fresh();
+                before.add(0, &all[..1]);
+                before.add(0, &all[1..]);
+                before.values_into(0, &[], &mut out);
+                assert_eq!(bits(&out), bits(&at_once), "{process}");
+                // in strips of cells (of uneven lengths), the first lanes added and the last folded at the end
+                let mut strips = fresh();
+                let bounds = [0, 5, 300, 301, 1037];
+                for w in bounds.windows(2) {
+                    let part = strip(&all[..3], w[0], w[1]);
+                    strips.add(w[0], &part.iter().map(Vec::as_slice).collect::<Vec<_>>());
+                }
+                for w in bounds.windows(2) {
+                    let part = strip(&all[3..], w[0], w[1]);
+                    let lanes: Vec<&[f32]> = part.iter().map(Vec::as_slice).collect();
+                    strips.values_into(w[0], &lanes, &mut out[w[0]..w[1]]);
+                }
+                assert_eq!(bits(&out), bits(&at_once), "{process}");
+                // a short last lane leaves the cells after it to the lanes before
+                let mut short = fresh();
+                short.add(0, &all[..5]);
+                short.values_into(0, &[&all[5][..1000]], &mut out);
+                assert_eq!(bits(&out[..1000]), bits(&at_once[..1000]), "{process}");
+                let mut reference = vec![0f32; 1037];
+                let mut five = fresh();
+                five.add(0, &all[..5]);
+                five.values_into(0, &[], &mut reference);
+                assert_eq!(bits(&out[1000..]), bits(&reference[1000..]), "{process}");
             }
         }
     }
