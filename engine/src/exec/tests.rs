@@ -8,6 +8,7 @@ use gdal::{Dataset, DriverManager};
 
 use super::*;
 use crate::plan::blocks::SourceBlocks;
+use crate::plan::eval::LANES_AT_ONCE;
 use crate::{
     Accumulator, Bbox, Catalog, CellFn, Grid, OutputFormat, SyntheticSpec, create_sink, crs_from_user, generate,
 };
@@ -124,15 +125,16 @@ fn mean_cube(id: &str, bands: &[&str]) -> Cube {
     cube.reduce(0, Arc::new(Mean)).unwrap()
 }
 
-/// Evaluates `windows` of `cube` and puts them together: the values of the whole cube, row-major per band.
-fn assemble(cube: &Cube, windows: &[Window], stats: &RunStats) -> Vec<f32> {
+/// Evaluates `windows` of `cube`, streamed time reductions reading up to `lanes` dates at once, and puts them
+/// together: the values of the whole cube, row-major per band.
+fn assemble(cube: &Cube, windows: &[Window], stats: &RunStats, lanes: usize) -> Vec<f32> {
     let g = cube.meta().grid();
     let planes = cube.meta().values_per_pixel();
     let mut full = vec![f32::NAN; planes * g.width * g.height];
     let ctx = EvalCtx {
         cancel: None,
         reads: crate::io::Reads::uncached(stats),
-        lanes: crate::plan::eval::LANES_AT_ONCE,
+        lanes,
     };
     let blocks: Vec<(Window, Block)> = pool()
         .unwrap()
@@ -174,7 +176,7 @@ fn aligned_tiles_decode_each_block_once_with_the_values_of_plain_squares() {
         );
         assert!(tiling.windows.iter().all(|w| w.width <= 512 && w.height <= 512));
         let aligned = RunStats::default();
-        let a = assemble(&cube, &tiling.windows, &aligned);
+        let a = assemble(&cube, &tiling.windows, &aligned, LANES_AT_ONCE);
         assert_eq!(
             aligned.blocks_decoded(),
             blocks,
@@ -182,12 +184,15 @@ fn aligned_tiles_decode_each_block_once_with_the_values_of_plain_squares() {
         );
 
         let plain = RunStats::default();
-        let p = assemble(&cube, &tiling::cut(&g, (512, 512), (0, 0)), &plain);
+        let p = assemble(&cube, &tiling::cut(&g, (512, 512), (0, 0)), &plain, LANES_AT_ONCE);
         assert!(
             plain.blocks_decoded() > blocks,
             "{id}: squares from the origin straddle blocks"
         );
         assert!(same_bits(&a, &p), "{id}: the same values as the plain squares");
+        // fewer lanes than dates: the dates folded into per-cell state a few at a time, strip by strip
+        let chunked = assemble(&cube, &tiling.windows, &RunStats::default(), 2);
+        assert!(same_bits(&a, &chunked), "{id}: the same values with dates in chunks");
         assert!(a.iter().any(|v| v.is_nan()) && a.iter().filter(|v| !v.is_nan()).count() > a.len() / 2);
 
         // through a sink: the writer gets squares from the origin again (GTiff blocks, netCDF chunks)
@@ -294,6 +299,7 @@ fn the_block_cache_decodes_blocks_of_several_lattices_once_while_they_fit() {
         &merged,
         &tiling::cut(merged.meta().grid(), (512, 512), (0, 0)),
         &uncached,
+        LANES_AT_ONCE,
     );
     assert!(same_bits(&plain, &want));
     assert!(

@@ -679,7 +679,11 @@ mod tests {
                 let mut buf = Vec::new();
                 let decoded = tiff.decode_within_tile(band, rect, &mut buf, reads).unwrap();
                 let inside = rect.0 / tw == (rect.0 + rect.2 - 1) / tw && rect.1 / th == (rect.1 + rect.3 - 1) / th;
-                assert_eq!(decoded.is_some(), inside && touched == 1, "{path}: {rect:?} decoded alone");
+                assert_eq!(
+                    decoded.is_some(),
+                    inside && touched == 1,
+                    "{path}: {rect:?} decoded alone"
+                );
                 if let Some(d) = decoded {
                     let mut values = vec![0f32; rect.2 * rect.3];
                     let (top, bottom) = values.split_at_mut(rect.2 * (rect.3 / 2));

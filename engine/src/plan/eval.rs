@@ -170,8 +170,9 @@ fn fetch_ahead(l: &Load, grid: &Grid, window: &Window, ctx: &EvalCtx<'_>) -> Res
     Ok(FetchedAhead)
 }
 
-/// Most dates a streamed time reduction reads before handing them to the accumulator together (which then folds
-/// them in one pass over its per-cell state, or, when they are all the dates, straight into the values).
+/// Most dates a streamed time reduction reads before handing them to the accumulator together: all the dates when
+/// there are no more (they fold straight into the values, without per-cell state), else half as many at a time
+/// (folded into the per-cell state in one pass; their decoded blocks stay in the core's cache meanwhile).
 pub(crate) const LANES_AT_ONCE: usize = 8;
 
 /// Cells of the strips in which a streamed time reduction hands its dates to the accumulator: small enough that
@@ -192,7 +193,13 @@ fn eval_load_reduced(
     let cells = window.cells();
     let mut out = vec![0f32; l.bands.len() * cells];
     let mut lanes = LANE_BUFFERS.take();
-    lanes.resize_with(ctx.lanes.min(l.groups.len()).max(1), Lane::default);
+    // see LANES_AT_ONCE
+    let at_once = if l.groups.len() <= ctx.lanes {
+        l.groups.len()
+    } else {
+        ctx.lanes / 2
+    };
+    lanes.resize_with(at_once.max(1), Lane::default);
     let strip_rows = (STRIP_CELLS / window.width.max(1)).max(1);
     for (&band, out) in l.bands.iter().zip(out.chunks_exact_mut(cells)) {
         let mut acc = f
