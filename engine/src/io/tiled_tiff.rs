@@ -56,6 +56,37 @@ pub(crate) struct GeoKeys {
     ascii: String,
 }
 
+impl GeoKeys {
+    /// The EPSG code of the CRS when the keys are just that: a model type with its EPSG-coded CRS (projected or
+    /// geographic), and otherwise only citations, the raster type and the default units (metre, degree). `None`
+    /// for anything else (user-defined projections, datums or units, vertical CRSs), which GDAL interprets.
+    pub(crate) fn epsg(&self) -> Option<u32> {
+        // header: version, revision, minor revision, number of keys; then 4 shorts per key
+        let [1, _, _, n, entries @ ..] = self.directory.as_slice() else {
+            return None;
+        };
+        let entries = entries.get(..usize::from(*n) * 4)?;
+        let (mut model, mut code) = (None, None);
+        for key in entries.chunks_exact(4) {
+            // a value stored in the key itself has location 0
+            let value = (key[1] == 0 && key[2] == 1).then_some(key[3]);
+            match (key[0], value) {
+                (1024, Some(v)) => model = Some(v),
+                (2048 | 3072, Some(v)) if code.is_none() => code = Some((key[0], v)),
+                // raster type; citations (ASCII)
+                (1025, Some(_)) | (1026 | 2049 | 3073, None) => {}
+                // metre, degree
+                (3076, Some(9001)) | (2054, Some(9102)) => {}
+                _ => return None,
+            }
+        }
+        match (model, code) {
+            (Some(1), Some((3072, v))) | (Some(2), Some((2048, v))) if (1024..32767).contains(&v) => Some(u32::from(v)),
+            _ => None,
+        }
+    }
+}
+
 /// Parsed files by object identity.
 static OPENED: Parsed<TiledTiff> = Parsed::new();
 
@@ -781,6 +812,57 @@ mod tests {
                 tiff.read_rect(1, rect, Some(0.0), out, Reads::uncached(&RunStats::default()))
             });
         }
+        // its keys name the CRS GDAL makes of them
+        let ds = Dataset::open(Path::new(&path)).unwrap();
+        let gdal_crs = crate::io::gdal::crs_of(&ds).unwrap().unwrap();
+        assert_eq!(tiff.geokeys().and_then(GeoKeys::epsg), gdal_crs.epsg());
+        assert_eq!(gdal_crs.epsg(), Some(32632));
+    }
+
+    /// GeoTIFF keys `(id, location, count, value)` as a key directory.
+    fn keys(entries: &[[u16; 4]]) -> GeoKeys {
+        let mut directory = vec![1, 1, 0, entries.len() as u16];
+        directory.extend(entries.iter().flatten());
+        GeoKeys {
+            directory,
+            doubles: Vec::new(),
+            ascii: "WGS 84 / UTM zone 32N|".into(),
+        }
+    }
+
+    #[test]
+    fn only_keys_that_just_name_an_epsg_code_give_it() {
+        let projected = [
+            [1024, 0, 1, 1],
+            [1025, 0, 1, 1],
+            [1026, 34737, 22, 0],
+            [3072, 0, 1, 32632],
+        ];
+        assert_eq!(keys(&projected).epsg(), Some(32632));
+        assert_eq!(
+            keys(&[projected[0], projected[3], [3076, 0, 1, 9001]]).epsg(),
+            Some(32632)
+        );
+        assert_eq!(
+            keys(&[[1024, 0, 1, 2], [2048, 0, 1, 4326], [2054, 0, 1, 9102]]).epsg(),
+            Some(4326)
+        );
+        for other in [
+            // user-defined CRS, a projection of its own, feet, a vertical CRS, the code stored elsewhere
+            vec![[1024, 0, 1, 1], [3072, 0, 1, 32767]],
+            vec![projected[0], projected[3], [3074, 0, 1, 16032]],
+            vec![projected[0], projected[3], [3076, 0, 1, 9002]],
+            vec![projected[0], projected[3], [4096, 0, 1, 5773]],
+            vec![projected[0], [3072, 34736, 1, 0]],
+            // the model type and the kind of code disagree; no model type
+            vec![[1024, 0, 1, 2], projected[3]],
+            vec![projected[3]],
+        ] {
+            assert_eq!(keys(&other).epsg(), None, "{other:?}");
+        }
+        let mut truncated = keys(&projected);
+        truncated.directory.pop();
+        assert_eq!(truncated.epsg(), None);
     }
 
     #[test]
