@@ -48,7 +48,8 @@ impl DecodedWindow {
 }
 
 /// Decodes into `buf` the one stored block of `asset` that holds all of `window` of `target`, when the asset is a
-/// tiled GeoTIFF read directly on the target's lattice and the run has no block cache, so the caller converts the
+/// tiled GeoTIFF read directly on the target's lattice, the run has no block cache and the decoded block takes no
+/// more memory than the window's f32 values would (what the memory budget counts with), so the caller converts the
 /// samples a few rows at a time; `None` otherwise (the caller reads values with [`read_asset`]).
 ///
 /// # Errors
@@ -74,8 +75,9 @@ pub(crate) fn decode_window(
     let Some(tiff) = direct_tiff(asset) else {
         return Ok(None);
     };
+    let max_bytes = window.cells() * std::mem::size_of::<f32>();
     Ok(tiff
-        .decode_within_tile(asset.band, rect, buf, reads)?
+        .decode_within_tile(asset.band, rect, max_bytes, buf, reads)?
         .map(|rect| DecodedWindow {
             rect,
             nodata: asset.nodata.map(|v| v as f32),

@@ -449,8 +449,9 @@ impl TiledTiff {
 
     /// Decodes the stored tile that holds all of `rect` `(col, row, width, height)` of 1-based `band` into `buf`
     /// and gives where the rectangle's samples are in it: the samples are converted later, a few rows at a time.
-    /// `None` when the rectangle is empty, spans several tiles or lies in a tile that is not stored (the caller then
-    /// reads with [`TiledTiff::read_rect`]). Does not use the run's block cache.
+    /// `None` when the rectangle is empty, spans several tiles, lies in a tile that is not stored or the decoded
+    /// tile would take more than `max_bytes` (the caller then reads with [`TiledTiff::read_rect`]). Does not use
+    /// the run's block cache.
     ///
     /// # Errors
     /// A request outside the file, a failing read or a tile that does not decode.
@@ -458,6 +459,7 @@ impl TiledTiff {
         &self,
         band: usize,
         (col, row, width, height): (usize, usize, usize, usize),
+        max_bytes: usize,
         buf: &mut Vec<u8>,
         reads: Reads<'_>,
     ) -> Result<Option<BlockRect>> {
@@ -475,7 +477,7 @@ impl TiledTiff {
         }
         let (tw, th) = (self.tile_width, self.tile_height);
         let (tx, ty) = (col / tw, row / th);
-        if (col + width - 1) / tw != tx || (row + height - 1) / th != ty {
+        if (col + width - 1) / tw != tx || (row + height - 1) / th != ty || self.tile_bytes() > max_bytes {
             return Ok(None);
         }
         let index = (band - 1) * self.tiles_across() * self.tiles_down() + ty * self.tiles_across() + tx;
@@ -708,12 +710,19 @@ mod tests {
                 );
                 // a rectangle inside one stored tile also decodes as samples, converted rows later: the same values
                 let mut buf = Vec::new();
-                let decoded = tiff.decode_within_tile(band, rect, &mut buf, reads).unwrap();
+                let decoded = tiff
+                    .decode_within_tile(band, rect, usize::MAX, &mut buf, reads)
+                    .unwrap();
                 let inside = rect.0 / tw == (rect.0 + rect.2 - 1) / tw && rect.1 / th == (rect.1 + rect.3 - 1) / th;
                 assert_eq!(
                     decoded.is_some(),
                     inside && touched == 1,
                     "{path}: {rect:?} decoded alone"
+                );
+                let over = tiff.decode_within_tile(band, rect, tiff.tile_bytes() - 1, &mut Vec::new(), reads);
+                assert!(
+                    over.unwrap().is_none(),
+                    "{path}: a tile larger than allowed is left to read_rect"
                 );
                 if let Some(d) = decoded {
                     let mut values = vec![0f32; rect.2 * rect.3];
