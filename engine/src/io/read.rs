@@ -61,8 +61,7 @@ pub(crate) fn decode_window(
     buf: &mut Vec<u8>,
     reads: Reads<'_>,
 ) -> Result<Option<DecodedWindow>> {
-    let other_reader = asset.path.starts_with("ZARR:") || asset.path.starts_with("NETCDF:");
-    if reads.cache.is_some() || asset.synthetic.is_some() || other_reader {
+    if reads.cache.is_some() {
         return Ok(None);
     }
     let Some(rect) = target
@@ -111,8 +110,12 @@ pub(crate) fn block_lattice(asset: &Asset) -> Option<((usize, usize), (usize, us
     direct_tiff(asset).map(|t| (t.block_size(), (0, 0)))
 }
 
-/// The tiled GeoTIFF of `asset` when the direct reader covers it: its layout, the asset's size and band.
+/// The tiled GeoTIFF of `asset` when the direct reader covers it: its layout, the asset's size and band. `None` for
+/// assets other readers take (computed ones, netCDF and Zarr dataset names).
 fn direct_tiff(asset: &Asset) -> Option<std::sync::Arc<tiled_tiff::TiledTiff>> {
+    if asset.synthetic.is_some() || asset.path.starts_with("ZARR:") || asset.path.starts_with("NETCDF:") {
+        return None;
+    }
     tiled_tiff::open(&asset.path)
         .filter(|t| t.size() == (asset.grid.width, asset.grid.height) && asset.band <= t.bands())
 }
